@@ -1,0 +1,162 @@
+# Shared shell library for regress tests.  Source it first:
+#
+#   . "$top_srcdir/tests/regress/lib.sh"
+#
+# It creates $TMP (a fresh directory removed on exit, even on failure),
+# kills every process registered with track_pid on exit, and provides TAP
+# output (ok, skip, done_testing), free loopback ports, and helpers to run
+# OpenSSH's sshd as a test server.
+set -u
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/ferry-test.XXXXXX")
+chmod 755 "$TMP"
+_tap_n=0
+_tap_failed=0
+_pids=()
+
+_cleanup() {
+	local p
+	for p in "${_pids[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${_pids[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Register a background process to be killed at exit.
+track_pid() { _pids+=("$1"); }
+
+# ok CONDITION-EXIT-STATUS DESCRIPTION: `cmd; ok $? "what"` or
+# `ok "$( [ a = b ]; echo $? )" "what"`.
+ok() {
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_tap_n - $2"
+	else
+		echo "not ok $_tap_n - $2"
+		_tap_failed=$((_tap_failed + 1))
+	fi
+}
+
+# check DESCRIPTION COMMAND...: run COMMAND, report its success.
+check() {
+	local what=$1
+	shift
+	"$@"
+	ok $? "$what"
+}
+
+# check_fails DESCRIPTION COMMAND...: COMMAND must fail.
+check_fails() {
+	local what=$1
+	shift
+	! "$@"
+	ok $? "$what"
+}
+
+skip() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n # SKIP $1"
+}
+
+diag() { echo "# $*"; }
+
+# Skip the whole test (exit 77) with a reason.
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 77
+}
+
+require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip_all "$c is not installed"
+	done
+}
+
+require_root() {
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root"
+}
+
+done_testing() {
+	echo "1..$_tap_n"
+	[ "$_tap_failed" -eq 0 ]
+	exit $?
+}
+
+# A free TCP port on 127.0.0.1 (bound to port 0 and read back).
+free_port() {
+	/usr/bin/python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+# wait_port PORT: wait until something accepts on 127.0.0.1:PORT.
+wait_port() {
+	local i
+	for i in $(seq 1 100); do
+		if /usr/bin/python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)
+s.close()' "$1" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "# nothing listens on 127.0.0.1:$1" >&2
+	return 1
+}
+
+# Program paths in the build tree.
+ferry_bin() { echo "$top_builddir/src/$1"; }
+
+# openssh_sshd_setup [CONFIG-LINES...]: prepare (not start) OpenSSH's sshd
+# in $TMP/sshd for the current user, with a client key in $TMP/id_ed25519.
+# Sets SSHD_PORT, SSHD_CONFIG and SSH_OPTS (an array for ssh/sftp/scp).
+openssh_sshd_setup() {
+	require_cmd /usr/sbin/sshd ssh ssh-keygen
+	local d=$TMP/sshd line
+	mkdir -p "$d"
+	[ "$(id -u)" -eq 0 ] && mkdir -p /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$d/host_ed25519" </dev/null >/dev/null
+	[ -f "$TMP/id_ed25519" ] ||
+		ssh-keygen -q -t ed25519 -N '' -f "$TMP/id_ed25519" </dev/null >/dev/null
+	cp "$TMP/id_ed25519.pub" "$d/authorized_keys"
+	chmod 644 "$d/authorized_keys"
+	SSHD_PORT=$(free_port)
+	SSHD_CONFIG=$d/sshd_config
+	{
+		for line in "$@"; do
+			echo "$line"
+		done
+		echo "Port $SSHD_PORT"
+		echo "ListenAddress 127.0.0.1"
+		echo "HostKey $d/host_ed25519"
+		echo "PidFile $d/sshd.pid"
+		echo "UsePAM no"
+		echo "StrictModes no"
+		echo "PermitRootLogin yes"
+		echo "PasswordAuthentication no"
+		echo "KbdInteractiveAuthentication no"
+		echo "AuthorizedKeysFile $d/authorized_keys"
+		echo "LogLevel DEBUG1"
+	} >"$SSHD_CONFIG"
+	echo "[127.0.0.1]:$SSHD_PORT $(cat "$d/host_ed25519.pub")" >"$TMP/known_hosts"
+	SSH_OPTS=(-o "UserKnownHostsFile=$TMP/known_hosts" -o StrictHostKeyChecking=yes
+	    -o BatchMode=yes -o IdentitiesOnly=yes -o "IdentityFile=$TMP/id_ed25519"
+	    -o LogLevel=ERROR -F /dev/null)
+}
+
+# openssh_sshd_start: start the sshd prepared by openssh_sshd_setup.
+openssh_sshd_start() {
+	/usr/sbin/sshd -D -e -f "$SSHD_CONFIG" >"$TMP/sshd/sshd.log" 2>&1 &
+	track_pid $!
+	wait_port "$SSHD_PORT"
+}
