@@ -1,0 +1,4 @@
+#include "config.h"
+#include "tap.h"
+int main(void);
+int main(void) { return tap_done(); }
