@@ -66,6 +66,52 @@ int kexalg_names_valid(const char *list) FERRY_WUR;
  */
 char *kexalg_names(int include_legacy);
 
+/*
+ * One side's ephemeral key for any algorithm of the table: what the kex
+ * state machine drives, without caring about the kind.  The public value
+ * travels in its wire form: string Q_C/Q_S for curve25519 and ECDH, mpint
+ * e/f for the DH kinds; both are a uint32 length and bytes, which is also
+ * how the exchange hash takes them.
+ */
+struct kexalg_key;
+struct kex_dh_group;
+struct kex_gex_request;
+struct kex_hash_input;
+
+/*
+ * Generate a key for alg.  need_bits is the session's security need in
+ * bits (OpenSSH's we_need * 8, sizing DH exponents).  gex_group is the
+ * group agreed for KEXALG_GEX (copied) and must be NULL otherwise.
+ */
+int kexalg_key_new(const struct kexalg *alg,
+    const struct kex_dh_group *gex_group, unsigned int need_bits,
+    struct kexalg_key **kp) FERRY_WUR;
+
+/* Append our public value in its wire form (string or mpint) to out. */
+int kexalg_key_public(const struct kexalg_key *k, struct buf *out) FERRY_WUR;
+
+/*
+ * Consume the peer's public value (wire form) from msg, validate it and
+ * append the mpint shared secret to the secret buffer K.  When peer_wire
+ * is not NULL, the value's wire bytes are appended to it for the
+ * exchange hash.  Nothing else of msg is consumed.
+ */
+int kexalg_key_shared(const struct kexalg_key *k, struct buf *msg,
+    struct buf *peer_wire, struct buf *K) FERRY_WUR;
+
+void kexalg_key_free(struct kexalg_key *k);
+
+/*
+ * H for alg over wire-form public values (client_pub, server_pub as
+ * kexalg_key_public writes them): dispatches to the kex_kdf_hash_*
+ * function of the kind.  req and grp are used for KEXALG_GEX only.
+ */
+int kexalg_exchange_hash(const struct kexalg *alg,
+    const struct kex_hash_input *in, const struct kex_gex_request *req,
+    const struct kex_dh_group *grp, const struct buf *client_pub,
+    const struct buf *server_pub, const struct buf *shared, uint8_t *out,
+    size_t outlen) FERRY_WUR;
+
 /* ---- curve25519-sha256 (kex-curve25519.c) ---- */
 
 #define KEX_CURVE25519_SIZE	32

@@ -225,6 +225,7 @@ test_lengths(void)
 	is_int(kex_curve25519_shared(a, peer, 33, ka), FERR_KEY_LENGTH,
 	    "33-byte peer value: no K");
 	is_int(buf_len(ka), 0, "nothing appended");
+	kex_curve25519_free(b);
 	is_int(kex_curve25519_from_private(peer, 31, &b), FERR_KEY_LENGTH,
 	    "31-byte private scalar refused");
 	ok(b == NULL, "no key on failure");
