@@ -81,6 +81,15 @@ key_v1_cipher_by_name(const char *name)
 	return NULL;
 }
 
+int
+key_private_cipher_supported(const char *name)
+{
+	const struct key_v1_cipher *c;
+
+	return name != NULL && (c = key_v1_cipher_by_name(name)) != NULL &&
+	    c->evp != NULL;
+}
+
 /*
  * Encrypt or decrypt len bytes from in to out (which may be the same)
  * with key and IV kiv (keylen + ivlen bytes).  For an AEAD the tag is

@@ -201,6 +201,9 @@ int key_private_is_encrypted(const struct buf *file);
 #define KEY_KDF_ROUNDS_DEFAULT	16
 #define KEY_CIPHER_DEFAULT	"aes256-ctr"
 
+/* Whether name is a cipher key_write_private can encrypt with: 1 or 0. */
+int key_private_cipher_supported(const char *name);
+
 /*
  * Append the openssh-key-v1 file (PEM-armored text) of a private key
  * with its comment.  passphrase NULL or "" writes it unencrypted; else
