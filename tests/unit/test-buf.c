@@ -529,6 +529,18 @@ test_children(void)
 	buf_free(c);
 	buf_free(ro);
 	ok(buf_from(NULL, 1) == NULL, "buf_from(NULL, 1) refused");
+	ro = buf_from("abc", 3);
+	ok(buf_consume(ro, 1) == 0 && buf_set_view(ro, "wxyz", 4) == 0 &&
+	    buf_len(ro) == 4 && buf_ptr(ro)[0] == 'w', "set_view re-points a view");
+	is_int(buf_set_view(ro, NULL, 1), FERR_ARGUMENT, "set_view(NULL, 1) refused");
+	c = buf_fromb(ro);
+	is_int(buf_set_view(c, "a", 1), FERR_READ_ONLY, "a child cannot be re-pointed");
+	is_int(buf_set_view(ro, "a", 1), FERR_READ_ONLY, "a view with children is fixed");
+	buf_free(c);
+	buf_free(ro);
+	b = buf_new();
+	is_int(buf_set_view(b, "a", 1), FERR_READ_ONLY, "a growable buffer is no view");
+	buf_free(b);
 	ro = buf_from(NULL, 0);
 	ok(ro != NULL && buf_len(ro) == 0 && buf_ptr(ro) != NULL, "empty buf_from");
 	buf_free(ro);
