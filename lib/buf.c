@@ -68,6 +68,19 @@ buf_from(const void *p, size_t len)
 	return b;
 }
 
+int
+buf_set_view(struct buf *b, const void *p, size_t len)
+{
+	if (!b->readonly || b->parent != NULL || b->refcount > 1)
+		return FERR_READ_ONLY;
+	if ((p == NULL && len != 0) || len > BUF_SIZE_MAX)
+		return FERR_ARGUMENT;
+	b->cd = p;
+	b->off = 0;
+	b->size = b->alloc = b->max_size = len;
+	return 0;
+}
+
 struct buf *
 buf_fromb(struct buf *parent)
 {

@@ -139,7 +139,7 @@ prog_exit(int status)
 	exit(status);
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 prog_vfatal(const char *suffix, const char *fmt, va_list ap)
 {
 	char msg[1024];

@@ -33,8 +33,11 @@ run_one() {
 	local t=$1 log=$2 path
 	if [ -e "$top_builddir/$t" ]; then
 		path=$top_builddir/$t
-	else
+	elif [ -e "$top_srcdir/$t" ]; then
 		path=$top_srcdir/$t
+	else
+		printf 'not ok 1 - %s does not exist\nexit=1\n' "$t" >"$log"
+		return
 	fi
 	case $t in
 	*.sh) timeout -k 10 "$limit" bash "$path" ;;

@@ -41,7 +41,7 @@ fuzz_buf_field(struct buf *b, uint8_t op)
 		break;
 	case 8:
 		if ((r = buf_froms(b, &child)) == 0)
-			(void)buf_get_u8(child, NULL);
+			r = buf_get_u8(child, NULL);
 		break;
 	case 9: r = buf_peek_string_direct(b, &p, &len); break;
 	case 10: r = buf_get_direct(b, op / 12, &p); break;

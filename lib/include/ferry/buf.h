@@ -49,6 +49,13 @@ struct buf *buf_new(void);
 struct buf *buf_from(const void *p, size_t len);
 
 /*
+ * Re-point a read-only buffer made by buf_from (not a child) at len bytes
+ * at p, without allocating: the hot path hands each received packet's
+ * payload out through one such view.  FERR_READ_ONLY for other buffers.
+ */
+int buf_set_view(struct buf *b, const void *p, size_t len) FERRY_WUR;
+
+/*
  * A read-only child over the unconsumed bytes of parent.  The child holds
  * a reference: the parent's storage stays alive until both are freed.
  */
