@@ -7,8 +7,8 @@
  *   aes128-gcm@openssh.com		AEAD; RFC 5647 as OpenSSH uses it
  *   aes256-gcm@openssh.com
  *   aes128-ctr, aes192-ctr, aes256-ctr	RFC 4344; needs a MAC (mac.h)
- *   none				only in fuzzing builds
- *					(FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+ *   none				only in fuzzing builds (defined
+ *				FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
  *
  * A packet as cipher_crypt() sees it is aadlen bytes of "associated data"
  * (the 4-byte packet length when it is not encrypted with the payload),

@@ -55,14 +55,12 @@ kex_kdf_finish(int hash_alg, struct buf *b, const struct buf *shared,
 	return r;
 }
 
-/* A new secret buffer for the hash input, or NULL. */
+/* A new buffer for the hash input, which includes K: secret. */
 static struct buf *
-kex_kdf_hash_buf(int hash_alg, uint8_t *out)
+kex_kdf_hash_buf(void)
 {
 	struct buf *b;
 
-	if (digest_bytes(hash_alg) == 0 || out == NULL)
-		return NULL;
 	if ((b = buf_new()) != NULL)
 		buf_set_secret(b);
 	return b;
@@ -79,7 +77,7 @@ kex_kdf_hash_ecdh(int hash_alg, const struct kex_hash_input *in,
 	if (client_pub == NULL || server_pub == NULL ||
 	    digest_bytes(hash_alg) == 0 || out == NULL)
 		return FERR_ARGUMENT;
-	if ((b = kex_kdf_hash_buf(hash_alg, out)) == NULL)
+	if ((b = kex_kdf_hash_buf()) == NULL)
 		return FERR_ALLOC;
 	if ((r = kex_kdf_put_common(b, in)) != 0 ||
 	    (r = buf_put_stringb(b, client_pub)) != 0 ||
@@ -101,7 +99,7 @@ kex_kdf_hash_dh(int hash_alg, const struct kex_hash_input *in,
 	if (e == NULL || f == NULL || digest_bytes(hash_alg) == 0 ||
 	    out == NULL)
 		return FERR_ARGUMENT;
-	if ((b = kex_kdf_hash_buf(hash_alg, out)) == NULL)
+	if ((b = kex_kdf_hash_buf()) == NULL)
 		return FERR_ALLOC;
 	if ((r = kex_kdf_put_common(b, in)) != 0 ||
 	    (r = buf_put_mpint(b, e)) != 0 ||
@@ -124,7 +122,7 @@ kex_kdf_hash_gex(int hash_alg, const struct kex_hash_input *in,
 	if (req == NULL || grp == NULL || e == NULL || f == NULL ||
 	    digest_bytes(hash_alg) == 0 || out == NULL)
 		return FERR_ARGUMENT;
-	if ((b = kex_kdf_hash_buf(hash_alg, out)) == NULL)
+	if ((b = kex_kdf_hash_buf()) == NULL)
 		return FERR_ALLOC;
 	if ((r = kex_kdf_put_common(b, in)) != 0 ||
 	    (r = buf_put_u32(b, req->min)) != 0 ||

@@ -491,6 +491,20 @@ kex_comp(const char *name)
 	return PACKET_COMP_NONE;
 }
 
+/* One key of need bytes for letter which; an empty buffer when none. */
+static int
+kex_derive_one(struct transport *t, struct kex *k, char which, size_t need,
+    struct buf **bp)
+{
+	if (need == 0) {
+		if ((*bp = buf_new()) == NULL)
+			return FERR_ALLOC;
+		return 0;
+	}
+	return kex_kdf_derive(k->alg->hash_alg, k->shared, k->hash, k->hashlen,
+	    t->session_id, t->session_id_len, which, need, bp);
+}
+
 /* Derive the keys of one direction (RFC 4253 7.2): letters iv, key, mac. */
 static int
 kex_derive_dir(struct transport *t, struct kex *k, int ctos,
@@ -505,19 +519,14 @@ kex_derive_dir(struct transport *t, struct kex *k, int ctos,
 	struct buf *iv = NULL, *key = NULL, *mk = NULL;
 	size_t keylen, ivlen, mackeylen, block;
 	char base = ctos ? 'A' : 'B';
-	int r, hashalg = k->alg->hash_alg;
+	int r;
 
 	if ((r = packet_key_sizes(cipher, mac, &keylen, &ivlen, &mackeylen,
 	    &block)) != 0)
 		return r;
-	if ((r = kex_kdf_derive(hashalg, k->shared, k->hash, k->hashlen,
-	    t->session_id, t->session_id_len, base, ivlen, &iv)) != 0 ||
-	    (r = kex_kdf_derive(hashalg, k->shared, k->hash, k->hashlen,
-	    t->session_id, t->session_id_len, (char)(base + 2), keylen,
-	    &key)) != 0 ||
-	    (r = kex_kdf_derive(hashalg, k->shared, k->hash, k->hashlen,
-	    t->session_id, t->session_id_len, (char)(base + 4), mackeylen,
-	    &mk)) != 0)
+	if ((r = kex_derive_one(t, k, base, ivlen, &iv)) != 0 ||
+	    (r = kex_derive_one(t, k, (char)(base + 2), keylen, &key)) != 0 ||
+	    (r = kex_derive_one(t, k, (char)(base + 4), mackeylen, &mk)) != 0)
 		goto out;
 	/* Our sending direction is client-to-server for a client. */
 	r = packet_keys_new(cipher, buf_ptr(key), buf_len(key), buf_ptr(iv),

@@ -66,7 +66,8 @@ struct packet {
 	uint32_t in_plen;	/* packet_length of the packet being read */
 	int in_have_len;	/* first block decrypted, in_plen valid */
 	int building;		/* packet_start done, packet_send pending */
-	int dead;		/* an error made the stream unusable */
+	int rdead;		/* a read error: nothing more is framed */
+	int wdead;		/* a send error: nothing more is sent */
 };
 
 struct packet *
@@ -249,7 +250,7 @@ packet_start(struct packet *p, uint8_t type, struct buf **payloadp)
 	int r;
 
 	*payloadp = NULL;
-	if (p->dead)
+	if (p->wdead)
 		return FERR_CONN_CLOSED;
 	buf_reset(p->pkt);
 	/* Length and padding length are back-filled by packet_send. */
@@ -299,7 +300,7 @@ packet_send(struct packet *p)
 	uint8_t *pad, *dst;
 	int r;
 
-	if (!p->building || p->dead)
+	if (!p->building || p->wdead)
 		return FERR_INTERNAL;
 	p->building = 0;
 	if (buf_len(p->pkt) - 5 > PACKET_MAX_PAYLOAD)
@@ -354,7 +355,7 @@ packet_send(struct packet *p)
 	buf_reset(p->pkt);
 	return 0;
  fail:
-	p->dead = 1;
+	p->wdead = 1;
 	return r;
 }
 
@@ -468,7 +469,7 @@ packet_read(struct packet *p, uint8_t *typep, struct buf **payloadp)
 
 	*payloadp = NULL;
 	*typep = 0;
-	if (p->dead)
+	if (p->rdead)
 		return FERR_CONN_CLOSED;
 	if (p->pending != 0) {
 		if ((r = buf_consume(p->in, p->pending)) != 0)
@@ -520,7 +521,7 @@ packet_read(struct packet *p, uint8_t *typep, struct buf **payloadp)
 	*payloadp = p->view;
 	return 0;
  fail:
-	p->dead = 1;
+	p->rdead = 1;
 	return r;
 }
 

@@ -628,7 +628,7 @@ transport_recv_disconnect(struct transport *t, struct buf *m,
 	}
 	transport_sanitise(ev->description, sizeof(ev->description), desc, len);
 	ev->type = TRANSPORT_EV_DISCONNECT;
-	snprintf(t->error, sizeof(t->error), "disconnected by peer: %s",
+	snprintf(t->error, sizeof(t->error), "disconnected by peer: %.200s",
 	    ev->description);
 	t->closed = 1;
 	return 1;

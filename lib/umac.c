@@ -180,9 +180,9 @@ static void
 umac_reduce128(struct umac_u128 *a)
 {
 	static const struct umac_u128 off = { 0, UMAC_P128_OFF };
-
-	/* a >= p128 exactly when a + 159 carries out; then a + 159 is a - p128. */
 	struct umac_u128 t = *a;
+
+	/* a >= p128 exactly when a + 159 carries; a + 159 is then a - p128. */
 
 	if (umac_add128(&t, off))
 		*a = t;
@@ -230,7 +230,8 @@ umac_mul128mod(struct umac_u128 k, struct umac_u128 y)
 	/* t = L + H * 2^128, and 2^128 is 159 mod p128: fold H in. */
 	carry = 0;
 	for (i = 0; i < 4; i++) {
-		cur = (uint64_t)t[i] + (uint64_t)t[i + 4] * UMAC_P128_OFF + carry;
+		cur = (uint64_t)t[i] + (uint64_t)t[i + 4] * UMAC_P128_OFF +
+		    carry;
 		t[i] = (uint32_t)cur;
 		carry = cur >> 32;
 	}
@@ -332,7 +333,7 @@ umac_block(struct umac_ctx *ctx, const uint8_t *m, size_t padlen,
 			continue;
 		}
 		if (n == UMAC_POLY64_MAX) {
-			/* POLY128 starts from 1 and absorbs the POLY64 result. */
+			/* POLY128 starts at 1 and absorbs the POLY64 result. */
 			w.hi = 0;
 			w.lo = ctx->y64[i];
 			ctx->y128[i] = umac_poly128(ctx->l2key128[i], one, w);
@@ -412,7 +413,7 @@ umac_init(struct umac_ctx **ctxp, const uint8_t *key, size_t keylen,
 	struct umac_ctx *ctx = NULL;
 	EVP_CIPHER_CTX *kdf = NULL;
 	uint8_t tmp[UMAC_L1_KEY_LEN];
-	size_t i, j;
+	size_t i, j, n;
 	int r;
 
 	*ctxp = NULL;
@@ -436,9 +437,10 @@ umac_init(struct umac_ctx **ctxp, const uint8_t *key, size_t keylen,
 		goto out;
 	}
 	/* L1: 1024 bytes, plus 16 for each further instance. */
-	if ((r = umac_kdf(kdf, 1, tmp, UMAC_BLOCK + 16 * (ctx->iters - 1))) != 0)
+	n = UMAC_BLOCK + 16 * (ctx->iters - 1);
+	if ((r = umac_kdf(kdf, 1, tmp, n)) != 0)
 		goto out;
-	for (i = 0; i < (UMAC_BLOCK + 16 * (ctx->iters - 1)) / 4; i++)
+	for (i = 0; i < n / 4; i++)
 		ctx->l1key[i] = umac_get_be32(tmp + 4 * i);
 	/* L2: 24 bytes per instance, a 64-bit then a 128-bit POLY key. */
 	if ((r = umac_kdf(kdf, 2, tmp, 24 * ctx->iters)) != 0)

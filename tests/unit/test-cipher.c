@@ -103,7 +103,8 @@ test_table(void)
 	};
 	static const char *const unknown[] = {
 		"none", "aes128-cbc", "3des-cbc", "AES128-CTR", "aes128-ctr ",
-		"chacha20-poly1305", "aes128-gcm", "rijndael-cbc@lysator.liu.se",
+		"chacha20-poly1305", "aes128-gcm",
+		"rijndael-cbc@lysator.liu.se",
 		"",
 	};
 	const struct cipher_alg *alg;
@@ -408,7 +409,8 @@ test_ctr_kat(void)
 		    "874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187b"
 		    "b9fffdff5ae4df3edbd5d35e5b4f09020db03eab1e031dda2fbe03d1"
 		    "792170a0f3009cee" },
-		{ "aes192-ctr", "8e73b0f7da0e6452c810f32b809079e562f8ead2522c6b7b",
+		{ "aes192-ctr",
+		    "8e73b0f7da0e6452c810f32b809079e562f8ead2522c6b7b",
 		    "1abc932417521ca24f2b0459fe7e6e0b090339ec0aa6faefd5ccc2c6"
 		    "f4ce8e941e36b26bd1ebc670d1bd1d665620abf74f78a7f6d2980958"
 		    "5a97daec58c6b050" },
@@ -511,7 +513,8 @@ test_round_trips(void)
 			    inplace ? "in place" : "out of place",
 			    sizeof(lens) / sizeof(lens[0]));
 			ok(differs, "%s %s: ciphertext differs from plaintext",
-			    all_names[n], inplace ? "in place" : "out of place");
+			    all_names[n],
+			    inplace ? "in place" : "out of place");
 			cipher_free(enc);
 			cipher_free(dec);
 		}
