@@ -446,8 +446,10 @@ auth_server_publickey(struct auth_server *a, const char *user,
 		*outcomep = AUTH_OUT_PENDING;
 		goto out;
 	}
-	if ((sid = transport_session_id(a->t, &sidlen)) == NULL)
+	if ((sid = transport_session_id(a->t, &sidlen)) == NULL) {
+		sid = (const uint8_t *)"";	/* no key exchange yet: fails */
 		sidlen = 0;
+	}
 	if ((data = buf_new()) == NULL) {
 		r = FERR_ALLOC;
 		goto out;
