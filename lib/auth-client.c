@@ -76,7 +76,8 @@ auth_client_new(struct transport *t, const struct auth_client_config *cfg,
 	a->ctx = cfg->ctx;
 	a->tries = cfg->password_tries != 0 ? cfg->password_tries :
 	    AUTH_CLIENT_TRIES_DEFAULT;
-	list = cfg->methods != NULL ? cfg->methods : AUTH_CLIENT_METHODS_DEFAULT;
+	list = cfg->methods != NULL ? cfg->methods :
+	    AUTH_CLIENT_METHODS_DEFAULT;
 	for (p = list; *p != '\0'; p += n + (p[n] == ',')) {
 		e = strchr(p, ',');
 		n = e != NULL ? (size_t)(e - p) : strlen(p);
@@ -166,7 +167,9 @@ auth_client_request_start(struct auth_client *a, int m, struct buf **pp)
 static const char *
 auth_client_key_alg(const struct auth_client *a, const struct key *key)
 {
-	static const char *const rsa_algs[] = { "rsa-sha2-512", "rsa-sha2-256" };
+	static const char *const rsa_algs[] = {
+		"rsa-sha2-512", "rsa-sha2-256",
+	};
 	const char *list;
 	size_t i;
 
@@ -210,15 +213,17 @@ auth_client_send_publickey(struct auth_client *a, int sign)
 		    a->pk_alg, buf_ptr(blob), buf_len(blob))) != 0)
 			goto out;
 		if (a->sign != NULL)
-			r = a->sign(key, a->pk_alg, buf_ptr(data), buf_len(data),
-			    sig, a->ctx);
+			r = a->sign(key, a->pk_alg, buf_ptr(data),
+			    buf_len(data), sig, a->ctx);
 		else
-			r = key_sign(key, a->pk_alg, buf_ptr(data), buf_len(data),
-			    a->allow_ssh_rsa ? KEY_SIG_ALLOW_SHA1 : 0, sig);
+			r = key_sign(key, a->pk_alg, buf_ptr(data),
+			    buf_len(data), a->allow_ssh_rsa ?
+			    KEY_SIG_ALLOW_SHA1 : 0, sig);
 		if (r != 0)
 			goto out;
 	}
-	if ((r = auth_client_request_start(a, AUTH_METHOD_PUBLICKEY, &p)) != 0 ||
+	if ((r = auth_client_request_start(a, AUTH_METHOD_PUBLICKEY,
+	    &p)) != 0 ||
 	    (r = buf_put_bool(p, sign)) != 0 ||
 	    (r = buf_put_cstring(p, a->pk_alg)) != 0 ||
 	    (r = buf_put_stringb(p, blob)) != 0 ||
@@ -445,11 +450,13 @@ auth_client_info_request(struct auth_client *a, struct buf *m)
 		r = auth_client_next(a);
 		goto out;
 	}
-	if ((r = transport_packet_start(a->t, AUTH_MSG_INFO_RESPONSE, &p)) != 0 ||
+	if ((r = transport_packet_start(a->t, AUTH_MSG_INFO_RESPONSE,
+	    &p)) != 0 ||
 	    (r = buf_put_u32(p, n)) != 0)
 		goto out;
 	for (i = 0; i < n; i++)
-		if ((r = buf_put_cstring(p, resp[i] != NULL ? resp[i] : "")) != 0)
+		if ((r = buf_put_cstring(p, resp[i] != NULL ? resp[i] :
+		    "")) != 0)
 			goto out;
 	r = transport_send(a->t);
 	goto out;

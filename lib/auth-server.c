@@ -210,7 +210,8 @@ auth_server_new(struct transport *t, const struct auth_server_config *cfg,
 	    cfg->pubkey_algs : AUTH_PUBKEY_ALGS_DEFAULT)) == NULL ||
 	    (a->service = strdup(cfg->service != NULL ? cfg->service :
 	    AUTH_SERVICE_DEFAULT)) == NULL ||
-	    (cfg->banner != NULL && (a->banner = strdup(cfg->banner)) == NULL) ||
+	    (cfg->banner != NULL &&
+	    (a->banner = strdup(cfg->banner)) == NULL) ||
 	    (a->done_methods = buf_new()) == NULL)
 		goto fail;
 	if (auth_list_has(a->pubkey_algs, (const uint8_t *)"ssh-rsa", 7))
@@ -418,7 +419,8 @@ auth_server_publickey(struct auth_server *a, const char *user,
 		goto out;
 	}
 	if (!auth_list_has(a->pubkey_algs, (const uint8_t *)alg, strlen(alg))) {
-		log_verbose("auth: signature algorithm %.64s not accepted", alg);
+		log_verbose("auth: signature algorithm %.64s not accepted",
+		    alg);
 		goto out;
 	}
 	if (key_from_blob_mem(blob, bloblen, &key) != 0 ||
@@ -438,7 +440,8 @@ auth_server_publickey(struct auth_server *a, const char *user,
 	}
 	r = 0;
 	if (!has_sig) {
-		if ((r = transport_packet_start(a->t, AUTH_MSG_PK_OK, &p)) != 0 ||
+		if ((r = transport_packet_start(a->t, AUTH_MSG_PK_OK,
+		    &p)) != 0 ||
 		    (r = buf_put_cstring(p, alg)) != 0 ||
 		    (r = buf_put_string(p, blob, bloblen)) != 0 ||
 		    (r = transport_send(a->t)) != 0)
@@ -645,7 +648,8 @@ auth_server_request(struct auth_server *a, struct buf *m)
 	if (meth == AUTH_METHOD_NONE) {
 		outcome = AUTH_OUT_FAIL_FREE;
 		if ((r = buf_expect_end(m)) != 0) {
-			r = auth_server_fail(a, r, TRANSPORT_DISC_PROTOCOL_ERROR,
+			r = auth_server_fail(a, r,
+			    TRANSPORT_DISC_PROTOCOL_ERROR,
 			    "malformed none request");
 			goto out;
 		}

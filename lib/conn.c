@@ -410,7 +410,8 @@ conn_open(struct conn *c, const char *type, const void *extra,
 	ch = &c->chans[id];
 	ch->state = CONN_CHAN_OPENING;
 	ch->session = strcmp(type, "session") == 0;
-	if ((r = transport_packet_start(c->t, CONN_MSG_CHANNEL_OPEN, &p)) != 0 ||
+	if ((r = transport_packet_start(c->t, CONN_MSG_CHANNEL_OPEN,
+	    &p)) != 0 ||
 	    (r = buf_put_cstring(p, type)) != 0 ||
 	    (r = buf_put_u32(p, id)) != 0 ||
 	    (r = buf_put_u32(p, ch->local_window)) != 0 ||
@@ -949,13 +950,13 @@ conn_parse_request(struct conn *c, enum conn_req_type type, struct buf *m,
 			return r;
 		if (nlen > CONN_NAME_MAX || memchr(n, '\0', nlen) != NULL)
 			return FERR_FORMAT;
-		memcpy(ev->env_name, n, nlen);
-		ev->env_name[nlen] = '\0';
+		memcpy(ev->arg, n, nlen);
+		ev->arg[nlen] = '\0';
 		break;
 	case CONN_REQ_SIGNAL:
 		if ((r = buf_get_string_direct(m, &n, &nlen)) != 0)
 			return r;
-		conn_copy_name(ev->env_name, n, nlen);
+		conn_copy_name(ev->arg, n, nlen);
 		break;
 	case CONN_REQ_EXIT_STATUS:
 		if ((r = buf_get_u32(m, &ev->status)) != 0)
@@ -967,7 +968,7 @@ conn_parse_request(struct conn *c, enum conn_req_type type, struct buf *m,
 		    (r = buf_get_string_direct(m, &s, &len)) != 0 ||
 		    (r = buf_get_string_direct(m, NULL, NULL)) != 0)
 			return r;
-		conn_copy_name(ev->env_name, n, nlen);
+		conn_copy_name(ev->arg, n, nlen);
 		break;
 	case CONN_REQ_PTY:
 	case CONN_REQ_WINDOW_CHANGE:

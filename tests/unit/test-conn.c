@@ -28,6 +28,8 @@ struct chan_log {
 	char out[256], err[256];
 	uint32_t exit_status;
 	int have_exit;
+	char sig[32], sigmsg[32];	/* exit-signal */
+	int core;
 	uint64_t rx;			/* bytes received */
 	int rx_bad;			/* pattern mismatches */
 	uint64_t tx_total, tx;		/* bytes to send, sent */
@@ -148,7 +150,13 @@ srv_event(struct peer *p, struct conn_event *ev)
 			    CONN_EXTENDED_DATA_STDERR, buf, strlen(buf),
 			    &sent) != 0 || sent != strlen(buf))
 				abort();
-			srv_finish(p, ev->chan, (uint32_t)ev->text_len);
+			if (strcmp(ev->text, "crash") == 0) {
+				if (conn_send_exit_signal(p->conn, ev->chan,
+				    "SEGV", 1, "boom") != 0 ||
+				    conn_close(p->conn, ev->chan) != 0)
+					abort();
+			} else
+				srv_finish(p, ev->chan, (uint32_t)ev->text_len);
 		} else if (ev->req == CONN_REQ_SUBSYSTEM) {
 			l->sink = strcmp(ev->text, "sink") == 0;
 			l->source = strcmp(ev->text, "source") == 0;
@@ -158,7 +166,7 @@ srv_event(struct peer *p, struct conn_event *ev)
 				abort();
 		} else if (ev->req == CONN_REQ_ENV) {
 			if (ev->want_reply && conn_reply(p->conn, ev->chan,
-			    strcmp(ev->env_name, "LANG") == 0 &&
+			    strcmp(ev->arg, "LANG") == 0 &&
 			    strcmp(ev->text, "C.UTF-8") == 0) != 0)
 				abort();
 		} else if (ev->want_reply && conn_reply(p->conn, ev->chan, 0) != 0)
@@ -250,6 +258,10 @@ cli_event(struct peer *p, struct conn_event *ev)
 		if (ev->req == CONN_REQ_EXIT_STATUS) {
 			l->have_exit = 1;
 			l->exit_status = ev->status;
+		} else if (ev->req == CONN_REQ_EXIT_SIGNAL) {
+			snprintf(l->sig, sizeof(l->sig), "%.31s", ev->arg);
+			snprintf(l->sigmsg, sizeof(l->sigmsg), "%s", ev->text);
+			l->core = ev->core_dumped;
 		}
 		break;
 	case CONN_EV_REPLY:
@@ -391,6 +403,16 @@ test_sessions(void)
 	    "all channels gone on both sides after EOF/CLOSE");
 	ok(c.err == 0 && s.err == 0 && c.conn_err == 0 && s.conn_err == 0,
 	    "no errors");
+	/* exit-signal, then CLOSE without EOF. */
+	ch[0] = open_session(&c);
+	pair_pump(&c, &s);
+	if (conn_request_exec(c.conn, ch[0], "crash", 0) != 0)
+		abort();
+	pair_pump(&c, &s);
+	ok(strcmp(cprog.ch[ch[0]].sig, "SEGV") == 0 && cprog.ch[ch[0]].core &&
+	    strcmp(cprog.ch[ch[0]].sigmsg, "boom") == 0 &&
+	    strcmp(cprog.ch[ch[0]].order, "ODESC") == 0,
+	    "exit-signal SEGV with core and message, then CLOSE");
 	/* A shell is refused (no pty support), keepalives fail like OpenSSH. */
 	ch[0] = open_session(&c);
 	pair_pump(&c, &s);

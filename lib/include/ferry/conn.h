@@ -98,12 +98,12 @@ enum conn_req_type {
 				 * anything but NUL) */
 	CONN_REQ_SUBSYSTEM,	/* text: the subsystem name */
 	CONN_REQ_SHELL,
-	CONN_REQ_ENV,		/* name, text: the value */
+	CONN_REQ_ENV,		/* arg: the variable, text: the value */
 	CONN_REQ_PTY,		/* pty-req (no details parsed) */
 	CONN_REQ_WINDOW_CHANGE,
-	CONN_REQ_SIGNAL,	/* name: signal name without "SIG" */
+	CONN_REQ_SIGNAL,	/* arg: signal name without "SIG" */
 	CONN_REQ_EXIT_STATUS,	/* status */
-	CONN_REQ_EXIT_SIGNAL,	/* name, core_dumped, text: error message */
+	CONN_REQ_EXIT_SIGNAL,	/* arg: signal, core_dumped, text: message */
 	CONN_REQ_EOW,		/* eow@openssh.com */
 };
 
@@ -127,7 +127,7 @@ struct conn_event {
 	size_t text_len;
 	uint32_t status;		/* exit-status */
 	int core_dumped;		/* exit-signal */
-	char env_name[CONN_NAME_MAX + 1];
+	char arg[CONN_NAME_MAX + 1];	/* REQUEST: see enum conn_req_type */
 };
 
 struct conn_config {
