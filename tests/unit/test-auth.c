@@ -155,6 +155,20 @@ cli_banner(const char *text, void *ctx)
 	snprintf(p->banner, sizeof(p->banner), "%s", text);
 }
 
+/* An "agent": signs with the private key matching a public one. */
+static unsigned int agent_signs;
+
+static int
+agent_sign(const struct key *key, const char *alg, const uint8_t *data,
+    size_t len, struct buf *sig, void *ctx)
+{
+	(void)ctx;
+	if (!key_equal_public(key, k_ec))
+		return FERR_KEY_NOT_FOUND;
+	agent_signs++;
+	return key_sign(k_ec, alg, data, len, 0, sig);
+}
+
 struct setup {
 	const char *server_methods;	/* AuthenticationMethods */
 	const char *pubkey_algs;
@@ -168,6 +182,7 @@ struct setup {
 	unsigned int password_tries;
 	int client_kbdint;
 	const char *user;
+	auth_sign_fn *sign;
 };
 
 /* Run one authentication; returns 1 when both sides succeeded. */
@@ -193,6 +208,7 @@ run_auth(const struct setup *su, struct policy *pol, struct peer *c,
 	cc.methods = su->client_methods;
 	cc.keys = su->keys;
 	cc.nkeys = su->nkeys;
+	cc.sign = su->sign;
 	cc.password = pol->client_password != NULL ? cli_password : NULL;
 	cc.password_tries = su->password_tries;
 	cc.kbdint = su->client_kbdint ? cli_kbdint : NULL;
@@ -256,6 +272,29 @@ test_methods(void)
 	    "an RSA key is not offered with ssh-rsa (SHA-1)");
 	pair_free(&c, &s);
 	su.server_sig_algs = NULL;
+
+	/* A public key signed through a callback (an agent). */
+	if (key_demote(k_ec, &keys[1]) != 0)
+		abort();
+	keys[0] = keys[1];
+	su.sign = agent_sign;
+	memset(&pol, 0, sizeof(pol));
+	pol.allowed[pol.nallowed++] = k_ec;
+	ok(run_auth(&su, &pol, &c, &s) && agent_signs == 1,
+	    "public key with a signing callback (agent) accepted");
+	pair_free(&c, &s);
+	key_free(keys[1]);
+	su.sign = NULL;
+	keys[0] = k_ec;
+	memset(&pol, 0, sizeof(pol));
+	if (key_demote(k_ed, &keys[1]) != 0)
+		abort();
+	keys[0] = keys[1];
+	pol.allowed[pol.nallowed++] = k_ed;
+	ok(!run_auth(&su, &pol, &c, &s) && pol.pubkey_asked == 0,
+	    "a public key without a signer is not offered");
+	pair_free(&c, &s);
+	key_free(keys[1]);
 
 	/* Several keys: the refused ones are skipped. */
 	keys[0] = k_other;
@@ -730,7 +769,10 @@ raw_server(struct peer *s, uint8_t msg, struct buf *m)
 	(void)m;
 	if (b == NULL)
 		abort();
-	if (msg == TRANSPORT_MSG_SERVICE_REQUEST) {
+	if (msg == TRANSPORT_MSG_SERVICE_REQUEST && hostile_kind == 3) {
+		if (peer_send_raw(s, AUTH_MSG_SUCCESS, NULL) != 0)
+			abort();
+	} else if (msg == TRANSPORT_MSG_SERVICE_REQUEST) {
 		if (buf_put_cstring(b, "ssh-userauth") != 0 ||
 		    peer_send_raw(s, TRANSPORT_MSG_SERVICE_ACCEPT, b) != 0)
 			abort();
@@ -765,7 +807,7 @@ test_hostile_servers(void)
 	struct auth_client_config cc;
 	int kind;
 
-	for (kind = 0; kind < 3; kind++) {
+	for (kind = 0; kind < 4; kind++) {
 		hostile_kind = kind;
 		pair_init(&c, &s, NULL);
 		memset(&pol, 0, sizeof(pol));
@@ -786,6 +828,10 @@ test_hostile_servers(void)
 			ok(c.auth_err == 0 && pol.kbd_client_calls == 1 &&
 			    s.last_msg == AUTH_MSG_INFO_RESPONSE,
 			    "a sane INFO_REQUEST is answered");
+		else if (kind == 3)
+			ok(c.auth_err == FERR_PROTOCOL && !c.authed &&
+			    s.disconnected,
+			    "USERAUTH_SUCCESS before SERVICE_ACCEPT refused");
 		else
 			ok(c.auth_err < 0 && s.disconnected &&
 			    pol.kbd_client_calls == 0,

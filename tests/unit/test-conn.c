@@ -42,6 +42,7 @@ struct prog {
 	unsigned int execs, opens, closes;
 	int global_replies;
 	int refuse_opens;
+	unsigned int idles, rekey_every;	/* server: rekey now and then */
 };
 
 static struct prog cprog, sprog;
@@ -199,6 +200,9 @@ srv_idle(struct peer *p)
 	size_t n, i, want;
 	uint32_t chan;
 
+	if (sprog.rekey_every != 0 && ++sprog.idles % sprog.rekey_every == 0 &&
+	    transport_rekey(p->t) != 0)
+		abort();
 	for (chan = 0; chan < NCH; chan++) {
 		l = &sprog.ch[chan];
 		if (!l->used || !l->source || l->tx >= l->tx_total)
@@ -448,6 +452,7 @@ test_bulk(void)
 	scfg.window = 64 * 1024;
 	scfg.max_packet = 16 * 1024;
 	setup(&c, &s, NULL, &scfg);
+	sprog.rekey_every = 100;
 	ch = open_session(&c);
 	pair_pump(&c, &s);
 	cprog.ch[ch].sink = 1;
@@ -462,6 +467,8 @@ test_bulk(void)
 	    conn_nchannels(c.conn) == 0, "sink confirmed with exit-status 0");
 	ok(c.conn_err == 0 && s.conn_err == 0 && c.err == 0 && s.err == 0,
 	    "no protocol errors");
+	ok(transport_kex_count(c.t) > 5,
+	    "the transfer crossed %u key exchanges", transport_kex_count(c.t));
 	pair_free(&c, &s);
 
 	/* Server to client: zero-copy writes, manual window on the client. */
