@@ -32,7 +32,6 @@ struct conn_chan {
 	uint32_t delivered;		/* manual: delivered, not consumed */
 	int sent_eof, got_eof, sent_close, close_pending;
 	unsigned int want_replies;	/* our requests awaiting replies */
-	int session;
 	void *ctx;
 };
 
@@ -405,11 +404,13 @@ conn_open(struct conn *c, const char *type, const void *extra,
 
 	if (c->building)
 		return FERR_ARGUMENT;
+	/* We promised the server not to open more sessions. */
+	if (c->no_more_sessions && strcmp(type, "session") == 0)
+		return FERR_PERMISSION;
 	if ((r = conn_chan_alloc(c, &id)) != 0)
 		return r;
 	ch = &c->chans[id];
 	ch->state = CONN_CHAN_OPENING;
-	ch->session = strcmp(type, "session") == 0;
 	if ((r = transport_packet_start(c->t, CONN_MSG_CHANNEL_OPEN,
 	    &p)) != 0 ||
 	    (r = buf_put_cstring(p, type)) != 0 ||
@@ -793,7 +794,6 @@ conn_recv_open(struct conn *c, struct buf *m, struct conn_event *ev)
 	ch->remote_window = window;
 	ch->remote_maxpkt = maxpkt > CONN_MAX_PACKET_LIMIT ?
 	    CONN_MAX_PACKET_LIMIT : maxpkt;
-	ch->session = session;
 	c->pending_open = 1;
 	c->pending_open_chan = id;
 	ev->type = CONN_EV_OPEN_REQUEST;

@@ -543,13 +543,11 @@ test_limits(void)
 		abort();
 	pair_pump(&c, &s);
 	ok(strcmp(cprog.ch[ch].order, "X") == 0, "unanswered open refused");
-	/* no-more-sessions: a later session open ends the connection. */
+	/* no-more-sessions: the client itself opens no more sessions. */
 	if (conn_no_more_sessions(c.conn) != 0)
 		abort();
-	ch = open_session(&c);
-	pair_pump(&c, &s);
-	ok(s.conn_err == FERR_PROTOCOL && c.disconnected,
-	    "session after no-more-sessions@openssh.com disconnects");
+	is_int(conn_open(c.conn, "session", NULL, 0, &ch), FERR_PERMISSION,
+	    "client opens no session after no-more-sessions");
 	pair_free(&c, &s);
 }
 
@@ -697,6 +695,24 @@ test_hostile(void)
 	pair_pump(&c, &s);
 	ok(s.conn_err == FERR_PROTOCOL && c.disconnected,
 	    "CHANNEL_SUCCESS without a request disconnects");
+	pair_free(&c, &s);
+
+	/* A session opened after no-more-sessions@openssh.com. */
+	hostile(&c, &s, 0);
+	raw_open(&c, 0);
+	b = buf_new();
+	if (b == NULL || buf_put_cstring(b, "no-more-sessions@openssh.com") != 0 ||
+	    buf_put_bool(b, 0) != 0 ||
+	    peer_send_raw(&c, CONN_MSG_GLOBAL_REQUEST, b) != 0)
+		abort();
+	buf_free(b);
+	pair_pump(&c, &s);
+	ok(s.conn_err == 0 && conn_nchannels(s.conn) == 1,
+	    "no-more-sessions accepted after a session");
+	raw_open(&c, 1);
+	pair_pump(&c, &s);
+	ok(s.conn_err == FERR_PROTOCOL && c.disconnected,
+	    "session after no-more-sessions@openssh.com disconnects");
 	pair_free(&c, &s);
 
 	/* Window adjust overflowing 2^32 - 1. */

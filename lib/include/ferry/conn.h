@@ -161,7 +161,9 @@ int conn_input(struct conn *c, uint8_t msg, struct buf *payload,
 /*
  * Open a channel of type ("session", ...) with extra type-specific bytes
  * (may be NULL/0).  *chanp gets the local id at once; CONN_EV_OPENED or
- * CONN_EV_OPEN_FAILED follows.  FERR_NO_SPACE when max_channels are open.
+ * CONN_EV_OPEN_FAILED follows (requests and data wait for OPENED).
+ * FERR_NO_SPACE when max_channels are open; FERR_PERMISSION for a
+ * session after conn_no_more_sessions().
  */
 int conn_open(struct conn *c, const char *type, const void *extra,
     size_t extralen, uint32_t *chanp) FERRY_WUR;
@@ -195,7 +197,8 @@ int conn_send_exit_signal(struct conn *c, uint32_t chan, const char *signame,
     int core_dumped, const char *message) FERRY_WUR;
 
 /*
- * Write up to len bytes of data (or extended data of type code) to
+ * Write up to len bytes of data (or extended data of type code, which
+ * is not 0; CONN_EXTENDED_DATA_STDERR for stderr) to
  * chan: *sentp gets what was accepted (split in packets of the peer's
  * maximum size), 0 when the peer's window is closed or the transport
  * output holds more than CONN_OUT_HIGH.  FERR_EOF after conn_eof or
