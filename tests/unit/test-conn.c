@@ -767,6 +767,76 @@ test_hostile(void)
 	pair_free(&c, &s);
 }
 
+/* A hostile server after authentication: the client must refuse. */
+static void
+test_hostile_server(void)
+{
+	struct peer c, s;
+	struct conn_config ccfg;
+	uint8_t conf[12] = {
+		0, 0, 0, 9,		/* sender */
+		0, 0, 0x10, 0,		/* window 4096 */
+		0, 0, 0x80, 0,		/* max packet 32768 */
+	};
+	uint32_t ch;
+
+	memset(&ccfg, 0, sizeof(ccfg));
+	ccfg.window = 1000;
+	setup(&c, &s, &ccfg, NULL);
+	s.raw = raw_record;
+	s.on_idle = NULL;
+	c.on_idle = NULL;
+	raw_chan(&s, CONN_MSG_CHANNEL_OPEN_CONFIRMATION, 3, conf, sizeof(conf));
+	pair_pump(&c, &s);
+	ok(c.conn_err == FERR_PROTOCOL && s.disconnected,
+	    "client: confirmation of a channel never opened disconnects");
+	pair_free(&c, &s);
+
+	setup(&c, &s, &ccfg, NULL);
+	s.raw = raw_record;
+	s.on_idle = NULL;
+	c.on_idle = NULL;
+	ch = open_session(&c);
+	pair_pump(&c, &s);
+	raw_chan(&s, CONN_MSG_CHANNEL_OPEN_CONFIRMATION, ch, conf, sizeof(conf));
+	pair_pump(&c, &s);
+	ok(strcmp(cprog.ch[ch].order, "O") == 0 &&
+	    conn_writable(c.conn, ch) == 4096, "client: raw confirmation accepted");
+	raw_chan(&s, CONN_MSG_CHANNEL_OPEN_CONFIRMATION, ch, conf, sizeof(conf));
+	pair_pump(&c, &s);
+	ok(c.conn_err == FERR_PROTOCOL && s.disconnected,
+	    "client: a second confirmation disconnects");
+	pair_free(&c, &s);
+
+	setup(&c, &s, &ccfg, NULL);
+	s.raw = raw_record;
+	s.on_idle = NULL;
+	c.on_idle = NULL;
+	ch = open_session(&c);
+	pair_pump(&c, &s);
+	raw_chan(&s, CONN_MSG_CHANNEL_OPEN_CONFIRMATION, ch, conf, sizeof(conf));
+	raw_data(&s, ch, 1000);
+	pair_pump(&c, &s);
+	ok(c.conn_err == 0 && strcmp(cprog.ch[ch].order, "OD") == 0,
+	    "client: data within its window delivered");
+	raw_data(&s, ch, 1001);
+	pair_pump(&c, &s);
+	ok(c.conn_err == FERR_PROTOCOL && s.disconnected,
+	    "client: data beyond its window disconnects");
+	pair_free(&c, &s);
+
+	/* A server opening a session on the client is refused. */
+	setup(&c, &s, NULL, NULL);
+	s.raw = raw_record;
+	s.on_idle = NULL;
+	c.on_idle = NULL;
+	raw_open(&s, 4);
+	pair_pump(&c, &s);
+	ok(c.conn_err == 0 && s.last_msg == CONN_MSG_CHANNEL_OPEN_FAILURE &&
+	    conn_nchannels(c.conn) == 0, "client: session open from server refused");
+	pair_free(&c, &s);
+}
+
 int
 main(void)
 {
@@ -774,6 +844,7 @@ main(void)
 	test_bulk();
 	test_limits();
 	test_hostile();
+	test_hostile_server();
 	key_free(pair_hostkey);
 	return tap_done();
 }
