@@ -612,7 +612,10 @@ kg_do_fingerprint(void)
 			label = line;
 			if ((rest = kg_skip_word(line)) == NULL ||
 			    key_parse_public_line(rest, &k) != 0) {
-				log_debug("%s:%d: not a public key", path, lnum);
+				/* ssh-keygen's debug1 line (its log ends in CRLF). */
+				if (kg.verbose)
+					fprintf(stderr, "debug1: %s:%d: not a "
+					    "public key\r\n", path, lnum);
 				continue;
 			}
 		}
