@@ -462,7 +462,9 @@ kg_load_public_file(const char *path, struct key **keyp)
 		break;
 	}
  out:
-	free(text);
+	/* The file may have been a private key. */
+	if (text != NULL)
+		misc_freezero(text, strlen(text));
 	buf_free(file);
 	return r;
 }
@@ -575,6 +577,7 @@ kg_do_fingerprint(void)
 	struct key *k;
 	char *text, *line, *next, *rest, *label;
 	const char *path = kg.path;
+	size_t textlen;
 	int r, lnum = 0, found = 0;
 
 	if (!kg.have_path)
@@ -591,6 +594,7 @@ kg_do_fingerprint(void)
 	}
 	if ((text = buf_dup_string(file)) == NULL)
 		fatal("%s is not a public key file.", path);
+	textlen = strlen(text);
 	buf_free(file);
 	for (line = text; line != NULL; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
@@ -602,7 +606,7 @@ kg_do_fingerprint(void)
 			continue;
 		if (lnum == 1 && strcmp(kg.path, "-") != 0 &&
 		    strstr(line, "PRIVATE KEY") != NULL) {
-			free(text);
+			misc_freezero(text, textlen);
 			kg_fingerprint_private(kg.path);
 			exit(0);
 		}
@@ -625,7 +629,7 @@ kg_do_fingerprint(void)
 		key_free(k);
 		found = 1;
 	}
-	free(text);
+	misc_freezero(text, textlen);
 	if (!found)
 		fatal("%s is not a public key file.", path);
 	exit(0);

@@ -194,6 +194,8 @@ test_write(enum key_type type, unsigned int bits, const char *cipher)
 	    "%s: same comment", name);
 	ok(key_private_is_encrypted(out) == (cipher != NULL),
 	    "%s: encryption flag", name);
+	key_free(back);
+	back = NULL;
 	if (cipher != NULL)
 		is_int(key_parse_private(out, "other pass", &back),
 		    FERR_KEY_WRONG_PASSPHRASE, "%s %s: wrong passphrase", name,
