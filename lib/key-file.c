@@ -317,7 +317,8 @@ key_v1_parse_outer(const struct buf *file, struct key_v1 *v)
 	if ((r = key_v1_parse_kdf(v, kdfopts)) != 0 ||
 	    (r = buf_get_string_direct(v->decoded, &v->pub, &v->publen)) != 0 ||
 	    (r = buf_get_string_direct(v->decoded, &v->enc, &v->enclen)) != 0 ||
-	    (r = buf_get_direct(v->decoded, v->cipher->authlen, &v->tag)) != 0 ||
+	    (r = buf_get_direct(v->decoded, v->cipher->authlen,
+	    &v->tag)) != 0 ||
 	    (r = buf_expect_end(v->decoded)) != 0)
 		goto out;
 	if (v->enclen == 0 || v->enclen % v->cipher->blocksize != 0) {

@@ -384,7 +384,8 @@ key_rsa_build(const BIGNUM *n, const BIGNUM *e, const BIGNUM *d,
 		    BN_mod(dmp1, d, t, bctx) != 1 ||
 		    BN_sub(t, q, BN_value_one()) != 1 ||
 		    BN_mod(dmq1, d, t, bctx) != 1 ||
-		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D, d) != 1 ||
+		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D,
+		    d) != 1 ||
 		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR1,
 		    p) != 1 ||
 		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR2,
@@ -700,8 +701,10 @@ key_private_to_buf(const struct key *key, struct buf *b)
 		    (r = key_get_bn(key, OSSL_PKEY_PARAM_RSA_D, &d)) != 0 ||
 		    (r = key_get_bn(key, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
 		    &iqmp)) != 0 ||
-		    (r = key_get_bn(key, OSSL_PKEY_PARAM_RSA_FACTOR1, &p)) != 0 ||
-		    (r = key_get_bn(key, OSSL_PKEY_PARAM_RSA_FACTOR2, &bq)) != 0 ||
+		    (r = key_get_bn(key, OSSL_PKEY_PARAM_RSA_FACTOR1,
+		    &p)) != 0 ||
+		    (r = key_get_bn(key, OSSL_PKEY_PARAM_RSA_FACTOR2,
+		    &bq)) != 0 ||
 		    (r = buf_put_mpint(b, n)) != 0 ||
 		    (r = buf_put_mpint(b, e)) != 0 ||
 		    (r = buf_put_mpint(b, d)) != 0 ||

@@ -118,7 +118,8 @@ kg_usage(void)
 	    "[-f output_keyfile]\n"
 	    "                   [-N new_passphrase] [-t ecdsa | ed25519 | rsa] "
 	    "[-Z cipher]\n"
-	    "       fssh-keygen -p [-a rounds] [-f keyfile] [-N new_passphrase]\n"
+	    "       fssh-keygen -p [-a rounds] [-f keyfile] "
+	    "[-N new_passphrase]\n"
 	    "                   [-P old_passphrase] [-Z cipher]\n"
 	    "       fssh-keygen -i [-f input_keyfile] [-m key_format]\n"
 	    "       fssh-keygen -e [-f input_keyfile] [-m key_format]\n"
@@ -616,7 +617,7 @@ kg_do_fingerprint(void)
 			label = line;
 			if ((rest = kg_skip_word(line)) == NULL ||
 			    key_parse_public_line(rest, &k) != 0) {
-				/* ssh-keygen's debug1 line (its log ends in CRLF). */
+				/* ssh-keygen's debug1 line, CRLF and all. */
 				if (kg.verbose)
 					fprintf(stderr, "debug1: %s:%d: not a "
 					    "public key\r\n", path, lnum);
@@ -659,7 +660,8 @@ kg_do_change_passphrase(void)
 	kg_need_path("Enter file in which the key is");
 	if ((r = kg_try_private(kg.path, 0, NULL, &k)) != 0) {
 		if (r == FERR_PERMISSION)
-			fatal("Failed to load key %s: bad permissions", kg.path);
+			fatal("Failed to load key %s: bad permissions",
+			    kg.path);
 		if (r == FERR_SYSTEM)
 			fatal("Failed to load key %s: %s", kg.path,
 			    strerror(errno));

@@ -402,7 +402,8 @@ test_sign_type(enum key_type type, unsigned int bits)
 	for (i = 0, fails = 0; i < len; i++) {
 		memcpy(copy, buf_ptr(sig), len);
 		copy[i] ^= 0x10;
-		if (key_verify(pub, copy, len, data, sizeof(data), NULL, 0) == 0)
+		if (key_verify(pub, copy, len, data, sizeof(data), NULL,
+		    0) == 0)
 			fails++;
 	}
 	is_int(fails, 0, "%s: every corrupted byte refused", name);
