@@ -121,7 +121,7 @@ chmod 600 junk
 for args in "-l -f junk" "-y -f junk" "-l -f missing" "-y -f missing" \
     "-t ecdsa -b 300 -N x -f e" \
     "-i -f junk" "-e -f junk" "-p -N x -f junk" "-c -C x -f junk" \
-    "-Z des -N x -f z" "-b 0 -f b"; do
+    "-Z des -N x -f z" "-b 0 -f b" "-e -m foo -f gen.pub"; do
 	ssh-keygen $args >/dev/null 2>&1 </dev/null
 	want=$?
 	status "fssh-keygen $args as ssh-keygen" "$want" "$K" $args

@@ -128,6 +128,28 @@ for spec in ed25519: ecdsa:256 ecdsa:384 ecdsa:521 rsa:2048 rsa:; do
 	    "$("$K" -i -f "o_$n.4716" 2>&1)" "$(ssh-keygen -i -f "o_$n.4716")"
 	same "$n: -e from the private file" "$("$K" -e -f "f_$n" 2>&1)" \
 	    "$(ssh-keygen -e -f "f_$n" 2>&1)"
+	for fmt in PKCS8 PEM; do
+		"$K" -e -m "$fmt" -f "o_$n.pub" >"fx_$n.$fmt" 2>/dev/null
+		fst=$?
+		ssh-keygen -e -m "$fmt" -f "o_$n.pub" >"ox_$n.$fmt" 2>/dev/null
+		ost=$?
+		ok "$([ "$fst" -eq "$ost" ] && cmp -s "fx_$n.$fmt" \
+		    "ox_$n.$fmt"; echo $?)" \
+		    "$n: -e -m $fmt as ssh-keygen (exit $ost)"
+		[ "$ost" -eq 0 ] || continue
+		# ssh-keygen cannot -i -m PEM its own ECDSA export: compare
+		# the output when it succeeds, else the exit status.
+		want=$(ssh-keygen -i -m "$fmt" -f "ox_$n.$fmt" 2>/dev/null)
+		ost=$?
+		got=$("$K" -i -m "$fmt" -f "ox_$n.$fmt" 2>/dev/null)
+		fst=$?
+		if [ "$ost" -eq 0 ]; then
+			same "$n: fssh-keygen -i -m $fmt" "$got" "$want"
+		else
+			ok "$([ "$fst" -eq "$ost" ]; echo $?)" \
+			    "$n: -i -m $fmt fails as ssh-keygen (exit $ost)"
+		fi
+	done
 done
 
 # Other ciphers OpenSSH can write (-Z).
