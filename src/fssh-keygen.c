@@ -1,0 +1,1198 @@
+/*
+ * fssh-keygen: key generation, public keys, fingerprints, passphrase and
+ * comment changes, RFC 4716 conversion.  The command line, messages,
+ * output and exit statuses follow OpenSSH 9.2's ssh-keygen for the
+ * options implemented here; known_hosts upkeep, host key sets and
+ * certificates are refused with a usage error until they exist.
+ *
+ * Exit statuses as ssh-keygen: 0 success, 1 usage errors, declined
+ * overwrites and failed saves, 255 fatal errors (unreadable or wrong
+ * keys, wrong passphrases).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ferry/buf.h"
+#include "ferry/err.h"
+#include "ferry/key.h"
+#include "ferry/log.h"
+#include "misc.h"
+#include "prog.h"
+
+#define KG_EXIT_USAGE		1
+#define KG_PASS_MAX		1024
+#define KG_PATH_MAX		4096
+
+/* -m: the public key formats of -e and -i. */
+enum kg_format {
+	KG_FMT_RFC4716 = 0,
+	KG_FMT_PKCS8,
+	KG_FMT_PEM,
+};
+
+enum kg_mode {
+	KG_GENERATE = 0,
+	KG_PRINT_PUBLIC,	/* -y */
+	KG_FINGERPRINT,		/* -l */
+	KG_CHANGE_PASS,		/* -p */
+	KG_CHANGE_COMMENT,	/* -c */
+	KG_EXPORT,		/* -e */
+	KG_IMPORT,		/* -i */
+};
+
+static struct {
+	enum kg_mode mode;
+	int nmodes;
+	const char *type;
+	unsigned int bits;
+	char path[KG_PATH_MAX];
+	int have_path;
+	const char *new_pass;	/* -N */
+	const char *old_pass;	/* -P */
+	const char *comment;	/* -C */
+	int quiet;
+	int verbose;
+	enum key_fp_hash fp_hash;
+	unsigned int rounds;
+	const char *cipher;
+	enum kg_format format;
+	int have_format;
+	struct passwd *pw;
+} kg;
+
+/* -t names: ssh-keygen's short names and the SSH names. */
+static const struct {
+	const char *name;
+	enum key_type type;	/* KEY_UNSPEC: ECDSA, curve from -b */
+	const char *file;	/* default file under ~/.ssh */
+} kg_types[] = {
+	{ "rsa", KEY_RSA, "id_rsa" },
+	{ "ssh-rsa", KEY_RSA, "id_rsa" },
+	{ "ed25519", KEY_ED25519, "id_ed25519" },
+	{ "ssh-ed25519", KEY_ED25519, "id_ed25519" },
+	{ "ecdsa", KEY_UNSPEC, "id_ecdsa" },
+	{ "ecdsa-sha2-nistp256", KEY_ECDSA_P256, "id_ecdsa" },
+	{ "ecdsa-sha2-nistp384", KEY_ECDSA_P384, "id_ecdsa" },
+	{ "ecdsa-sha2-nistp521", KEY_ECDSA_P521, "id_ecdsa" },
+};
+
+/* ssh-keygen options that belong to features not built yet. */
+static const struct {
+	int ch;
+	const char *what;
+} kg_later[] = {
+	{ 'A', "host key generation" },
+	{ 'B', "bubblebabble digests" },
+	{ 'D', "PKCS#11" },
+	{ 'F', "known_hosts search" },
+	{ 'G', "moduli generation" },
+	{ 'H', "known_hosts hashing" },
+	{ 'I', "certificates" },
+	{ 'K', "FIDO keys" },
+	{ 'L', "certificates" },
+	{ 'M', "moduli" },
+	{ 'O', "key generation options" },
+	{ 'Q', "key revocation lists" },
+	{ 'R', "known_hosts removal" },
+	{ 'T', "moduli screening" },
+	{ 'U', "ssh-agent keys" },
+	{ 'V', "certificates" },
+	{ 'Y', "SSHSIG signatures" },
+	{ 'h', "certificates" },
+	{ 'k', "key revocation lists" },
+	{ 'n', "certificates" },
+	{ 'r', "SSHFP records" },
+	{ 's', "certificates" },
+	{ 'u', "key revocation lists" },
+	{ 'w', "FIDO keys" },
+	{ 'z', "certificates" },
+};
+
+static void __attribute__((noreturn))
+kg_usage(void)
+{
+	fprintf(stderr,
+	    "usage: fssh-keygen [-q] [-a rounds] [-b bits] [-C comment] "
+	    "[-f output_keyfile]\n"
+	    "                   [-N new_passphrase] [-t ecdsa | ed25519 | rsa] "
+	    "[-Z cipher]\n"
+	    "       fssh-keygen -p [-a rounds] [-f keyfile] "
+	    "[-N new_passphrase]\n"
+	    "                   [-P old_passphrase] [-Z cipher]\n"
+	    "       fssh-keygen -i [-f input_keyfile] [-m key_format]\n"
+	    "       fssh-keygen -e [-f input_keyfile] [-m key_format]\n"
+	    "       fssh-keygen -y [-f input_keyfile] [-P passphrase]\n"
+	    "       fssh-keygen -c [-a rounds] [-C comment] [-f keyfile] "
+	    "[-P passphrase]\n"
+	    "       fssh-keygen -l [-v] [-E fingerprint_hash] "
+	    "[-f input_keyfile]\n");
+	exit(KG_EXIT_USAGE);
+}
+
+static void __attribute__((noreturn))
+kg_not_yet(int ch)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kg_later) / sizeof(kg_later[0]); i++) {
+		if (kg_later[i].ch == ch) {
+			fprintf(stderr, "%s: option -%c (%s) is not supported "
+			    "yet\n", prog_name(), ch, kg_later[i].what);
+			kg_usage();
+		}
+	}
+	kg_usage();
+}
+
+/* Read one line; NULL at end of input with nothing read. */
+static char *
+kg_read_line(int fd, int *eofp)
+{
+	char *s;
+	size_t len = 0;
+	ssize_t n;
+	char c;
+
+	*eofp = 0;
+	if ((s = malloc(KG_PASS_MAX + 1)) == NULL)
+		fatal("out of memory");
+	for (;;) {
+		n = read(fd, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*eofp = 1;
+			break;
+		}
+		if (c == '\n')
+			break;
+		if (c == '\r')
+			continue;
+		if (len < KG_PASS_MAX)
+			s[len++] = c;
+	}
+	s[len] = '\0';
+	if (*eofp && len == 0) {
+		misc_freezero(s, KG_PASS_MAX + 1);
+		return NULL;
+	}
+	return s;
+}
+
+/* Best effort: a prompt that cannot be shown is no reason to stop. */
+static void
+kg_write(int fd, const char *s)
+{
+	ssize_t n;
+
+	n = write(fd, s, strlen(s));
+	(void)n;
+}
+
+/*
+ * Ask for a passphrase: on the terminal with echo off, or, when standard
+ * input is not a terminal, from standard input with the prompt on
+ * standard error (ssh-keygen's RP_ALLOW_STDIN).  End of input is "".
+ */
+static char *
+kg_read_passphrase(const char *prompt)
+{
+	struct termios saved, noecho;
+	char *s;
+	int fd, eof, restore = 0, own = 0, outfd;
+
+	if (!isatty(STDIN_FILENO)) {
+		fd = STDIN_FILENO;
+		outfd = STDERR_FILENO;
+	} else if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) != -1) {
+		own = 1;
+		outfd = fd;
+	} else {
+		fd = STDIN_FILENO;
+		outfd = STDERR_FILENO;
+	}
+	kg_write(outfd, prompt);
+	if (isatty(fd) && tcgetattr(fd, &saved) == 0) {
+		noecho = saved;
+		noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		restore = tcsetattr(fd, TCSAFLUSH, &noecho) == 0;
+	}
+	s = kg_read_line(fd, &eof);
+	if (restore) {
+		(void)tcsetattr(fd, TCSAFLUSH, &saved);
+		kg_write(outfd, "\n");
+	}
+	if (own)
+		close(fd);
+	if (s == NULL && (s = strdup("")) == NULL)
+		fatal("out of memory");
+	return s;
+}
+
+static void
+kg_free_pass(char *s)
+{
+	if (s != NULL)
+		misc_freezero(s, strlen(s));
+}
+
+static void
+kg_set_path(const char *path)
+{
+	if (misc_strlcpy(kg.path, path, sizeof(kg.path)) >= sizeof(kg.path))
+		fatal("Identity filename too long");
+	kg.have_path = 1;
+}
+
+static const char *
+kg_default_file(void)
+{
+	size_t i;
+	const char *t = kg.type != NULL ? kg.type : "rsa";
+
+	for (i = 0; i < sizeof(kg_types) / sizeof(kg_types[0]); i++)
+		if (strcasecmp(kg_types[i].name, t) == 0)
+			return kg_types[i].file;
+	return "id_rsa";
+}
+
+/* ssh-keygen's ask_filename: prompt on stdout, default on empty input. */
+static void
+kg_ask_filename(const char *prompt)
+{
+	char def[KG_PATH_MAX];
+	char *line;
+	int eof;
+
+	if ((size_t)snprintf(def, sizeof(def), "%s/.ssh/%s", kg.pw->pw_dir,
+	    kg_default_file()) >= sizeof(def))
+		fatal("Identity filename too long");
+	printf("%s (%s): ", prompt, def);
+	fflush(stdout);
+	if ((line = kg_read_line(STDIN_FILENO, &eof)) == NULL)
+		exit(KG_EXIT_USAGE);
+	kg_set_path(*line != '\0' ? line : def);
+	free(line);
+}
+
+static void
+kg_need_path(const char *prompt)
+{
+	struct stat st;
+
+	if (!kg.have_path)
+		kg_ask_filename(prompt);
+	if (stat(kg.path, &st) == -1)
+		fatal("%s: %s", kg.path, strerror(errno));
+}
+
+/*
+ * Refuse private key files others may read, as OpenSSH does: the key
+ * might have been seen by someone else.
+ */
+static int
+kg_perm_ok(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1)
+		return 1;	/* the read reports the error */
+	if (st.st_uid != getuid() || (st.st_mode & 077) == 0)
+		return 1;
+	fprintf(stderr,
+	    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
+	    "@         WARNING: UNPROTECTED PRIVATE KEY FILE!          @\n"
+	    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n"
+	    "Permissions 0%3.3o for '%s' are too open.\n"
+	    "It is required that your private key files are NOT accessible "
+	    "by others.\n"
+	    "This private key will be ignored.\n",
+	    (unsigned int)(st.st_mode & 0777), path);
+	return 0;
+}
+
+static void __attribute__((noreturn))
+kg_fatal_load(const char *what, const char *path, int r)
+{
+	if (r == FERR_SYSTEM)
+		fatal("%s \"%s\": %s", what, path, strerror(errno));
+	fatal("%s \"%s\": %s", what, path, err_str(r));
+}
+
+/*
+ * Load a private key: first without a passphrase, then with -P (or
+ * -N when alt is set) or one asked for.  On failure return the error
+ * and leave *keyp NULL; *passp gets the passphrase that worked.
+ */
+static int
+kg_try_private(const char *path, int use_new, char **passp,
+    struct key **keyp)
+{
+	struct buf *file = NULL;
+	char *pass = NULL;
+	int r;
+
+	*keyp = NULL;
+	if (passp != NULL)
+		*passp = NULL;
+	if (!kg_perm_ok(path)) {
+		errno = EACCES;
+		return FERR_PERMISSION;
+	}
+	if ((r = key_read_file(path, 0, &file)) != 0)
+		return r;
+	if ((r = key_parse_private(file, "", keyp)) ==
+	    FERR_KEY_WRONG_PASSPHRASE) {
+		if (kg.old_pass != NULL)
+			pass = strdup(kg.old_pass);
+		else if (use_new && kg.new_pass != NULL)
+			pass = strdup(kg.new_pass);
+		else
+			pass = kg_read_passphrase("Enter passphrase: ");
+		if (pass == NULL)
+			fatal("out of memory");
+		r = key_parse_private(file, pass, keyp);
+	}
+	buf_free(file);
+	if (r == 0 && passp != NULL && (*passp = strdup(pass != NULL ?
+	    pass : "")) == NULL)
+		fatal("out of memory");
+	kg_free_pass(pass);
+	return r;
+}
+
+static struct key *
+kg_load_identity(const char *what, const char *path, int use_new,
+    char **passp)
+{
+	struct key *k;
+	int r;
+
+	if ((r = kg_try_private(path, use_new, passp, &k)) != 0) {
+		if (r == FERR_PERMISSION)
+			fatal("%s \"%s\": bad permissions", what, path);
+		kg_fatal_load(what, path, r);
+	}
+	return k;
+}
+
+/* Write the key's public line (and a newline) to path with mode 0644. */
+static int
+kg_save_public(const struct key *k, const char *path)
+{
+	struct buf *b;
+	int r;
+
+	if ((b = buf_new()) == NULL)
+		return FERR_ALLOC;
+	if ((r = key_format_public_line(k, b)) == 0 &&
+	    (r = buf_put_u8(b, '\n')) == 0)
+		r = key_write_file(path, b, 0644);
+	buf_free(b);
+	return r;
+}
+
+static int
+kg_save_private(const struct key *k, const char *path, const char *pass)
+{
+	struct buf *b;
+	int r;
+
+	if ((b = buf_new()) == NULL)
+		return FERR_ALLOC;
+	buf_set_secret(b);
+	if ((r = key_write_private(k, pass, kg.cipher, kg.rounds, b)) == 0)
+		r = key_write_file(path, b, 0600);
+	buf_free(b);
+	return r;
+}
+
+static void
+kg_print_line(const struct key *k)
+{
+	struct buf *b;
+	char *s;
+	int r;
+
+	if ((b = buf_new()) == NULL)
+		fatal("out of memory");
+	if ((r = key_format_public_line(k, b)) != 0)
+		fatal_r(r, "format public key");
+	if ((s = buf_dup_string(b)) == NULL)
+		fatal("out of memory");
+	printf("%s\n", s);
+	free(s);
+	buf_free(b);
+}
+
+/*
+ * The first key line of a public key file: blank lines and # comments
+ * are skipped; a missing comment becomes the file name, as ssh-keygen's
+ * loader does.
+ */
+static int
+kg_load_public_file(const char *path, struct key **keyp)
+{
+	struct buf *file = NULL;
+	char *text = NULL, *line, *next;
+	int r = FERR_FORMAT;
+
+	*keyp = NULL;
+	if ((r = key_read_file(path, 0, &file)) != 0)
+		return r;
+	if ((text = buf_dup_string(file)) == NULL) {
+		r = FERR_FORMAT;
+		goto out;
+	}
+	r = FERR_FORMAT;
+	for (line = text; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		line += strspn(line, " \t");
+		if (*line == '#' || *line == '\0' || *line == '\r')
+			continue;
+		if ((r = key_parse_public_line(line, keyp)) != 0)
+			continue;
+		if (*key_comment(*keyp) == '\0' &&
+		    (r = key_set_comment(*keyp, path)) != 0) {
+			key_free(*keyp);
+			*keyp = NULL;
+		}
+		break;
+	}
+ out:
+	/* The file may have been a private key. */
+	if (text != NULL)
+		misc_freezero(text, strlen(text));
+	buf_free(file);
+	return r;
+}
+
+/* ssh-keygen's sshkey_load_public: FILE, FILE.pub, the private file. */
+static int
+kg_load_public(const char *path, struct key **keyp)
+{
+	char pub[KG_PATH_MAX + 8];
+	struct buf *file = NULL;
+	int r;
+
+	if (kg_load_public_file(path, keyp) == 0)
+		return 0;
+	snprintf(pub, sizeof(pub), "%s.pub", path);
+	if (kg_load_public_file(pub, keyp) == 0)
+		return 0;
+	if ((r = key_read_file(path, 0, &file)) != 0)
+		return r;
+	r = key_parse_private_public(file, keyp);
+	buf_free(file);
+	return r;
+}
+
+static void
+kg_print_fingerprint(const struct key *k, const char *comment)
+{
+	char *fp = NULL, *art = NULL;
+	int r;
+
+	if ((r = key_fingerprint(k, kg.fp_hash, &fp)) != 0 ||
+	    (r = key_randomart(k, kg.fp_hash, &art)) != 0)
+		fatal_r(r, "fingerprint");
+	printf("%u %s %s (%s)\n", key_bits(k), fp,
+	    comment != NULL ? comment : "no comment",
+	    key_type_short(key_get_type(k)));
+	if (kg.verbose)
+		printf("%s\n", art);
+	free(fp);
+	free(art);
+}
+
+/* The private key with no passphrase, for its comment; errors quiet. */
+static int
+kg_try_private_quiet(const char *path, struct key **keyp)
+{
+	struct buf *file = NULL;
+	int r;
+
+	*keyp = NULL;
+	if (!kg_perm_ok(path))
+		return FERR_PERMISSION;
+	if ((r = key_read_file(path, 0, &file)) != 0)
+		return r;
+	r = key_parse_private(file, NULL, keyp);
+	buf_free(file);
+	return r;
+}
+
+static void
+kg_fingerprint_private(const char *path)
+{
+	struct key *pub = NULL, *priv = NULL;
+	char *comment = NULL;
+
+	if (kg_load_public(path, &pub) == 0 && *key_comment(pub) != '\0') {
+		comment = strdup(key_comment(pub));
+	} else if (kg_try_private_quiet(path, &priv) == 0) {
+		comment = strdup(key_comment(priv));
+	}
+	if (pub == NULL && priv == NULL)
+		fatal("%s is not a key file.", path);
+	kg_print_fingerprint(pub != NULL ? pub : priv, comment);
+	free(comment);
+	key_free(pub);
+	key_free(priv);
+}
+
+/*
+ * Skip a leading word of a key line (authorized_keys options or
+ * known_hosts host names, quotes respected) and return what follows, or
+ * NULL when nothing does.
+ */
+static char *
+kg_skip_word(char *cp)
+{
+	int quoted = 0;
+
+	for (; *cp != '\0' && (quoted || (*cp != ' ' && *cp != '\t')); cp++) {
+		if (*cp == '\\' && cp[1] == '"')
+			cp++;
+		else if (*cp == '"')
+			quoted = !quoted;
+	}
+	if (*cp == '\0')
+		return NULL;
+	*cp++ = '\0';
+	return cp;
+}
+
+/*
+ * -l: a private key file is fingerprinted through its public key;
+ * anything else is read as lines of public keys, which may carry
+ * authorized_keys options or known_hosts host names in front.
+ */
+static void __attribute__((noreturn))
+kg_do_fingerprint(void)
+{
+	struct buf *file = NULL;
+	struct key *k;
+	char *text, *line, *next, *rest, *label;
+	const char *path = kg.path;
+	size_t textlen;
+	int r, lnum = 0, found = 0;
+
+	if (!kg.have_path)
+		kg_ask_filename("Enter file in which the key is");
+	if (strcmp(kg.path, "-") == 0) {
+		path = "(stdin)";
+		r = key_read_file("/dev/stdin", 0, &file);
+	} else
+		r = key_read_file(kg.path, 0, &file);
+	if (r != 0) {
+		if (r == FERR_SYSTEM)
+			fatal("%s: %s: %s", prog_name(), path, strerror(errno));
+		fatal_r(r, "%s", path);
+	}
+	if ((text = buf_dup_string(file)) == NULL)
+		fatal("%s is not a public key file.", path);
+	textlen = strlen(text);
+	buf_free(file);
+	for (line = text; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		lnum++;
+		line[strcspn(line, "\r")] = '\0';
+		line += strspn(line, " \t");
+		if (*line == '#' || *line == '\0')
+			continue;
+		if (lnum == 1 && strcmp(kg.path, "-") != 0 &&
+		    strstr(line, "PRIVATE KEY") != NULL) {
+			misc_freezero(text, textlen);
+			kg_fingerprint_private(kg.path);
+			exit(0);
+		}
+		label = NULL;
+		if (key_parse_public_line(line, &k) != 0) {
+			/* A leading word that is not a number: skip it. */
+			label = line;
+			if ((rest = kg_skip_word(line)) == NULL ||
+			    key_parse_public_line(rest, &k) != 0) {
+				/* ssh-keygen's debug1 line, CRLF and all. */
+				if (kg.verbose)
+					fprintf(stderr, "debug1: %s:%d: not a "
+					    "public key\r\n", path, lnum);
+				continue;
+			}
+		}
+		if (*key_comment(k) != '\0' && key_comment(k)[0] != '#')
+			label = (char *)key_comment(k);
+		kg_print_fingerprint(k, label);
+		key_free(k);
+		found = 1;
+	}
+	misc_freezero(text, textlen);
+	if (!found)
+		fatal("%s is not a public key file.", path);
+	exit(0);
+}
+
+/* -y: the public key line of a private key file, with its comment. */
+static void __attribute__((noreturn))
+kg_do_print_public(void)
+{
+	struct key *k;
+
+	kg_need_path("Enter file in which the key is");
+	k = kg_load_identity("Load key", kg.path, 0, NULL);
+	kg_print_line(k);
+	key_free(k);
+	exit(0);
+}
+
+/* -p: rewrite the private key file under a new passphrase. */
+static void __attribute__((noreturn))
+kg_do_change_passphrase(void)
+{
+	struct key *k;
+	char *p1, *p2;
+	int r;
+
+	kg_need_path("Enter file in which the key is");
+	if ((r = kg_try_private(kg.path, 0, NULL, &k)) != 0) {
+		if (r == FERR_PERMISSION)
+			fatal("Failed to load key %s: bad permissions",
+			    kg.path);
+		if (r == FERR_SYSTEM)
+			fatal("Failed to load key %s: %s", kg.path,
+			    strerror(errno));
+		fatal_r(r, "Failed to load key %s", kg.path);
+	}
+	if (*key_comment(k) != '\0')
+		printf("Key has comment '%s'\n", key_comment(k));
+	if (kg.new_pass != NULL) {
+		if ((p1 = strdup(kg.new_pass)) == NULL)
+			fatal("out of memory");
+	} else {
+		p1 = kg_read_passphrase("Enter new passphrase (empty for no "
+		    "passphrase): ");
+		p2 = kg_read_passphrase("Enter same passphrase again: ");
+		if (strcmp(p1, p2) != 0) {
+			kg_free_pass(p1);
+			kg_free_pass(p2);
+			printf("Pass phrases do not match.  Try again.\n");
+			exit(1);
+		}
+		kg_free_pass(p2);
+	}
+	if ((r = kg_save_private(k, kg.path, p1)) != 0) {
+		log_error("Saving key \"%s\" failed: %s", kg.path,
+		    r == FERR_SYSTEM ? strerror(errno) : err_str(r));
+		kg_free_pass(p1);
+		key_free(k);
+		exit(1);
+	}
+	kg_free_pass(p1);
+	key_free(k);
+	printf("Your identification has been saved with the new "
+	    "passphrase.\n");
+	exit(0);
+}
+
+/* -c: rewrite the private key file and its .pub with a new comment. */
+static void __attribute__((noreturn))
+kg_do_change_comment(void)
+{
+	char pub[KG_PATH_MAX + 8], *pass = NULL, *line = NULL;
+	const char *nc;
+	struct key *k;
+	int r, eof;
+
+	kg_need_path("Enter file in which the key is");
+	k = kg_load_identity("Cannot load private key", kg.path, 1, &pass);
+	if (*key_comment(k) != '\0')
+		printf("Old comment: %s\n", key_comment(k));
+	else
+		printf("No existing comment\n");
+	if (kg.comment != NULL)
+		nc = kg.comment;
+	else {
+		printf("New comment: ");
+		fflush(stdout);
+		if ((line = kg_read_line(STDIN_FILENO, &eof)) == NULL) {
+			kg_free_pass(pass);
+			key_free(k);
+			exit(1);
+		}
+		nc = line;
+	}
+	if (*key_comment(k) != '\0' && strcmp(key_comment(k), nc) == 0) {
+		printf("No change to comment\n");
+		kg_free_pass(pass);
+		key_free(k);
+		free(line);
+		exit(0);
+	}
+	if ((r = key_set_comment(k, nc)) != 0)
+		fatal_r(r, "comment");
+	if ((r = kg_save_private(k, kg.path, pass)) != 0) {
+		log_error("Saving key \"%s\" failed: %s", kg.path,
+		    r == FERR_SYSTEM ? strerror(errno) : err_str(r));
+		kg_free_pass(pass);
+		key_free(k);
+		exit(1);
+	}
+	kg_free_pass(pass);
+	snprintf(pub, sizeof(pub), "%s.pub", kg.path);
+	if ((r = kg_save_public(k, pub)) != 0)
+		fatal("Unable to save public key to %s: %s", pub,
+		    r == FERR_SYSTEM ? strerror(errno) : err_str(r));
+	if (*nc != '\0')
+		printf("Comment '%s' applied\n", nc);
+	else
+		printf("Comment removed\n");
+	key_free(k);
+	free(line);
+	exit(0);
+}
+
+static const char *
+kg_hostname(void)
+{
+	static char host[256];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		misc_strlcpy(host, "localhost", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	return host;
+}
+
+/* -e: the public key as an RFC 4716 block on standard output. */
+static void __attribute__((noreturn))
+kg_do_export(void)
+{
+	struct key *k = NULL;
+	struct buf *b;
+	char hdr[512];
+	int r;
+
+	kg_need_path("Enter file in which the key is");
+	if (kg_load_public(kg.path, &k) != 0)
+		k = kg_load_identity("Load key", kg.path, 0, NULL);
+	snprintf(hdr, sizeof(hdr), "%u-bit %s, converted by %s@%s from "
+	    "OpenSSH", key_bits(k), key_type_short(key_get_type(k)),
+	    kg.pw->pw_name, kg_hostname());
+	if ((b = buf_new()) == NULL)
+		fatal("out of memory");
+	/* As ssh-keygen: PEM and PKCS#8 only for RSA and ECDSA keys. */
+	if (kg.format != KG_FMT_RFC4716 && key_get_type(k) == KEY_ED25519)
+		fatal("unsupported key type %s",
+		    key_type_short(key_get_type(k)));
+	switch (kg.format) {
+	case KG_FMT_PKCS8:
+		r = key_export_pem_public(k, 0, b);
+		break;
+	case KG_FMT_PEM:
+		r = key_export_pem_public(k, key_get_type(k) == KEY_RSA, b);
+		break;
+	case KG_FMT_RFC4716:
+	default:
+		r = key_export_rfc4716(k, hdr, b);
+		break;
+	}
+	if (r != 0)
+		fatal_r(r, "export");
+	if (fwrite(buf_ptr(b), 1, buf_len(b), stdout) != buf_len(b))
+		fatal("write: %s", strerror(errno));
+	buf_free(b);
+	key_free(k);
+	exit(0);
+}
+
+/* -i: an RFC 4716 public key file as an OpenSSH public key line. */
+static void __attribute__((noreturn))
+kg_do_import(void)
+{
+	struct buf *file = NULL;
+	struct key *k = NULL;
+	const char *label;
+	int r;
+
+	kg_need_path("Enter file in which the key is");
+	if ((r = key_read_file(kg.path, 0, &file)) != 0) {
+		if (r == FERR_SYSTEM)
+			fatal("%s: %s", kg.path, strerror(errno));
+		fatal_r(r, "%s", kg.path);
+	}
+	switch (kg.format) {
+	case KG_FMT_PKCS8:
+		label = "-----BEGIN PUBLIC KEY-----";
+		break;
+	case KG_FMT_PEM:
+		label = "-----BEGIN RSA PUBLIC KEY-----";
+		break;
+	case KG_FMT_RFC4716:
+	default:
+		label = NULL;
+		break;
+	}
+	if (label == NULL)
+		r = key_import_rfc4716(file, &k);
+	else if (memmem(buf_ptr(file), buf_len(file), label,
+	    strlen(label)) == NULL)
+		r = FERR_FORMAT;
+	else
+		r = key_import_pem_public(file, &k);
+	if (r == 0 && label != NULL && key_get_type(k) == KEY_ED25519)
+		r = FERR_KEY_TYPE_UNKNOWN;
+	if (r != 0)
+		fatal_r(r, "%s is not a recognised public key format", kg.path);
+	/* As ssh-keygen: the converted key carries no comment. */
+	if ((r = key_set_comment(k, NULL)) != 0)
+		fatal_r(r, "comment");
+	kg_print_line(k);
+	key_free(k);
+	buf_free(file);
+	exit(0);
+}
+
+static unsigned int
+kg_ec_bits(enum key_type type)
+{
+	switch (type) {
+	case KEY_ECDSA_P256:
+		return 256;
+	case KEY_ECDSA_P384:
+		return 384;
+	case KEY_ECDSA_P521:
+		return 521;
+	default:
+		return 0;
+	}
+}
+
+/* The key type to generate, from -t and -b. */
+static enum key_type
+kg_gen_type(unsigned int *bitsp, const char **tnamep)
+{
+	const char *t = kg.type != NULL ? kg.type : "rsa";
+	enum key_type type = KEY_UNSPEC;
+	size_t i;
+	unsigned int bits = kg.bits;
+
+	for (i = 0; i < sizeof(kg_types) / sizeof(kg_types[0]); i++)
+		if (strcasecmp(kg_types[i].name, t) == 0)
+			break;
+	if (i == sizeof(kg_types) / sizeof(kg_types[0]))
+		fatal("unknown key type %s", t);
+	type = kg_types[i].type;
+	if (type == KEY_UNSPEC) {
+		switch (bits) {
+		case 0:
+		case 256:
+			type = KEY_ECDSA_P256;
+			break;
+		case 384:
+			type = KEY_ECDSA_P384;
+			break;
+		case 521:
+			type = KEY_ECDSA_P521;
+			break;
+		default:
+			fatal("Invalid ECDSA key length: valid lengths are "
+			    "256, 384 or 521 bits");
+		}
+		bits = 0;
+	} else if (type == KEY_RSA) {
+		if (bits == 0)
+			bits = KEY_RSA_DEFAULT_BITS;
+		if (bits < KEY_RSA_MIN_GEN_BITS)
+			fatal("Invalid RSA key length: minimum is %d bits",
+			    KEY_RSA_MIN_GEN_BITS);
+		if (bits > KEY_RSA_MAX_BITS)
+			fatal("Invalid RSA key length: maximum is %d bits",
+			    KEY_RSA_MAX_BITS);
+	} else if (type == KEY_ECDSA_P256 || type == KEY_ECDSA_P384 ||
+	    type == KEY_ECDSA_P521) {
+		if (bits != 0 && bits != kg_ec_bits(type))
+			fatal("Invalid ECDSA key length: valid lengths are "
+			    "256, 384 or 521 bits");
+		bits = 0;
+	} else
+		bits = 0;	/* ed25519: -b is ignored, as ssh-keygen does */
+	*bitsp = bits;
+	/* ssh-keygen names the type as sshkey_type() lowercased. */
+	*tnamep = type == KEY_RSA ? "rsa" : type == KEY_ED25519 ?
+	    "ed25519" : "ecdsa";
+	return type;
+}
+
+/* Create ~/.ssh when the default file lives there, as ssh-keygen does. */
+static void
+kg_make_ssh_dir(void)
+{
+	char dir[KG_PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/.ssh", kg.pw->pw_dir) >=
+	    sizeof(dir) || strncmp(kg.path, dir, strlen(dir)) != 0)
+		return;
+	if (stat(dir, &st) == 0 || errno != ENOENT)
+		return;
+	if (mkdir(dir, 0700) == -1)
+		log_error("Could not create directory '%s': %s", dir,
+		    strerror(errno));
+	else if (!kg.quiet)
+		printf("Created directory '%s'.\n", dir);
+}
+
+static void __attribute__((noreturn))
+kg_do_generate(void)
+{
+	char pub[KG_PATH_MAX + 8], comment[1024], *p1, *p2, *line;
+	char *fp = NULL, *art = NULL;
+	const char *tname;
+	struct key *k = NULL;
+	enum key_type type;
+	unsigned int bits;
+	struct stat st;
+	int r, eof;
+
+	type = kg_gen_type(&bits, &tname);
+	if (!kg.quiet)
+		printf("Generating public/private %s key pair.\n", tname);
+	if ((r = key_generate(type, bits, &k)) != 0)
+		fatal_r(r, "key generation failed");
+	if (!kg.have_path) {
+		kg_ask_filename("Enter file in which to save the key");
+		kg_make_ssh_dir();
+	}
+	snprintf(pub, sizeof(pub), "%s.pub", kg.path);
+	if (stat(kg.path, &st) == 0) {
+		printf("%s already exists.\n", kg.path);
+		printf("Overwrite (y/n)? ");
+		fflush(stdout);
+		line = kg_read_line(STDIN_FILENO, &eof);
+		if (line == NULL || (line[0] != 'y' && line[0] != 'Y')) {
+			free(line);
+			key_free(k);
+			exit(1);
+		}
+		free(line);
+	}
+	if (kg.new_pass != NULL) {
+		if ((p1 = strdup(kg.new_pass)) == NULL)
+			fatal("out of memory");
+	} else {
+		for (;;) {
+			p1 = kg_read_passphrase("Enter passphrase (empty for "
+			    "no passphrase): ");
+			p2 = kg_read_passphrase("Enter same passphrase "
+			    "again: ");
+			if (strcmp(p1, p2) == 0) {
+				kg_free_pass(p2);
+				break;
+			}
+			kg_free_pass(p1);
+			kg_free_pass(p2);
+			printf("Passphrases do not match.  Try again.\n");
+		}
+	}
+	if (kg.comment != NULL)
+		misc_strlcpy(comment, kg.comment, sizeof(comment));
+	else
+		snprintf(comment, sizeof(comment), "%s@%s", kg.pw->pw_name,
+		    kg_hostname());
+	if ((r = key_set_comment(k, comment)) != 0)
+		fatal_r(r, "comment");
+	if ((r = kg_save_private(k, kg.path, p1)) != 0) {
+		log_error("Saving key \"%s\" failed: %s", kg.path,
+		    r == FERR_SYSTEM ? strerror(errno) : err_str(r));
+		kg_free_pass(p1);
+		key_free(k);
+		exit(1);
+	}
+	kg_free_pass(p1);
+	if (!kg.quiet)
+		printf("Your identification has been saved in %s\n", kg.path);
+	if ((r = kg_save_public(k, pub)) != 0)
+		fatal("Unable to save public key to %s: %s", pub,
+		    r == FERR_SYSTEM ? strerror(errno) : err_str(r));
+	if (!kg.quiet) {
+		if ((r = key_fingerprint(k, kg.fp_hash, &fp)) != 0 ||
+		    (r = key_randomart(k, kg.fp_hash, &art)) != 0)
+			fatal_r(r, "fingerprint");
+		printf("Your public key has been saved in %s\n", pub);
+		printf("The key fingerprint is:\n");
+		printf("%s %s\n", fp, comment);
+		printf("The key's randomart image is:\n");
+		printf("%s\n", art);
+		free(fp);
+		free(art);
+	}
+	key_free(k);
+	exit(0);
+}
+
+static void
+kg_set_mode(enum kg_mode mode)
+{
+	kg.mode = mode;
+	kg.nmodes++;
+}
+
+static unsigned int
+kg_number(const char *s, long long min, long long max, const char *what)
+{
+	const char *errstr;
+	long long v;
+
+	v = misc_strtonum(s, min, max, &errstr);
+	if (errstr != NULL)
+		fatal("%s has bad value %s (%s).", what, s, errstr);
+	return (unsigned int)v;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *format = NULL;
+	int ch;
+
+	prog_init(argv[0]);
+	/* Close a gap for the passphrase prompts: no core files. */
+	umask(077);
+	if ((kg.pw = getpwuid(getuid())) == NULL)
+		fatal("No user exists for uid %lu", (unsigned long)getuid());
+	kg.fp_hash = KEY_FP_SHA256;
+	while ((ch = getopt(argc, argv, "ABHKLQUXceghiklopquvyC:D:E:F:I:"
+	    "M:N:O:P:R:V:Y:Z:a:b:f:g:j:m:n:r:s:t:w:z:")) != -1) {
+		switch (ch) {
+		case 'a':
+			kg.rounds = kg_number(optarg, 1, INT_MAX, "Rounds");
+			break;
+		case 'b':
+			kg.bits = kg_number(optarg, 1, UINT32_MAX, "Bits");
+			break;
+		case 'C':
+			kg.comment = optarg;
+			break;
+		case 'c':
+			kg_set_mode(KG_CHANGE_COMMENT);
+			break;
+		case 'E':
+			if (strcasecmp(optarg, "sha256") == 0)
+				kg.fp_hash = KEY_FP_SHA256;
+			else if (strcasecmp(optarg, "md5") == 0)
+				kg.fp_hash = KEY_FP_MD5;
+			else
+				fatal("Invalid hash algorithm \"%s\"", optarg);
+			break;
+		case 'e':
+		case 'x':
+			kg_set_mode(KG_EXPORT);
+			break;
+		case 'f':
+			kg_set_path(optarg);
+			break;
+		case 'i':
+		case 'X':
+			kg_set_mode(KG_IMPORT);
+			break;
+		case 'l':
+			kg_set_mode(KG_FINGERPRINT);
+			break;
+		case 'm':
+			format = optarg;
+			break;
+		case 'N':
+			kg.new_pass = optarg;
+			break;
+		case 'o':
+			/* The OpenSSH format is the only one written. */
+			break;
+		case 'P':
+			kg.old_pass = optarg;
+			break;
+		case 'p':
+			kg_set_mode(KG_CHANGE_PASS);
+			break;
+		case 'q':
+			kg.quiet = 1;
+			break;
+		case 't':
+			kg.type = optarg;
+			break;
+		case 'v':
+			kg.verbose++;
+			if (kg.verbose > 1)
+				log_set_level(LOGL_DEBUG1 + kg.verbose - 2);
+			break;
+		case 'y':
+			kg_set_mode(KG_PRINT_PUBLIC);
+			break;
+		case 'Z':
+			if (!key_private_cipher_supported(optarg))
+				fatal("Invalid OpenSSH-format cipher '%s'",
+				    optarg);
+			kg.cipher = optarg;
+			break;
+		case '?':
+			kg_usage();
+		default:
+			kg_not_yet(ch);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "Too many arguments.\n");
+		kg_usage();
+	}
+	if (kg.nmodes > 1) {
+		fprintf(stderr, "Can only have one of -p and -c.\n");
+		kg_usage();
+	}
+	if (format != NULL) {
+		if (strcasecmp(format, "RFC4716") == 0 ||
+		    strcasecmp(format, "ssh2") == 0)
+			kg.format = KG_FMT_RFC4716;
+		else if (strcasecmp(format, "PKCS8") == 0)
+			kg.format = KG_FMT_PKCS8;
+		else if (strcasecmp(format, "PEM") == 0)
+			kg.format = KG_FMT_PEM;
+		else
+			fatal("Unsupported conversion format \"%s\"", format);
+		/* Private keys are written in OpenSSH's format only. */
+		if (kg.format != KG_FMT_RFC4716 && kg.mode != KG_EXPORT &&
+		    kg.mode != KG_IMPORT) {
+			fprintf(stderr, "%s: writing private keys in %s format "
+			    "is not supported yet\n", prog_name(), format);
+			kg_usage();
+		}
+	}
+	switch (kg.mode) {
+	case KG_PRINT_PUBLIC:
+		kg_do_print_public();
+	case KG_FINGERPRINT:
+		kg_do_fingerprint();
+	case KG_CHANGE_PASS:
+		kg_do_change_passphrase();
+	case KG_CHANGE_COMMENT:
+		kg_do_change_comment();
+	case KG_EXPORT:
+		kg_do_export();
+	case KG_IMPORT:
+		kg_do_import();
+	case KG_GENERATE:
+	default:
+		kg_do_generate();
+	}
+	return 0;
+}
