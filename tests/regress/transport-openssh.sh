@@ -119,8 +119,8 @@ done
 for m in $macs; do
 	ferry_to_sshd MAC "$m" "$edpub" -h ssh-ed25519 -c aes128-ctr -m "$m"
 done
-ferry_to_sshd "rekey started by Ferry" "" "$edpub" -h ssh-ed25519 -R
-ok "$(grep -c '^kex ' "$TMP/probe.out" | grep -qx 2; echo $?)" "two key exchanges with sshd"
+# Rekeying with OpenSSH needs an authenticated session: OpenSSH refuses
+# KEXINIT during user authentication.  The in-memory tests cover rekeys.
 # A wrong host key must be refused.
 "$probe" client "$SSHD_PORT" "$keydir/host_ed25519.pub" -h ssh-ed25519 >"$TMP/probe.out" 2>&1
 ok "$([ $? -ne 0 ] && grep -q 'host key verification failed' "$TMP/probe.out"; echo $?)" \
