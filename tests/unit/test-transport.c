@@ -584,6 +584,30 @@ test_lists(void)
 	ok(out != NULL && strncmp(out, "curve25519-sha256,", 18) == 0,
 	    "kex default list starts with curve25519-sha256");
 	free(out);
+	{
+		/* The defaults man/ferry-algorithms.7 documents. */
+		static const struct {
+			const char *kind, *want;
+		} docs[] = {
+			{ "cipher", "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,"
+			    "aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com" },
+			{ "mac", "umac-64-etm@openssh.com,umac-128-etm@openssh.com,"
+			    "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"
+			    "umac-64@openssh.com,umac-128@openssh.com,hmac-sha2-256,"
+			    "hmac-sha2-512" },
+			{ "key", "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
+			    "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256" },
+			{ "compression", "none" },
+		};
+		size_t i;
+
+		for (i = 0; i < N(docs); i++) {
+			out = transport_query(docs[i].kind, 0);
+			ok(out != NULL && strcmp(out, docs[i].want) == 0,
+			    "default %s list as documented", docs[i].kind);
+			free(out);
+		}
+	}
 	out = transport_query("key", 1);
 	ok(out != NULL && strstr(out, "ssh-rsa") != NULL, "all host key algorithms");
 	free(out);
