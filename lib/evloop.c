@@ -286,23 +286,47 @@ evloop_timeout(struct evloop *loop, int timeout_ms)
 	return timeout_ms;
 }
 
+/* The expired timer due first, or NULL. */
+static struct evloop_timer *
+evloop_next_expired(struct evloop *loop, uint64_t now)
+{
+	struct evloop_timer *best = NULL;
+	size_t i;
+
+	for (i = 0; i < loop->ntimers; i++) {
+		struct evloop_timer *t = &loop->timers[i];
+
+		if (t->removed || t->due > now)
+			continue;
+		if (best == NULL || t->due < best->due ||
+		    (t->due == best->due && t->id < best->id))
+			best = t;
+	}
+	return best;
+}
+
+/*
+ * Run expired timers earliest first, even when a stall let several
+ * expire at once.  A repeating timer is rescheduled past now before its
+ * callback runs, so each runs at most once per round.
+ */
 static void
 evloop_run_timers(struct evloop *loop)
 {
 	uint64_t now = evloop_now_ms();
-	size_t i, n = loop->ntimers;
 	struct evloop_timer *t;
+	evloop_timer_fn *fn;
+	void *ctx;
 
-	for (i = 0; i < n; i++) {
-		t = &loop->timers[i];
-		if (t->removed || t->due > now)
-			continue;
+	while ((t = evloop_next_expired(loop, now)) != NULL) {
 		if (t->period != 0)
 			t->due = now + t->period;
 		else
 			t->removed = 1;
-		/* The callback may grow the array: index again after it. */
-		t->fn(loop, t->ctx);
+		fn = t->fn;
+		ctx = t->ctx;
+		/* The callback may grow the array: t is not used after. */
+		fn(loop, ctx);
 	}
 }
 
