@@ -463,6 +463,25 @@ raw_ecdh_init(struct buf *out, const uint8_t *q, size_t len)
 	buf_free(p);
 }
 
+/* Whether the plaintext stream out (after its version line) holds msg. */
+static int
+raw_has_msg(const struct buf *out, uint8_t msg)
+{
+	const uint8_t *p = buf_ptr(out), *nl;
+	size_t len = buf_len(out), off;
+	uint32_t plen;
+
+	if ((nl = memchr(p, '\n', len)) == NULL)
+		return 0;
+	for (off = (size_t)(nl - p) + 1; off + 6 <= len; off += 4 + plen) {
+		plen = (uint32_t)p[off] << 24 | (uint32_t)p[off + 1] << 16 |
+		    (uint32_t)p[off + 2] << 8 | p[off + 3];
+		if (p[off + 5] == msg)
+			return 1;
+	}
+	return 0;
+}
+
 /* Feed a raw client stream; 1 if the server answered with ECDH_REPLY. */
 static int
 raw_server_replies(struct buf *in, int *errp)
@@ -476,8 +495,7 @@ raw_server_replies(struct buf *in, int *errp)
 		abort();
 	side_poll(&s);
 	*errp = s.err;
-	/* The reply is the packet after the version line and KEXINIT. */
-	replied = s.err == 0 && buf_len(transport_output(s.t)) > 400;
+	replied = s.err == 0 && raw_has_msg(transport_output(s.t), 31);
 	side_free(&c);
 	side_free(&s);
 	return replied;
