@@ -1,0 +1,225 @@
+/*
+ * The SSH-2 transport layer (RFC 4253), one sans-I/O engine for both
+ * client and server.
+ *
+ * The caller owns the socket.  It appends received bytes with
+ * transport_input(), sends whatever transport_output() holds (consuming
+ * what was written), and calls transport_poll() until it returns
+ * TRANSPORT_EV_NONE, handling each event: a packet for the upper layers,
+ * the end of a key exchange, or the peer's disconnect.  Version exchange,
+ * key exchange (with strict kex), rekeying, ext-info, IGNORE, DEBUG,
+ * UNIMPLEMENTED and ping@openssh.com are handled inside.
+ *
+ * On a fatal error transport_poll() returns the (negative) code after
+ * queueing a DISCONNECT message with a readable reason in the output:
+ * the caller sends the output and closes.  transport_error() gives the
+ * reason text.
+ */
+#ifndef FERRY_TRANSPORT_H
+#define FERRY_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ferry/buf.h"
+
+struct key;
+struct transport;
+
+/* RFC 4253 section 11.1 reason codes. */
+enum transport_disconnect_reason {
+	TRANSPORT_DISC_HOST_NOT_ALLOWED = 1,
+	TRANSPORT_DISC_PROTOCOL_ERROR = 2,
+	TRANSPORT_DISC_KEX_FAILED = 3,
+	TRANSPORT_DISC_MAC_ERROR = 5,
+	TRANSPORT_DISC_COMPRESSION_ERROR = 6,
+	TRANSPORT_DISC_SERVICE_NOT_AVAILABLE = 7,
+	TRANSPORT_DISC_VERSION_NOT_SUPPORTED = 8,
+	TRANSPORT_DISC_HOST_KEY_NOT_VERIFIABLE = 9,
+	TRANSPORT_DISC_CONNECTION_LOST = 10,
+	TRANSPORT_DISC_BY_APPLICATION = 11,
+	TRANSPORT_DISC_TOO_MANY_CONNECTIONS = 12,
+	TRANSPORT_DISC_AUTH_CANCELLED = 13,
+	TRANSPORT_DISC_NO_MORE_AUTH_METHODS = 14,
+	TRANSPORT_DISC_ILLEGAL_USER_NAME = 15,
+};
+
+/* Message numbers the transport owns (RFC 4253, RFC 8308, OpenSSH). */
+enum transport_msg {
+	TRANSPORT_MSG_DISCONNECT = 1,
+	TRANSPORT_MSG_IGNORE = 2,
+	TRANSPORT_MSG_UNIMPLEMENTED = 3,
+	TRANSPORT_MSG_DEBUG = 4,
+	TRANSPORT_MSG_SERVICE_REQUEST = 5,
+	TRANSPORT_MSG_SERVICE_ACCEPT = 6,
+	TRANSPORT_MSG_EXT_INFO = 7,
+	TRANSPORT_MSG_KEXINIT = 20,
+	TRANSPORT_MSG_NEWKEYS = 21,
+	TRANSPORT_MSG_PING = 192,
+	TRANSPORT_MSG_PONG = 193,
+};
+
+enum transport_event_type {
+	TRANSPORT_EV_NONE = 0,		/* nothing more until more input */
+	TRANSPORT_EV_PACKET,		/* a message for the upper layers */
+	TRANSPORT_EV_KEX_DONE,		/* a key exchange completed */
+	TRANSPORT_EV_DISCONNECT,	/* the peer sent DISCONNECT */
+};
+
+struct transport_event {
+	enum transport_event_type type;
+	uint8_t msg;			/* PACKET: message number */
+	struct buf *payload;		/* PACKET: the rest; valid until the
+					 * next transport_poll or input */
+	uint32_t reason;		/* DISCONNECT: reason code */
+	char description[256];		/* DISCONNECT: sanitised text */
+};
+
+/*
+ * Called by a client with the server's host key during each key
+ * exchange: return 0 to accept it, or a negative code (e.g.
+ * FERR_HOSTKEY_MISMATCH) to refuse; refusal ends the connection.
+ */
+typedef int transport_hostkey_fn(const struct key *hostkey, void *ctx);
+
+struct transport_config {
+	int server;			/* 1 for the server role */
+	/*
+	 * Algorithm lists as OpenSSH's configuration takes them: NULL for
+	 * the default, or a list, or one starting with '+' (append), '-'
+	 * (remove) or '^' (put first) applied to the default.
+	 */
+	const char *kex_algorithms;
+	const char *hostkey_algorithms;
+	const char *ciphers;
+	const char *macs;
+	const char *compression;	/* NULL: "none" only */
+	uint64_t rekey_bytes;		/* 0: 1 GiB or the cipher's limit */
+	uint32_t rekey_seconds;		/* 0: never on time */
+	/* Server: host keys (private), not copied: they must outlive it. */
+	struct key *const *hostkeys;
+	size_t nhostkeys;
+	const char *moduli_file;	/* NULL: /etc/ssh/moduli */
+	/* Server: what EXT_INFO's server-sig-algs says; NULL: default. */
+	const char *server_sig_algs;
+	/* Client: host key check; NULL accepts any (tests only). */
+	transport_hostkey_fn *hostkey_check;
+	void *hostkey_ctx;
+	/* Text after "SSH-2.0-"; NULL: "Ferry_" and the version. */
+	const char *version;
+};
+
+/* Which negotiated algorithm transport_algorithm() reports. */
+enum transport_alg {
+	TRANSPORT_ALG_KEX = 0,
+	TRANSPORT_ALG_HOSTKEY,
+	TRANSPORT_ALG_CIPHER_CTOS,
+	TRANSPORT_ALG_CIPHER_STOC,
+	TRANSPORT_ALG_MAC_CTOS,
+	TRANSPORT_ALG_MAC_STOC,
+	TRANSPORT_ALG_COMP_CTOS,
+	TRANSPORT_ALG_COMP_STOC,
+};
+
+/*
+ * Create an engine; the version line is queued in the output at once.
+ * Unknown algorithm names in the configuration are FERR_CONFIG.
+ */
+int transport_new(const struct transport_config *cfg, struct transport **tp)
+    FERRY_WUR;
+void transport_free(struct transport *t);
+
+/*
+ * Append len received bytes.  FERR_NO_SPACE when the engine already holds
+ * too much unprocessed input: poll (and send output) first.
+ */
+int transport_input(struct transport *t, const uint8_t *data, size_t len)
+    FERRY_WUR;
+
+/* Bytes to send; the caller consumes (buf_consume) what it wrote. */
+struct buf *transport_output(struct transport *t);
+
+/*
+ * Run the engine until it has an event for the caller.  Returns 0 and an
+ * event (TRANSPORT_EV_NONE when it needs more input), or a negative code
+ * on a fatal error (a DISCONNECT is queued in the output).
+ */
+int transport_poll(struct transport *t, struct transport_event *ev)
+    FERRY_WUR;
+
+/*
+ * Time passes: starts a rekey when rekey_seconds have gone by.  Call it
+ * from the event loop's timer.
+ */
+int transport_tick(struct transport *t, time_t now) FERRY_WUR;
+
+/*
+ * Send an upper-layer message: transport_packet_start gives the buffer
+ * to append the payload after the message number to; transport_send
+ * encrypts it into the output (or holds it until a key exchange in
+ * progress ends).
+ */
+int transport_packet_start(struct transport *t, uint8_t msg,
+    struct buf **payloadp) FERRY_WUR;
+int transport_send(struct transport *t) FERRY_WUR;
+
+/* Start a key exchange now (no effect if one is running). */
+int transport_rekey(struct transport *t) FERRY_WUR;
+
+/* Queue a DISCONNECT and stop; later calls fail with FERR_CONN_CLOSED. */
+int transport_disconnect(struct transport *t, uint32_t reason,
+    const char *description) FERRY_WUR;
+
+/*
+ * Authentication succeeded: start zlib@openssh.com compression if it was
+ * negotiated.  The server calls it after sending USERAUTH_SUCCESS, the
+ * client after receiving it.
+ */
+void transport_auth_done(struct transport *t);
+
+/* Whether the first key exchange completed. */
+int transport_is_open(const struct transport *t);
+
+/* The negotiated algorithm names of the last key exchange (or NULL). */
+const char *transport_algorithm(const struct transport *t,
+    enum transport_alg which);
+
+/* The session identifier (H of the first key exchange). */
+const uint8_t *transport_session_id(const struct transport *t, size_t *lenp);
+
+/* The peer's version line without CR LF, or NULL before it arrived. */
+const char *transport_peer_version(const struct transport *t);
+
+/* Client: the server's host key of the last key exchange (or NULL). */
+const struct key *transport_server_hostkey(const struct transport *t);
+
+/* Client: the server-sig-algs list of EXT_INFO, or NULL. */
+const char *transport_server_sig_algs(const struct transport *t);
+
+/* Whether strict kex is in effect. */
+int transport_strict_kex(const struct transport *t);
+
+/* Number of key exchanges completed. */
+unsigned int transport_kex_count(const struct transport *t);
+
+/* The reason of the last fatal error, for messages. */
+const char *transport_error(const struct transport *t);
+
+/*
+ * The algorithm lists: the default for each kind and every supported
+ * name (legacy ones too), for `-Q`-style queries.  kind is "kex",
+ * "cipher", "mac", "key" (host key algorithms) or "compression".  The
+ * result is an allocated, comma-separated list; NULL for an unknown kind.
+ */
+char *transport_query(const char *kind, int all);
+
+/*
+ * Apply an OpenSSH-style list spec (see struct transport_config) to a
+ * default list, checking names against supported: *outp gets the
+ * allocated result.  FERR_CONFIG for unknown names or an empty result.
+ */
+int transport_assemble_list(const char *defaults, const char *supported,
+    const char *spec, char **outp) FERRY_WUR;
+
+#endif /* FERRY_TRANSPORT_H */

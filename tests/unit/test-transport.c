@@ -1,0 +1,775 @@
+/*
+ * The transport engine in memory, no sockets: a client engine against a
+ * server engine for the algorithm matrix, a 64 MiB byte-exact stream with
+ * rekeys started by both sides, and hostile input that must end in a
+ * disconnect with a reason.  FERRY_SLOW=1 runs the full cross product of
+ * kex x host key x cipher x MAC.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "ferry/buf.h"
+#include "ferry/err.h"
+#include "ferry/key.h"
+#include "ferry/transport.h"
+#include "kexalg.h"
+#include "packet.h"
+#include "tap.h"
+#include "transport-int.h"
+
+/* Upper-layer message used for test data (CHANNEL_DATA's number). */
+#define TEST_MSG	94
+
+static struct key *hostkeys[5];
+static size_t nhostkeys;
+
+struct side {
+	struct transport *t;
+	int kex_done;
+	int err;		/* first error from poll */
+	int disconnected;	/* got a DISCONNECT event */
+	uint32_t reason;
+	uint64_t rx_bytes;
+	EVP_MD_CTX *rx_hash;
+	int packets;
+};
+
+static void
+side_init(struct side *s)
+{
+	memset(s, 0, sizeof(*s));
+	if ((s->rx_hash = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(s->rx_hash, EVP_sha256(), NULL) != 1)
+		abort();
+}
+
+static void
+side_free(struct side *s)
+{
+	transport_free(s->t);
+	EVP_MD_CTX_free(s->rx_hash);
+}
+
+/* Poll one side until it has nothing more; record what happened. */
+static void
+side_poll(struct side *s)
+{
+	struct transport_event ev;
+	int r;
+
+	while (s->err == 0 && !s->disconnected) {
+		if ((r = transport_poll(s->t, &ev)) != 0) {
+			s->err = r;
+			return;
+		}
+		switch (ev.type) {
+		case TRANSPORT_EV_NONE:
+			return;
+		case TRANSPORT_EV_KEX_DONE:
+			s->kex_done++;
+			break;
+		case TRANSPORT_EV_DISCONNECT:
+			s->disconnected = 1;
+			s->reason = ev.reason;
+			return;
+		case TRANSPORT_EV_PACKET:
+			s->packets++;
+			s->rx_bytes += buf_len(ev.payload);
+			EVP_DigestUpdate(s->rx_hash, buf_ptr(ev.payload),
+			    buf_len(ev.payload));
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Move bytes from a's output to b's input, at most max at a time. */
+static size_t
+move(struct side *a, struct side *b, size_t max)
+{
+	struct buf *out = transport_output(a->t);
+	size_t n = buf_len(out);
+
+	if (n > max)
+		n = max;
+	if (n == 0 || b->err != 0 || b->disconnected)
+		return 0;
+	if (transport_input(b->t, buf_ptr(out), n) != 0 ||
+	    buf_consume(out, n) != 0)
+		return 0;
+	return n;
+}
+
+/* Run both sides until neither moves. */
+static void
+pump(struct side *c, struct side *s)
+{
+	size_t moved;
+	int rounds = 0;
+
+	do {
+		side_poll(c);
+		side_poll(s);
+		moved = move(c, s, 1 << 20) + move(s, c, 1 << 20);
+	} while ((moved != 0 || rounds++ < 2) && rounds < 100000);
+	side_poll(c);
+	side_poll(s);
+}
+
+static int
+new_pair(struct side *c, struct side *s, const char *kex, const char *hk,
+    const char *cipher, const char *mac, uint64_t rekey)
+{
+	struct transport_config cc, sc;
+	int r;
+
+	side_init(c);
+	side_init(s);
+	memset(&cc, 0, sizeof(cc));
+	cc.kex_algorithms = kex;
+	cc.hostkey_algorithms = hk;
+	cc.ciphers = cipher;
+	cc.macs = mac;
+	cc.rekey_bytes = rekey;
+	sc = cc;
+	sc.server = 1;
+	sc.hostkeys = hostkeys;
+	sc.nhostkeys = nhostkeys;
+	if ((r = transport_new(&cc, &c->t)) != 0)
+		return r;
+	return transport_new(&sc, &s->t);
+}
+
+static int
+send_data(struct side *a, const uint8_t *d, size_t len)
+{
+	struct buf *p;
+	int r;
+
+	if ((r = transport_packet_start(a->t, TEST_MSG, &p)) != 0 ||
+	    (r = buf_put(p, d, len)) != 0)
+		return r;
+	return transport_send(a->t);
+}
+
+/* One handshake and a message each way; 1 on success. */
+static int
+handshake(const char *kex, const char *hk, const char *cipher, const char *mac)
+{
+	struct side c, s;
+	int ok_ = 0;
+
+	if (new_pair(&c, &s, kex, hk, cipher, mac, 0) != 0)
+		goto out;
+	if (send_data(&c, (const uint8_t *)"ping", 4) != 0)
+		goto out;
+	pump(&c, &s);
+	if (send_data(&s, (const uint8_t *)"pong!", 5) != 0)
+		goto out;
+	pump(&c, &s);
+	ok_ = c.kex_done == 1 && s.kex_done == 1 && c.err == 0 && s.err == 0 &&
+	    s.packets == 1 && s.rx_bytes == 4 && c.packets == 1 &&
+	    c.rx_bytes == 5 && transport_is_open(c.t) &&
+	    strcmp(transport_algorithm(c.t, TRANSPORT_ALG_KEX),
+	    strchr(kex, ',') == NULL ? kex : "") == 0 &&
+	    transport_strict_kex(c.t) && transport_strict_kex(s.t);
+	if (!ok_)
+		tap_diag("%s %s %s %s: kex %d/%d err %d/%d (%s / %s)", kex, hk,
+		    cipher, mac ? mac : "-", c.kex_done, s.kex_done, c.err, s.err,
+		    transport_error(c.t), transport_error(s.t));
+ out:
+	side_free(&c);
+	side_free(&s);
+	return ok_;
+}
+
+static const char *kexes[] = {
+	"curve25519-sha256", "curve25519-sha256@libssh.org",
+	"ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
+	"diffie-hellman-group-exchange-sha256", "diffie-hellman-group16-sha512",
+	"diffie-hellman-group18-sha512", "diffie-hellman-group14-sha256",
+	"diffie-hellman-group14-sha1", "diffie-hellman-group1-sha1",
+};
+static const char *hks[] = {
+	"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+	"ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa",
+};
+static const char *ciphers[] = {
+	"chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com",
+	"aes256-gcm@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr",
+};
+static const char *macs[] = {
+	"hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com",
+	"hmac-sha2-256", "hmac-sha2-512", "umac-64-etm@openssh.com",
+	"umac-128-etm@openssh.com", "umac-64@openssh.com", "umac-128@openssh.com",
+	"hmac-sha1", "hmac-sha1-etm@openssh.com",
+};
+#define N(a)	(sizeof(a) / sizeof((a)[0]))
+
+static void
+test_matrix(void)
+{
+	size_t i, j, k, l, bad = 0, n = 0;
+	int slow = getenv("FERRY_SLOW") != NULL;
+
+	for (i = 0; i < N(kexes); i++)
+		for (j = 0; j < N(hks); j++, n++)
+			bad += !handshake(kexes[i], hks[j], "aes128-ctr",
+			    "hmac-sha2-256-etm@openssh.com");
+	is_int(bad, 0, "every kex x host key algorithm (%zu pairs)", n);
+	bad = n = 0;
+	for (i = 0; i < N(ciphers); i++)
+		for (j = 0; j < N(macs); j++, n++)
+			bad += !handshake("curve25519-sha256", "ssh-ed25519",
+			    ciphers[i], macs[j]);
+	is_int(bad, 0, "every cipher x MAC (%zu pairs)", n);
+	if (!slow) {
+		tap_skip("full kex x host key x cipher x MAC product: set FERRY_SLOW=1");
+		return;
+	}
+	bad = n = 0;
+	for (i = 0; i < N(kexes); i++)
+		for (j = 0; j < N(hks); j++)
+			for (k = 0; k < N(ciphers); k++)
+				for (l = 0; l < N(macs); l++, n++)
+					bad += !handshake(kexes[i], hks[j],
+					    ciphers[k], macs[l]);
+	is_int(bad, 0, "full product (%zu combinations)", n);
+}
+
+/* 64 MiB each way with small rekey limits on both sides. */
+static void
+test_stream(const char *cipher, const char *mac)
+{
+	struct side c, s;
+	uint8_t chunk[32768], want[32], got[32];
+	EVP_MD_CTX *tx = EVP_MD_CTX_new();
+	size_t total = 64u << 20, sent = 0, i;
+	unsigned int wl, gl;
+	int fails = 0;
+
+	if (tx == NULL || EVP_DigestInit_ex(tx, EVP_sha256(), NULL) != 1 ||
+	    new_pair(&c, &s, "curve25519-sha256", "ssh-ed25519", cipher, mac,
+	    3u << 20) != 0)
+		abort();
+	pump(&c, &s);
+	for (i = 0; sent < total; i++) {
+		size_t n = sizeof(chunk) - (i % 7) * 1000;
+
+		memset(chunk, (int)(i & 0xff), n);
+		chunk[0] = (uint8_t)(i >> 8);
+		EVP_DigestUpdate(tx, chunk, n);
+		/* Both directions carry data; the server echoes a tick. */
+		if (send_data(&c, chunk, n) != 0 || send_data(&s, chunk, 16) != 0)
+			fails++;
+		sent += n;
+		if (i % 500 == 250 && transport_rekey(s.t) != 0)
+			fails++;
+		if (i % 8 == 0)
+			pump(&c, &s);
+	}
+	pump(&c, &s);
+	EVP_DigestFinal_ex(tx, want, &wl);
+	EVP_DigestFinal_ex(s.rx_hash, got, &gl);
+	ok(fails == 0 && c.err == 0 && s.err == 0, "%s/%s: 64 MiB sent without error",
+	    cipher, mac != NULL ? mac : "-");
+	ok(s.rx_bytes == sent && memcmp(want, got, 32) == 0,
+	    "%s: 64 MiB arrived byte-exact (%llu bytes)", cipher,
+	    (unsigned long long)s.rx_bytes);
+	ok(c.kex_done > 10 && s.kex_done == c.kex_done,
+	    "%s: rekeyed %d times, started by both sides", cipher, c.kex_done);
+	EVP_MD_CTX_free(tx);
+	side_free(&c);
+	side_free(&s);
+}
+
+/* Feed raw bytes to a fresh server; it must fail with a reason. */
+static int
+server_rejects(const void *bytes, size_t len, const char *why)
+{
+	struct side c, s;
+	int rejected;
+
+	if (new_pair(&c, &s, NULL, NULL, NULL, NULL, 0) != 0)
+		abort();
+	if (transport_input(s.t, bytes, len) != 0)
+		abort();
+	side_poll(&s);
+	rejected = s.err != 0 && strcmp(transport_error(s.t), "no error") != 0;
+	if (!rejected)
+		tap_diag("%s: err %d", why, s.err);
+	side_free(&c);
+	side_free(&s);
+	return rejected;
+}
+
+/* A plaintext packet (before NEWKEYS) with explicit fields. */
+static size_t
+raw_packet(uint8_t *dst, uint32_t plen, uint8_t padlen, const void *payload,
+    size_t paylen, size_t total)
+{
+	memset(dst, 0, total);
+	dst[0] = (uint8_t)(plen >> 24);
+	dst[1] = (uint8_t)(plen >> 16);
+	dst[2] = (uint8_t)(plen >> 8);
+	dst[3] = (uint8_t)plen;
+	dst[4] = padlen;
+	if (paylen != 0)
+		memcpy(dst + 5, payload, paylen);
+	return total;
+}
+
+static void
+test_hostile_framing(void)
+{
+	static const char v[] = "SSH-2.0-Test\r\n";
+	uint8_t b[2048], line[400];
+	size_t n;
+
+	memset(line, 'a', sizeof(line));
+	memcpy(line, "SSH-2.0-", 8);
+	line[sizeof(line) - 2] = '\r';
+	line[sizeof(line) - 1] = '\n';
+	ok(server_rejects(line, sizeof(line), "long"),
+	    "identification line over 255 bytes");
+	ok(server_rejects(line, 300 - 2, "no crlf"), "no CR LF within 255 bytes");
+	ok(server_rejects("SSH-1.5-Old\r\n", 13, "ssh1"), "SSH-1.5 refused");
+	ok(server_rejects("hello\r\nSSH-2.0-x\r\n", 18, "banner"),
+	    "server accepts no lines before the identification");
+	ok(server_rejects("SSH-2.0-a\0b\r\n", 13, "nul"), "NUL in identification");
+
+#define WITH_VERSION(total) (memcpy(b, v, sizeof(v) - 1), sizeof(v) - 1 + (total))
+	n = WITH_VERSION(raw_packet(b + 14, 0, 4, NULL, 0, 16));
+	ok(server_rejects(b, n, "plen 0"), "packet_length 0");
+	n = WITH_VERSION(raw_packet(b + 14, 8, 4, "\x14", 1, 16));
+	ok(server_rejects(b, n, "plen < 16"), "packet shorter than 16 bytes");
+	n = WITH_VERSION(raw_packet(b + 14, 13, 4, "\x14", 1, 24));
+	ok(server_rejects(b, n, "unaligned"), "packet_length not block-aligned");
+	n = WITH_VERSION(raw_packet(b + 14, 256 * 1024 + 4, 4, "\x14", 1, 16));
+	ok(server_rejects(b, n, "huge"), "packet_length over 256 KiB");
+	n = WITH_VERSION(raw_packet(b + 14, 0xffffffffU, 4, "\x14", 1, 16));
+	ok(server_rejects(b, n, "ffffffff"), "packet_length 0xFFFFFFFF");
+	n = WITH_VERSION(raw_packet(b + 14, 12, 3, "\x14", 1, 16));
+	ok(server_rejects(b, n, "pad 3"), "padding_length below 4");
+	n = WITH_VERSION(raw_packet(b + 14, 12, 12, "\x14", 1, 16));
+	ok(server_rejects(b, n, "pad >= plen"), "padding_length >= packet_length");
+	n = WITH_VERSION(raw_packet(b + 14, 12, 11, NULL, 0, 16));
+	ok(server_rejects(b, n, "empty"), "empty payload");
+	/* A service request before any key exchange. */
+	n = WITH_VERSION(raw_packet(b + 14, 12, 10, "\x05", 1, 16));
+	ok(server_rejects(b, n, "early"), "upper-layer message before kex");
+}
+
+/* Put a KEXINIT with the given lists, plaintext, after the version. */
+static size_t
+raw_kexinit(uint8_t *dst, size_t cap, const char *kex, size_t kexlen,
+    int ignore_first)
+{
+	struct buf *p = buf_new(), *pk = buf_new();
+	size_t i, padlen, len;
+
+	if (buf_putf(pk, "SSH-2.0-Test\r\n") != 0)
+		abort();
+	if (ignore_first) {
+		/* An IGNORE before KEXINIT: strict kex forbids it. */
+		if (buf_put_u32(pk, 12) != 0 || buf_put_u8(pk, 10) != 0 ||
+		    buf_put_u8(pk, 2) != 0 || buf_put(pk, "\0\0\0\0\0\0\0\0\0\0", 10) != 0)
+			abort();
+	}
+	if (buf_put_u8(p, 20) != 0 || buf_put(p, "0123456789abcdef", 16) != 0 ||
+	    buf_put_string(p, kex, kexlen) != 0 ||
+	    buf_put_cstring(p, "ssh-ed25519") != 0)
+		abort();
+	for (i = 0; i < 2; i++)
+		if (buf_put_cstring(p, "aes128-ctr") != 0)
+			abort();
+	for (i = 0; i < 2; i++)
+		if (buf_put_cstring(p, "hmac-sha2-256") != 0)
+			abort();
+	for (i = 0; i < 2; i++)
+		if (buf_put_cstring(p, "none") != 0)
+			abort();
+	if (buf_put_cstring(p, "") != 0 || buf_put_cstring(p, "") != 0 ||
+	    buf_put_u8(p, 0) != 0 || buf_put_u32(p, 0) != 0)
+		abort();
+	padlen = 8 - ((buf_len(p) + 5) % 8);
+	if (padlen < 4)
+		padlen += 8;
+	if (buf_put_u32(pk, (uint32_t)(buf_len(p) + padlen + 1)) != 0 ||
+	    buf_put_u8(pk, (uint8_t)padlen) != 0 || buf_putb(pk, p) != 0 ||
+	    buf_reserve(pk, padlen, NULL) != 0)
+		abort();
+	len = buf_len(pk);
+	if (len > cap)
+		abort();
+	memcpy(dst, buf_ptr(pk), len);
+	buf_free(p);
+	buf_free(pk);
+	return len;
+}
+
+/* Append payload as a plaintext packet (before any NEWKEYS). */
+static void
+raw_put_packet(struct buf *out, const struct buf *payload)
+{
+	size_t padlen = 8 - ((buf_len(payload) + 5) % 8);
+
+	if (padlen < 4)
+		padlen += 8;
+	if (buf_put_u32(out, (uint32_t)(buf_len(payload) + padlen + 1)) != 0 ||
+	    buf_put_u8(out, (uint8_t)padlen) != 0 || buf_putb(out, payload) != 0 ||
+	    buf_reserve(out, padlen, NULL) != 0)
+		abort();
+}
+
+/* Version, then a KEXINIT offering kex, with the guess flag. */
+static struct buf *
+raw_client_start(const char *kex, int follows)
+{
+	struct buf *out = buf_new(), *p = buf_new();
+	size_t i;
+
+	if (buf_putf(out, "SSH-2.0-Test\r\n") != 0 ||
+	    buf_put_u8(p, 20) != 0 || buf_put(p, "0123456789abcdef", 16) != 0 ||
+	    buf_put_cstring(p, kex) != 0 || buf_put_cstring(p, "ssh-ed25519") != 0)
+		abort();
+	for (i = 0; i < 6; i++)
+		if (buf_put_cstring(p, i < 2 ? "aes128-ctr" : i < 4 ?
+		    "hmac-sha2-256" : "none") != 0)
+			abort();
+	if (buf_put_cstring(p, "") != 0 || buf_put_cstring(p, "") != 0 ||
+	    buf_put_bool(p, follows) != 0 || buf_put_u32(p, 0) != 0)
+		abort();
+	raw_put_packet(out, p);
+	buf_free(p);
+	return out;
+}
+
+/* Append an ECDH_INIT carrying len bytes of q. */
+static void
+raw_ecdh_init(struct buf *out, const uint8_t *q, size_t len)
+{
+	struct buf *p = buf_new();
+
+	if (buf_put_u8(p, 30) != 0 || buf_put_string(p, q, len) != 0)
+		abort();
+	raw_put_packet(out, p);
+	buf_free(p);
+}
+
+/* Whether the plaintext stream out (after its version line) holds msg. */
+static int
+raw_has_msg(const struct buf *out, uint8_t msg)
+{
+	const uint8_t *p = buf_ptr(out), *nl;
+	size_t len = buf_len(out), off;
+	uint32_t plen;
+
+	if ((nl = memchr(p, '\n', len)) == NULL)
+		return 0;
+	for (off = (size_t)(nl - p) + 1; off + 6 <= len; off += 4 + plen) {
+		plen = (uint32_t)p[off] << 24 | (uint32_t)p[off + 1] << 16 |
+		    (uint32_t)p[off + 2] << 8 | p[off + 3];
+		if (p[off + 5] == msg)
+			return 1;
+	}
+	return 0;
+}
+
+/* Feed a raw client stream; 1 if the server answered with ECDH_REPLY. */
+static int
+raw_server_replies(struct buf *in, int *errp)
+{
+	struct side c, s;
+	int replied;
+
+	if (new_pair(&c, &s, NULL, NULL, NULL, NULL, 0) != 0)
+		abort();
+	if (transport_input(s.t, buf_ptr(in), buf_len(in)) != 0)
+		abort();
+	side_poll(&s);
+	*errp = s.err;
+	replied = s.err == 0 && raw_has_msg(transport_output(s.t), 31);
+	side_free(&c);
+	side_free(&s);
+	return replied;
+}
+
+static void
+test_hostile_kex_values(void)
+{
+	/* A low-order point: X25519 gives all zeros for it. */
+	static const uint8_t zero[32];
+	uint8_t good[32];
+	struct kex_curve25519 *kp;
+	struct buf *in, *pub = buf_new();
+	int err;
+
+	if (kex_curve25519_keygen(&kp) != 0 || kex_curve25519_public(kp, pub) != 0)
+		abort();
+	memcpy(good, buf_ptr(pub), 32);
+	kex_curve25519_free(kp);
+	buf_free(pub);
+
+	in = raw_client_start("curve25519-sha256", 0);
+	raw_ecdh_init(in, zero, 32);
+	ok(!raw_server_replies(in, &err) && err != 0,
+	    "X25519 low-order point refused with a disconnect");
+	buf_free(in);
+	in = raw_client_start("curve25519-sha256", 0);
+	raw_ecdh_init(in, good, 31);
+	ok(!raw_server_replies(in, &err) && err != 0,
+	    "X25519 public value of 31 bytes refused");
+	buf_free(in);
+	in = raw_client_start("curve25519-sha256", 0);
+	raw_ecdh_init(in, good, 32);
+	ok(raw_server_replies(in, &err), "a valid ECDH_INIT is answered");
+	buf_free(in);
+
+	/* A wrong guess: the first packet after KEXINIT must be ignored. */
+	in = raw_client_start("sntrup761x25519-sha512@openssh.com,curve25519-sha256", 1);
+	raw_ecdh_init(in, zero, 7);	/* the void guess: garbage is fine */
+	raw_ecdh_init(in, good, 32);
+	ok(raw_server_replies(in, &err),
+	    "first_kex_packet_follows with a wrong guess: guess discarded");
+	buf_free(in);
+	/* A right guess is not discarded. */
+	in = raw_client_start("curve25519-sha256", 1);
+	raw_ecdh_init(in, good, 32);
+	ok(raw_server_replies(in, &err), "a right guess is used");
+	buf_free(in);
+}
+
+static void
+test_hostile_kexinit(void)
+{
+	static uint8_t b[200000];
+	char *big;
+	size_t n, i;
+
+	n = raw_kexinit(b, sizeof(b), "curve25519-sha256,kex-strict-c-v00@openssh.com",
+	    46, 1);
+	ok(server_rejects(b, n, "ignore strict"), "IGNORE before KEXINIT in strict kex");
+	n = raw_kexinit(b, sizeof(b), "", 0, 0);
+	ok(server_rejects(b, n, "empty"), "KEXINIT with an empty kex list");
+	n = raw_kexinit(b, sizeof(b), "made-up-kex", 11, 0);
+	ok(server_rejects(b, n, "no common"), "KEXINIT with no common algorithm");
+	big = malloc(65536);
+	for (i = 0; i < 65535; i++)
+		big[i] = (i % 10 == 9) ? ',' : 'a';
+	big[65535] = 'b';
+	n = raw_kexinit(b, sizeof(b), big, 65536, 0);
+	ok(server_rejects(b, n, "64k"), "KEXINIT with a 64 KiB name-list");
+	free(big);
+}
+
+/*
+ * After a completed handshake, flip one bit of the client's next packet
+ * at offset off; the server must fail with a MAC error.
+ */
+static int
+tamper(const char *cipher, const char *mac, size_t off)
+{
+	struct side c, s;
+	struct buf *out;
+	uint8_t *p;
+	int result;
+
+	if (new_pair(&c, &s, "curve25519-sha256", "ssh-ed25519", cipher, mac, 0) != 0)
+		abort();
+	pump(&c, &s);
+	if (send_data(&c, (const uint8_t *)"0123456789abcdefghijklmnopqrstuvwxyz", 36) != 0)
+		abort();
+	out = transport_output(c.t);
+	if (off >= buf_len(out) || (p = buf_mutable_ptr(out)) == NULL)
+		abort();
+	p[off] ^= 0x10;
+	pump(&c, &s);
+	/*
+	 * Nothing tampered is ever delivered.  A changed length may leave the
+	 * server waiting for bytes that never come (the length cannot be
+	 * authenticated before the packet is complete); anything else fails
+	 * the MAC, and the client is told so with a DISCONNECT.
+	 */
+	result = s.packets == 0 && (off < 4 || (s.err != 0 && c.disconnected &&
+	    c.reason == TRANSPORT_DISC_MAC_ERROR));
+	if (!result)
+		tap_diag("packets %d err %d disc %d reason %u", s.packets, s.err,
+		    c.disconnected, c.reason);
+	side_free(&c);
+	side_free(&s);
+	return result;
+}
+
+static void
+test_tamper(void)
+{
+	static const size_t offs[] = { 0, 3, 4, 5, 20, 40, 55 };
+	size_t i, j, k, bad = 0, n = 0;
+
+	for (i = 0; i < N(ciphers); i++)
+		for (j = 0; j < N(macs); j++) {
+			if (j > 0 && strstr(ciphers[i], "gcm") != NULL)
+				break;
+			if (j > 0 && strstr(ciphers[i], "chacha") != NULL)
+				break;
+			for (k = 0; k < N(offs); k++, n++)
+				if (!tamper(ciphers[i], macs[j], offs[k])) {
+					tap_diag("tamper %s %s at %zu not caught",
+					    ciphers[i], macs[j], offs[k]);
+					bad++;
+				}
+		}
+	is_int(bad, 0, "a flipped bit after NEWKEYS ends the connection (%zu cases)", n);
+}
+
+static void
+test_misc(void)
+{
+	struct side c, s;
+	struct buf *p;
+	size_t i, len;
+	int r;
+
+	if (new_pair(&c, &s, NULL, NULL, NULL, NULL, 0) != 0)
+		abort();
+	pump(&c, &s);
+	ok(c.kex_done == 1 && strcmp(transport_algorithm(c.t, TRANSPORT_ALG_KEX),
+	    "curve25519-sha256") == 0, "defaults negotiate curve25519-sha256");
+	ok(transport_server_sig_algs(c.t) != NULL &&
+	    strstr(transport_server_sig_algs(c.t), "rsa-sha2-512") != NULL,
+	    "client learned server-sig-algs from EXT_INFO");
+	ok(transport_session_id(c.t, &len) != NULL && len == 32,
+	    "session id is the first H");
+	ok(transport_server_hostkey(c.t) != NULL, "client keeps the host key");
+	/* A flood of IGNORE and PING is served and memory stays bounded. */
+	for (i = 0; i < 20000; i++) {
+		if ((r = transport_send_internal(c.t, i % 2 ? TRANSPORT_MSG_PING :
+		    TRANSPORT_MSG_IGNORE, &p)) != 0 ||
+		    (r = buf_put_cstring(p, "flood")) != 0 ||
+		    (r = transport_send(c.t)) != 0)
+			break;
+		if (i % 100 == 0)
+			pump(&c, &s);
+	}
+	pump(&c, &s);
+	ok(i == 20000 && c.err == 0 && s.err == 0 && transport_is_open(s.t),
+	    "20000 IGNORE/PING messages served");
+	ok(buf_len(transport_output(s.t)) == 0, "no output left behind");
+	/* EXT_INFO claiming 0xFFFFFFFF extensions. */
+	if (transport_send_internal(c.t, TRANSPORT_MSG_EXT_INFO, &p) != 0 ||
+	    buf_put_u32(p, 0xffffffffU) != 0 || transport_send(c.t) != 0)
+		abort();
+	pump(&c, &s);
+	ok(s.err != 0 && c.disconnected, "EXT_INFO with 0xFFFFFFFF extensions refused");
+	side_free(&c);
+	side_free(&s);
+
+	/* A client that wants an algorithm the server lacks. */
+	ok(!handshake("curve25519-sha256", "ssh-ed25519", "aes128-ctr",
+	    "hmac-sha2-256") == 0, "sanity: a plain handshake works");
+	{
+		struct transport *t;
+		struct transport_config cfg;
+
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.ciphers = "no-such-cipher";
+		is_int(transport_new(&cfg, &t), FERR_CONFIG, "unknown cipher in config");
+		cfg.ciphers = "-aes128-ctr";
+		ok(transport_new(&cfg, &t) == 0, "'-' removes from the default");
+		transport_free(t);
+	}
+}
+
+static void
+test_lists(void)
+{
+	char *out;
+
+	ok(transport_assemble_list("a,b,c", "a,b,c,d", "+d", &out) == 0 &&
+	    strcmp(out, "a,b,c,d") == 0, "+ appends");
+	free(out);
+	ok(transport_assemble_list("a,b,c", "a,b,c,d", "-b", &out) == 0 &&
+	    strcmp(out, "a,c") == 0, "- removes");
+	free(out);
+	ok(transport_assemble_list("a,b,c", "a,b,c,d", "^d,c", &out) == 0 &&
+	    strcmp(out, "d,c,a,b") == 0, "^ puts first");
+	free(out);
+	ok(transport_assemble_list("a,b,c", "a,b,c,d", "d,a", &out) == 0 &&
+	    strcmp(out, "d,a") == 0, "plain list replaces");
+	free(out);
+	ok(transport_assemble_list("a,b,c", "a,b,c,d", NULL, &out) == 0 &&
+	    strcmp(out, "a,b,c") == 0, "NULL is the default");
+	free(out);
+	is_int(transport_assemble_list("a", "a,b", "x", &out), FERR_CONFIG,
+	    "unknown name refused");
+	is_int(transport_assemble_list("a", "a,b", "-a", &out), FERR_CONFIG,
+	    "an empty result is refused");
+	is_int(transport_assemble_list("a", "a,b", "a,,b", &out), FERR_CONFIG,
+	    "empty names refused");
+	out = transport_query("kex", 0);
+	ok(out != NULL && strncmp(out, "curve25519-sha256,", 18) == 0,
+	    "kex default list starts with curve25519-sha256");
+	free(out);
+	{
+		/* The defaults man/ferry-algorithms.7 documents. */
+		static const struct {
+			const char *kind, *want;
+		} docs[] = {
+			{ "cipher", "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,"
+			    "aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com" },
+			{ "mac", "umac-64-etm@openssh.com,umac-128-etm@openssh.com,"
+			    "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"
+			    "umac-64@openssh.com,umac-128@openssh.com,hmac-sha2-256,"
+			    "hmac-sha2-512" },
+			{ "key", "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
+			    "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256" },
+			{ "compression", "none" },
+		};
+		size_t i;
+
+		for (i = 0; i < N(docs); i++) {
+			out = transport_query(docs[i].kind, 0);
+			ok(out != NULL && strcmp(out, docs[i].want) == 0,
+			    "default %s list as documented", docs[i].kind);
+			free(out);
+		}
+	}
+	out = transport_query("key", 1);
+	ok(out != NULL && strstr(out, "ssh-rsa") != NULL, "all host key algorithms");
+	free(out);
+	ok(transport_query("nonsense", 0) == NULL, "unknown query kind");
+}
+
+int
+main(void)
+{
+	static const enum key_type types[] = {
+		KEY_ED25519, KEY_ECDSA_P256, KEY_ECDSA_P384, KEY_ECDSA_P521, KEY_RSA,
+	};
+	size_t i;
+
+	for (i = 0; i < N(types); i++)
+		if (key_generate(types[i], types[i] == KEY_RSA ? 2048 : 0,
+		    &hostkeys[nhostkeys++]) != 0)
+			abort();
+	test_lists();
+	test_matrix();
+	test_stream("aes128-gcm@openssh.com", NULL);
+	test_stream("chacha20-poly1305@openssh.com", NULL);
+	test_stream("aes256-ctr", "umac-64-etm@openssh.com");
+	test_hostile_framing();
+	test_hostile_kexinit();
+	test_hostile_kex_values();
+	test_tamper();
+	test_misc();
+	for (i = 0; i < nhostkeys; i++)
+		key_free(hostkeys[i]);
+	return tap_done();
+}
