@@ -114,7 +114,7 @@ touch -d '2037-01-01' "$R/tree/sub/deeper"
 lsb="ls -l tree
 ls -la tree
 ls -ln tree/sub
-ls -l /"
+ls -l /usr"
 sftp_batch "$OSS" "$lsb" >"$TMP/ls-openssh" 2>&1
 sftp_batch "$SERVER" "$lsb" >"$TMP/ls-ferry" 2>&1
 check "ls -l output equals OpenSSH sftp-server's" diff "$TMP/ls-openssh" "$TMP/ls-ferry"
@@ -124,7 +124,7 @@ spec = importlib.util.spec_from_file_location("raw", sys.argv[1])
 raw = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(raw)
 c = raw.Client(sys.argv[2:])
-for d in ("tree", "tree/sub", "tree/sub/deeper", "/"):
+for d in ("tree", "tree/sub", "tree/sub/deeper", "/usr"):
     for name, longname, a in sorted(c.listdir(d)):
         print(longname)
 c.finish()
