@@ -666,7 +666,7 @@ sftp_fs_realpath(struct sftp_fs *fs, const char *vpath, char **outp)
 	char *nwork;
 	size_t rlen = 0, clen, tlen;
 	struct stat st;
-	int links = 0, last;
+	int links = 0, last, err;
 
 	*outp = NULL;
 	if ((work = strdup(vpath)) == NULL)
@@ -742,9 +742,9 @@ sftp_fs_realpath(struct sftp_fs *fs, const char *vpath, char **outp)
 		return -1;
 	return 0;
  fail:
-	clen = (size_t)errno;
+	err = errno;
 	free(work);
 	free(target);
-	errno = (int)clen;
+	errno = err;
 	return -1;
 }

@@ -297,6 +297,11 @@ server_handle_alloc(struct sftp_server *s, struct server_handle **hp)
 	return -1;
 }
 
+/*
+ * Reply with the handle of h, whose fd (or dir) and vpath are set.  The
+ * slot is in use only once the reply is built; on failure it is released
+ * and its descriptor closed.
+ */
 static int
 server_send_handle(struct sftp_server *s, uint32_t id,
     struct server_handle *h)
@@ -304,13 +309,22 @@ server_send_handle(struct sftp_server *s, uint32_t id,
 	size_t off;
 	int r;
 
-	h->used = 1;
 	if ((r = server_reply_begin(s, SSH_FXP_HANDLE, id, &off)) != 0 ||
 	    (r = buf_put_u32(s->out, SERVER_HANDLE_LEN)) != 0 ||
 	    (r = buf_put_u32(s->out, (uint32_t)(h - s->handles))) != 0 ||
-	    (r = buf_put_u32(s->out, h->gen)) != 0)
+	    (r = buf_put_u32(s->out, h->gen)) != 0 ||
+	    (r = server_reply_end(s, off)) != 0) {
+		if (h->dir != NULL)
+			closedir(h->dir);
+		else if (h->fd >= 0)
+			close(h->fd);
+		free(h->vpath);
+		memset(h, 0, sizeof(*h));
+		h->fd = -1;
 		return r;
-	return server_reply_end(s, off);
+	}
+	h->used = 1;
+	return 0;
 }
 
 /* A handle string as read from a message, resolved after parsing. */

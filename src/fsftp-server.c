@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,8 +155,8 @@ main(int argc, char **argv)
 	struct sftp_server *s;
 	struct passwd *pw;
 	struct rlimit rl;
-	const char *facility = "AUTH", *errstr, *conn;
-	char *start = NULL, *startarg = NULL;
+	const char *facility = "AUTH", *conn;
+	char *start = NULL, *startarg = NULL, *ep;
 	uint64_t allowed = SFTP_REQ_ALL, denied = 0, mask;
 	long long v;
 	int ch, to_stderr = 0, level = LOGL_ERROR, status;
@@ -200,11 +201,10 @@ main(int argc, char **argv)
 			break;
 		case 'u':
 			errno = 0;
-			v = strtoll(optarg, &start, 8);
-			if (optarg[0] == '\0' || *start != '\0' || v < 0 ||
+			v = strtoll(optarg, &ep, 8);
+			if (optarg[0] == '\0' || *ep != '\0' || v < 0 ||
 			    v > 0777 || errno != 0)
 				fatal("invalid umask \"%s\"", optarg);
-			start = NULL;
 			umask((mode_t)v);
 			break;
 		case 'h':
@@ -217,12 +217,11 @@ main(int argc, char **argv)
 	log_set_level((enum log_level)level);
 	if (!to_stderr && prog_log_to_syslog(facility) != 0)
 		fatal("invalid log facility \"%s\"", facility);
-	(void)errstr;
 	opts.denied = denied | (SFTP_REQ_ALL & ~allowed);
 	if ((pw = getpwuid(getuid())) == NULL)
 		fatal("no user for uid %lu", (unsigned long)getuid());
 	conn = getenv("SSH_CONNECTION");
-	log_verbose("session opened for local user %s from [%s]", pw->pw_name,
+	log_info("session opened for local user %s from [%s]", pw->pw_name,
 	    conn != NULL ? conn : "UNKNOWN");
 	if (startarg != NULL && (start = fss_expand(startarg, pw)) == NULL)
 		fatal("out of memory");
@@ -234,19 +233,22 @@ main(int argc, char **argv)
 		opts.home_dir = pw->pw_dir;
 	} else
 		opts.start_dir = start;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < SFTP_SERVER_MAX_HANDLES + FSS_FD_RESERVE)
 		opts.max_handles = rl.rlim_cur > 2 * FSS_FD_RESERVE ?
 		    (unsigned int)(rl.rlim_cur - FSS_FD_RESERVE) : 8;
 	if ((s = sftp_server_new(&opts)) == NULL)
 		fatal("cannot serve \"%s\": %s", opts.root != NULL ?
 		    opts.root : "/", strerror(errno));
+	/* A client gone away is a write error, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	if (misc_set_nonblock(STDIN_FILENO, 1) != 0 ||
 	    misc_set_nonblock(STDOUT_FILENO, 1) != 0)
 		fatal("cannot make stdin/stdout non-blocking");
 	status = fss_loop(s);
 	sftp_server_free(s);
 	free(start);
-	log_verbose("session closed for local user %s", pw->pw_name);
+	log_info("session closed for local user %s", pw->pw_name);
 	prog_exit(status);
 }

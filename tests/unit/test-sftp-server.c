@@ -28,7 +28,12 @@ static uint32_t next_id = 1;
 static char root[256], outside[256];
 
 /* Fail the whole test on a broken harness step. */
-#define H(x) do { if ((x) != 0) { printf("Bail out! %s\n", #x); exit(1); } } while (0)
+#define H(x) do { \
+	if ((x) != 0) { \
+		printf("Bail out! %s\n", #x); \
+		exit(1); \
+	} \
+} while (0)
 
 static struct buf *
 req(uint8_t type, uint32_t *idp)

@@ -66,7 +66,7 @@ struct sftp_server_opts {
 	 * otherwise "/".
 	 */
 	const char *start_dir;
-	/* The user's home inside the root ("~", home-directory); NULL: start. */
+	/* The user's home inside the root ("~"); NULL: the start directory. */
 	const char *home_dir;
 	/* Refuse everything that would change the file system. */
 	int read_only;
