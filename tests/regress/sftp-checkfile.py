@@ -42,6 +42,20 @@ try:
         got_alg, dig = c.check_file("/f", alg, 0, 0, 0)
         ok(got_alg == alg and dig == hashlib.new(alg, data).digest(),
            "whole file %s equals %ssum" % (alg, alg))
+    import subprocess
+    for alg, tool in (("sha256", "sha256sum"), ("md5", "md5sum")):
+        got_alg, dig = c.check_file("/f", alg, 0, 0, 0)
+        want = subprocess.run([tool, os.path.join(tmp, "f")],
+                              capture_output=True, text=True).stdout.split()[0]
+        ok(dig.hex() == want, "%s answer equals %s of the file" % (alg, tool))
+    part = os.path.join(tmp, "part")
+    with open(part, "wb") as f:
+        f.write(data[4096:4096 + 100000])
+    got_alg, dig = c.check_file("/f", "sha256", 4096, 100000, 0)
+    want = subprocess.run(["sha256sum", part], capture_output=True,
+                          text=True).stdout.split()[0]
+    ok(dig.hex() == want, "range answer equals sha256sum of the same bytes")
+    os.unlink(part)
     h = c.open("/f", raw.READ)
     got_alg, dig = c.check_file(h, "sha256", 0, 0, 0, by_handle=True)
     ok(dig == hashlib.sha256(data).digest(), "check-file-handle sha256")

@@ -39,6 +39,7 @@ mkdir newdir
 rename big newdir/big2
 ln newdir/big2 newdir/hard
 ln -s big2 newdir/soft
+symlink big2 newdir/soft2
 cp newdir/big2 newdir/copy
 chmod 600 newdir/copy
 chown 1234 newdir/copy
@@ -68,6 +69,7 @@ check "cp (copy-data) copied the bytes" cmp "$L/big" "$R/newdir/copy"
 ok "$( [ "$(stat -c '%a %u %g' "$R/newdir/copy")" = "600 1234 4321" ]; echo $?)" \
     "chmod, chown, chgrp applied"
 ok "$( [ "$(readlink "$R/newdir/soft")" = big2 ]; echo $?)" "ln -s made a symlink"
+ok "$( [ "$(readlink "$R/newdir/soft2")" = big2 ]; echo $?)" "symlink made a symlink"
 check_fails "rm removed the hard link" test -e "$R/newdir/hard"
 check_fails "rmdir removed the directory" test -e "$R/gone"
 check "df printed a header" grep -q 'Avail' "$TMP/out1"

@@ -678,6 +678,12 @@ test_backpressure(void)
 		H(sftp_server_process(S));
 	}
 	ok(stalled, "input refused while output is above the cap");
+	{
+		static uint8_t junk[SFTP_MAX_MSG * 3];
+
+		is_int(sftp_server_input(S, junk, sizeof(junk)), FERR_NO_SPACE,
+		    "more input than the space offered is refused");
+	}
 	ok(maxout < 64 * 1024 + SFTP_MAX_MSG + 1024,
 	    "output bounded (max %zu)", maxout);
 	is_int(answered, SERVER_REQS, "every request answered");
