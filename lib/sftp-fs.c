@@ -560,18 +560,6 @@ sftp_fs_readlink(struct sftp_fs *fs, const char *vpath, char **targetp)
 }
 
 int
-sftp_fs_truncate(struct sftp_fs *fs, const char *vpath, off_t size)
-{
-	int fd, r;
-
-	if ((fd = sftp_fs_open(fs, vpath, O_WRONLY | O_NONBLOCK, 0)) < 0)
-		return -1;
-	r = ftruncate(fd, size);
-	fs_close_keep_errno(fd);
-	return r;
-}
-
-int
 sftp_fs_chmod(struct sftp_fs *fs, const char *vpath, int follow, mode_t mode)
 {
 	char name[NAME_MAX + 1];

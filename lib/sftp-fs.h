@@ -78,12 +78,9 @@ int sftp_fs_symlink(struct sftp_fs *fs, const char *target,
 int sftp_fs_readlink(struct sftp_fs *fs, const char *vpath, char **targetp);
 
 /*
- * Change attributes of vpath, following a final symbolic link or not:
- * size (truncate), permissions, owner, times; each only when its pointer
- * or value is set (size < 0, mode == (mode_t)-1, uid/gid == -1 and
- * times == NULL mean "leave alone").
+ * Change the permissions, owner or times of vpath, following a final
+ * symbolic link or not.  (Truncation opens the file: sftp_fs_open.)
  */
-int sftp_fs_truncate(struct sftp_fs *fs, const char *vpath, off_t size);
 int sftp_fs_chmod(struct sftp_fs *fs, const char *vpath, int follow,
     mode_t mode);
 int sftp_fs_chown(struct sftp_fs *fs, const char *vpath, int follow,

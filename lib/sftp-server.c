@@ -42,6 +42,8 @@
 #define SERVER_CHUNK		(64U * 1024U)
 /* check-file blocks must be at least this large (the draft's floor). */
 #define SERVER_CHECK_MIN_BLOCK	256U
+/* Longest escaped name put in a log message. */
+#define SERVER_LOGNAME_MAX	1024
 /* Handles on the wire: uint32 slot, uint32 generation. */
 #define SERVER_HANDLE_LEN	8U
 
@@ -81,6 +83,8 @@ struct sftp_server {
 	char cache_group[64];
 	int cache_uid_ok;
 	int cache_gid_ok;
+	/* Escaped copies of client-supplied names for log messages. */
+	char logname[2][SERVER_LOGNAME_MAX];
 };
 
 typedef int server_fn(struct sftp_server *, uint32_t, struct buf *);
@@ -135,6 +139,34 @@ sftp_server_parse_requests(const char *list, uint64_t *maskp)
 		p = e + 1;
 	}
 	return 0;
+}
+
+/*
+ * A copy of a client-supplied name safe to log: control characters,
+ * quotes, backslashes and bytes above 0x7e become \ooo, so a name cannot
+ * forge log lines.  Valid until the next call with the same slot (0, 1).
+ */
+static const char *
+server_ln(struct sftp_server *s, int slot, const char *name)
+{
+	char *out = s->logname[slot];
+	size_t len = 0;
+	unsigned char c;
+
+	for (; *name != '\0' && len + 5 < SERVER_LOGNAME_MAX; name++) {
+		c = (unsigned char)*name;
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+			snprintf(out + len, 5, "\\%03o", c);
+			len += 4;
+		} else
+			out[len++] = (char)c;
+	}
+	if (*name != '\0' && len + 4 <= SERVER_LOGNAME_MAX) {
+		memcpy(out + len, "...", 3);
+		len += 3;
+	}
+	out[len] = '\0';
+	return out;
 }
 
 /* ---- Replies ---- */
@@ -375,13 +407,13 @@ server_bad_handle(struct sftp_server *s, uint32_t id)
 static void
 server_handle_close(struct sftp_server *s, struct server_handle *h)
 {
-	(void)s;
 	if (h->is_dir) {
-		log_info("closedir \"%s\"", h->vpath);
+		log_info("closedir \"%s\"", server_ln(s, 0, h->vpath));
 		if (h->dir != NULL)
 			closedir(h->dir);
 	} else {
-		log_info("close \"%s\" bytes read %llu written %llu", h->vpath,
+		log_info("close \"%s\" bytes read %llu written %llu",
+		    server_ln(s, 0, h->vpath),
 		    (unsigned long long)h->nread,
 		    (unsigned long long)h->nwritten);
 		if (h->fd >= 0)
@@ -513,7 +545,8 @@ server_open(struct sftp_server *s, uint32_t id, struct buf *m)
 	if (pflags & SSH_FXF_EXCL)
 		flags |= O_EXCL;
 	server_pflags_str(pflags, fl, sizeof(fl));
-	log_info("open \"%s\" flags %s mode 0%o", vpath, fl, (unsigned)mode);
+	log_info("open \"%s\" flags %s mode 0%o", server_ln(s, 0, vpath), fl,
+	    (unsigned)mode);
 	if (s->read_only && ((flags & O_ACCMODE) != O_RDONLY ||
 	    (flags & (O_CREAT | O_TRUNC | O_APPEND)) != 0)) {
 		log_verbose("refusing open for writing in read-only mode");
@@ -655,7 +688,7 @@ server_stat_common(struct sftp_server *s, uint32_t id, struct buf *m,
 	if ((r = server_get_path(s, m, &vpath)) != 0 ||
 	    (r = buf_expect_end(m)) != 0)
 		goto out;
-	log_debug("%sstat \"%s\"", follow ? "" : "l", vpath);
+	log_debug("%sstat \"%s\"", follow ? "" : "l", server_ln(s, 0, vpath));
 	if (sftp_fs_stat(s->fs, vpath, follow, &st) != 0)
 		r = server_errno(s, id, errno);
 	else
@@ -705,8 +738,10 @@ server_times(const struct sftp_attrs *a, struct timespec ts[2])
 }
 
 static void
-server_log_setstat(const char *what, const struct sftp_attrs *a)
+server_log_setstat(struct sftp_server *s, const char *name,
+    const struct sftp_attrs *a)
 {
+	const char *what = server_ln(s, 0, name);
 	char tbuf[64];
 	struct tm tm;
 	time_t t;
@@ -741,7 +776,7 @@ server_setstat_common(struct sftp_server *s, uint32_t id, struct buf *m,
 	    (r = sftp_attrs_get(m, &a)) != 0 ||
 	    (r = buf_expect_end(m)) != 0)
 		goto out;
-	server_log_setstat(vpath, &a);
+	server_log_setstat(s, vpath, &a);
 	if (a.flags & SSH_FILEXFER_ATTR_SIZE) {
 		if (a.size > INT64_MAX) {
 			r = server_errno(s, id, EINVAL);
@@ -807,7 +842,7 @@ server_fsetstat(struct sftp_server *s, uint32_t id, struct buf *m)
 		return r;
 	if ((h = server_handle_find(s, &hs, -1)) == NULL)
 		return server_bad_handle(s, id);
-	server_log_setstat(h->vpath, &a);
+	server_log_setstat(s, h->vpath, &a);
 	if (a.flags & SSH_FILEXFER_ATTR_SIZE) {
 		if (a.size > INT64_MAX)
 			return server_errno(s, id, EINVAL);
@@ -842,7 +877,7 @@ server_opendir(struct sftp_server *s, uint32_t id, struct buf *m)
 	if ((r = server_get_path(s, m, &vpath)) != 0 ||
 	    (r = buf_expect_end(m)) != 0)
 		goto out;
-	log_info("opendir \"%s\"", vpath);
+	log_info("opendir \"%s\"", server_ln(s, 0, vpath));
 	if (server_handle_alloc(s, &h) != 0) {
 		r = server_status(s, id, SSH_FX_FAILURE,
 		    "Too many open handles");
@@ -1045,7 +1080,7 @@ server_path_op(struct sftp_server *s, uint32_t id, struct buf *m,
 	if ((r = server_get_path(s, m, &vpath)) != 0 ||
 	    (r = buf_expect_end(m)) != 0)
 		goto out;
-	log_info("%s name \"%s\"", what, vpath);
+	log_info("%s name \"%s\"", what, server_ln(s, 0, vpath));
 	if (op(s->fs, vpath) != 0)
 		r = server_errno(s, id, errno);
 	else
@@ -1081,7 +1116,8 @@ server_mkdir(struct sftp_server *s, uint32_t id, struct buf *m)
 		goto out;
 	mode = (a.flags & SSH_FILEXFER_ATTR_PERMISSIONS) ?
 	    (mode_t)(a.perm & 07777) : 0777;
-	log_info("mkdir name \"%s\" mode 0%o", vpath, (unsigned)mode);
+	log_info("mkdir name \"%s\" mode 0%o", server_ln(s, 0, vpath),
+	    (unsigned)mode);
 	if (sftp_fs_mkdir(s->fs, vpath, mode) != 0)
 		r = server_errno(s, id, errno);
 	else
@@ -1100,7 +1136,7 @@ server_realpath(struct sftp_server *s, uint32_t id, struct buf *m)
 	if ((r = server_get_path(s, m, &vpath)) != 0 ||
 	    (r = buf_expect_end(m)) != 0)
 		goto out;
-	log_debug("realpath \"%s\"", vpath);
+	log_debug("realpath \"%s\"", server_ln(s, 0, vpath));
 	if (sftp_fs_realpath(s->fs, vpath, &res) != 0)
 		r = server_errno(s, id, errno);
 	else
@@ -1135,7 +1171,7 @@ server_rename_common(struct sftp_server *s, uint32_t id, struct buf *m,
 	if ((r = server_get_2paths(s, m, &op, &np)) != 0)
 		goto out;
 	log_info("%srename old \"%s\" new \"%s\"", posix ? "posix-" : "",
-	    op, np);
+	    server_ln(s, 0, op), server_ln(s, 1, np));
 	if (sftp_fs_rename(s->fs, op, np, !posix) != 0)
 		r = server_errno(s, id, errno);
 	else
@@ -1166,7 +1202,8 @@ server_hardlink(struct sftp_server *s, uint32_t id, struct buf *m)
 
 	if ((r = server_get_2paths(s, m, &op, &np)) != 0)
 		goto out;
-	log_info("hardlink old \"%s\" new \"%s\"", op, np);
+	log_info("hardlink old \"%s\" new \"%s\"", server_ln(s, 0, op),
+	    server_ln(s, 1, np));
 	if (sftp_fs_link(s->fs, op, np) != 0)
 		r = server_errno(s, id, errno);
 	else
@@ -1186,7 +1223,7 @@ server_readlink(struct sftp_server *s, uint32_t id, struct buf *m)
 	if ((r = server_get_path(s, m, &vpath)) != 0 ||
 	    (r = buf_expect_end(m)) != 0)
 		goto out;
-	log_debug("readlink \"%s\"", vpath);
+	log_debug("readlink \"%s\"", server_ln(s, 0, vpath));
 	if (sftp_fs_readlink(s->fs, vpath, &target) != 0)
 		r = server_errno(s, id, errno);
 	else
@@ -1208,7 +1245,8 @@ server_symlink(struct sftp_server *s, uint32_t id, struct buf *m)
 	    (r = server_get_path(s, m, &lpath)) != 0 ||
 	    (r = buf_expect_end(m)) != 0)
 		goto out;
-	log_info("symlink old \"%s\" new \"%s\"", target, lpath);
+	log_info("symlink old \"%s\" new \"%s\"", server_ln(s, 0, target),
+	    server_ln(s, 1, lpath));
 	if (sftp_fs_symlink(s->fs, target, lpath) != 0)
 		r = server_errno(s, id, errno);
 	else
@@ -1260,7 +1298,7 @@ server_statvfs(struct sftp_server *s, uint32_t id, struct buf *m)
 	if ((r = server_get_path(s, m, &vpath)) != 0 ||
 	    (r = buf_expect_end(m)) != 0)
 		goto out;
-	log_debug("statvfs \"%s\"", vpath);
+	log_debug("statvfs \"%s\"", server_ln(s, 0, vpath));
 	if (sftp_fs_statvfs(s->fs, vpath, &st) != 0)
 		r = server_errno(s, id, errno);
 	else
@@ -1374,7 +1412,8 @@ server_expand_path(struct sftp_server *s, uint32_t id, struct buf *m)
 		r = server_errno(s, id, errno);
 		goto out;
 	}
-	log_debug("expand-path \"%s\" -> \"%s\"", path, vpath);
+	log_debug("expand-path \"%s\" -> \"%s\"", server_ln(s, 0, path),
+	    server_ln(s, 1, vpath));
 	if (sftp_fs_realpath(s->fs, vpath, &res) != 0)
 		r = server_errno(s, id, errno);
 	else
@@ -1499,8 +1538,9 @@ server_copy_data(struct sftp_server *s, uint32_t id, struct buf *m)
 	    rlen > INT64_MAX - woff)))
 		return server_errno(s, id, EINVAL);
 	log_info("copy-data from \"%s\" offset %llu length %llu to \"%s\" "
-	    "offset %llu", rh->vpath, (unsigned long long)roff,
-	    (unsigned long long)rlen, wh->vpath, (unsigned long long)woff);
+	    "offset %llu", server_ln(s, 0, rh->vpath), (unsigned long long)roff,
+	    (unsigned long long)rlen, server_ln(s, 1, wh->vpath),
+	    (unsigned long long)woff);
 	if ((chunk = malloc(SERVER_CHUNK)) == NULL)
 		return FERR_ALLOC;
 	left = rlen;
@@ -1708,7 +1748,7 @@ server_check_file_name(struct sftp_server *s, uint32_t id, struct buf *m)
 	    (r = buf_get_u32(m, &block)) != 0 ||
 	    (r = buf_expect_end(m)) != 0)
 		goto out;
-	log_debug("check-file \"%s\"", vpath);
+	log_debug("check-file \"%s\"", server_ln(s, 0, vpath));
 	if ((fd = sftp_fs_open(s->fs, vpath, O_RDONLY | O_NONBLOCK, 0)) < 0) {
 		r = server_errno(s, id, errno);
 		goto out;
@@ -1800,9 +1840,14 @@ server_message(struct sftp_server *s, struct buf *m)
 	uint8_t type;
 	int r;
 
-	if ((r = buf_get_u8(m, &type)) != 0)
+	if ((r = buf_get_u8(m, &type)) != 0) {
+		if (!s->initialized) {
+			log_error("protocol error: empty first message");
+			return FERR_PROTOCOL;
+		}
 		return server_status(s, 0, SSH_FX_BAD_MESSAGE,
 		    "Empty message");
+	}
 	if (!s->initialized || type == SSH_FXP_INIT) {
 		if (s->initialized || type != SSH_FXP_INIT) {
 			log_error("protocol error: message %u %s", type,

@@ -19,6 +19,7 @@
 
 #include "ferry/buf.h"
 #include "ferry/err.h"
+#include "ferry/log.h"
 #include "ferry/sftp.h"
 #include "ferry/sftp-server.h"
 #include "tap.h"
@@ -877,6 +878,35 @@ test_check_file(void)
 	S = NULL;
 }
 
+static char logged[4096];
+
+static void
+capture(enum log_level level, const char *msg, void *ctx)
+{
+	(void)level;
+	(void)ctx;
+	size_t len = strlen(logged);
+
+	snprintf(logged + len, sizeof(logged) - len, "%s|", msg);
+}
+
+static void
+test_logging(void)
+{
+	start(0, 0, 0, 0, 0);
+	logged[0] = '\0';
+	log_set_handler(capture, NULL);
+	log_set_level(LOGL_INFO);
+	is_int(path_req(SSH_FXP_MKDIR, "/evil\nfake: \"line\""), SSH_FX_OK,
+	    "mkdir of a name with a newline and quotes");
+	log_set_handler(NULL, NULL);
+	ok(strstr(logged, "mkdir name \"/evil\\012fake: \\042line\\042\"") !=
+	    NULL, "logged with the newline and quotes escaped: %s", logged);
+	ok(strchr(logged, '\n') == NULL, "no raw newline reaches the log");
+	sftp_server_free(S);
+	S = NULL;
+}
+
 int
 main(void)
 {
@@ -902,6 +932,7 @@ main(void)
 	test_confinement(1);
 	test_policy();
 	test_check_file();
+	test_logging();
 	snprintf(root, sizeof(root), "%s", base);
 	reset_root();
 	H(rmdir(base));
