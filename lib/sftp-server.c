@@ -40,6 +40,8 @@
 #define SERVER_IN_MAX		(2U * (SFTP_MAX_MSG + 4U))
 /* Chunk used by copy-data and check-file. */
 #define SERVER_CHUNK		(64U * 1024U)
+/* copy-data asks copy_file_range(2) for at most this much at a time. */
+#define SERVER_COPY_STEP	(64U * 1024U * 1024U)
 /* check-file blocks must be at least this large (the draft's floor). */
 #define SERVER_CHECK_MIN_BLOCK	256U
 /* Longest escaped name put in a log message. */
@@ -1541,9 +1543,36 @@ server_copy_data(struct sftp_server *s, uint32_t id, struct buf *m)
 	    "offset %llu", server_ln(s, 0, rh->vpath), (unsigned long long)roff,
 	    (unsigned long long)rlen, server_ln(s, 1, wh->vpath),
 	    (unsigned long long)woff);
+	left = rlen;
+#ifdef HAVE_COPY_FILE_RANGE
+	/* Let the kernel copy, or share extents, where it can. */
+	for (;;) {
+		off_t ro = (off_t)roff, wo = (off_t)woff;
+
+		want = SERVER_COPY_STEP;
+		if (rlen != 0 && left < want)
+			want = (size_t)left;
+		if (want == 0)
+			return server_ok(s, id);
+		n = copy_file_range(rh->fd, &ro, wh->fd, &wo, want, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EXDEV || errno == EINVAL ||
+		    errno == ENOSYS || errno == EOPNOTSUPP || errno == EBADF))
+			break;	/* not here: read and write below */
+		if (n < 0)
+			return server_errno(s, id, errno);
+		if (n == 0)
+			return server_ok(s, id);
+		rh->nread += (uint64_t)n;
+		wh->nwritten += (uint64_t)n;
+		roff += (uint64_t)n;
+		woff += (uint64_t)n;
+		left -= rlen != 0 ? (uint64_t)n : 0;
+	}
+#endif
 	if ((chunk = malloc(SERVER_CHUNK)) == NULL)
 		return FERR_ALLOC;
-	left = rlen;
 	for (;;) {
 		want = SERVER_CHUNK;
 		if (rlen != 0 && left < want)

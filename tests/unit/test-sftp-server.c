@@ -426,6 +426,43 @@ test_files(int walk)
 		    "copy-data copied the rest of the file");
 	}
 
+	/* copy-data of a range, and to an append-only handle (no kernel copy). */
+	ok(do_open("/f1", SSH_FXF_READ, h, &hl) == 0 &&
+	    do_open("/range", SSH_FXF_WRITE | SSH_FXF_CREAT, h2, &hl2) == 0,
+	    "open range source and target");
+	b = ext("copy-data", &id);
+	H(buf_put_string(b, h, hl));
+	H(buf_put_u64(b, 7));
+	H(buf_put_u64(b, 5));
+	H(buf_put_string(b, h2, hl2));
+	H(buf_put_u64(b, 2));
+	is_int(status(b), SSH_FX_OK, "copy-data of a range");
+	is_int(do_close(h2, hl2), SSH_FX_OK, "close");
+	ok(do_open("/range", SSH_FXF_WRITE | SSH_FXF_APPEND, h2, &hl2) == 0,
+	    "open for appending");
+	b = ext("copy-data", &id);
+	H(buf_put_string(b, h, hl));
+	H(buf_put_u64(b, 0));
+	H(buf_put_u64(b, 5));
+	H(buf_put_string(b, h2, hl2));
+	H(buf_put_u64(b, 0));
+	is_int(status(b), SSH_FX_OK, "copy-data to an append-only handle");
+	is_int(do_close(h2, hl2), SSH_FX_OK, "close");
+	is_int(do_close(h, hl), SSH_FX_OK, "close");
+	{
+		char pth[512], got[32];
+		ssize_t gl;
+		int fd;
+
+		snprintf(pth, sizeof(pth), "%s/range", root);
+		fd = open(pth, O_RDONLY);
+		gl = fd >= 0 ? read(fd, got, sizeof(got)) : -1;
+		if (fd >= 0)
+			close(fd);
+		is_mem(got, gl > 0 ? (size_t)gl : 0, "\0\0worldhello", 12,
+		    "range copied to its offset, then appended");
+	}
+
 	/* Handle limit. */
 	start(walk, 0, 0, 2, 0);
 	ok(do_open("/f1", SSH_FXF_READ, h, &hl) == 0 &&
