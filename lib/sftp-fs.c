@@ -21,6 +21,7 @@
 #include <linux/openat2.h>
 #endif
 
+#include "ferry/err.h"
 #include "sftp-fs.h"
 
 /* openat2 may fail with EAGAIN while a rename races: retry this often. */
@@ -34,6 +35,31 @@ struct sftp_fs {
 	ino_t root_ino;
 	int no_openat2;		/* use the user-space walk */
 };
+
+#ifdef HAVE_LINUX_OPENAT2_H
+static int fs_dir_kernel(struct sftp_fs *, const char *);
+#endif
+
+/*
+ * Use openat2 only if it works here: old kernels lack it (ENOSYS) or its
+ * resolve flags (EINVAL, E2BIG), and some container sandboxes refuse
+ * unknown system calls with EPERM.
+ */
+static void
+fs_probe_openat2(struct sftp_fs *fs)
+{
+#ifdef HAVE_LINUX_OPENAT2_H
+	int fd;
+
+	if (fs->no_openat2)
+		return;
+	if ((fd = fs_dir_kernel(fs, "/")) >= 0) {
+		close(fd);
+		return;
+	}
+#endif
+	fs->no_openat2 = 1;
+}
 
 struct sftp_fs *
 sftp_fs_new(const char *root, int no_openat2)
@@ -52,6 +78,7 @@ sftp_fs_new(const char *root, int no_openat2)
 	fs->root_dev = st.st_dev;
 	fs->root_ino = st.st_ino;
 	fs->no_openat2 = no_openat2;
+	fs_probe_openat2(fs);
 	return fs;
 }
 
@@ -115,7 +142,7 @@ fs_dir_kernel(struct sftp_fs *fs, const char *path)
 		if (fd >= 0 || errno != EAGAIN)
 			break;
 	}
-	return fd;
+	return fd >= 0 ? fd : FERR_SYSTEM;
 }
 #endif
 
@@ -136,7 +163,7 @@ fs_dir_walk(struct sftp_fs *fs, const char *path)
 	size_t rlen;
 
 	if ((work = strdup(path)) == NULL)
-		return -1;
+		return FERR_SYSTEM;
 	cap = 16;
 	if ((stack = calloc((size_t)cap, sizeof(*stack))) == NULL)
 		goto out;
@@ -219,7 +246,7 @@ fs_dir_walk(struct sftp_fs *fs, const char *path)
 	free(stack);
 	free(work);
 	errno = err;
-	return ret;
+	return ret >= 0 ? ret : FERR_SYSTEM;
 }
 
 /* An O_PATH descriptor of the directory path, resolved inside the root. */
@@ -232,7 +259,7 @@ fs_dir(struct sftp_fs *fs, const char *path)
 	if (!fs->no_openat2) {
 		fd = fs_dir_kernel(fs, path);
 		if (fd >= 0 || errno != ENOSYS)
-			return fd;
+			return fd >= 0 ? fd : FERR_SYSTEM;
 		fs->no_openat2 = 1;
 	}
 #endif
@@ -254,7 +281,7 @@ fs_split(const char *vpath, char **dirp, char name[NAME_MAX + 1])
 	name[0] = '\0';
 	if (len > SFTP_FS_PATH_MAX) {
 		errno = ENAMETOOLONG;
-		return -1;
+		return FERR_SYSTEM;
 	}
 	while (len > 0 && vpath[len - 1] == '/')
 		len--;
@@ -265,17 +292,17 @@ fs_split(const char *vpath, char **dirp, char name[NAME_MAX + 1])
 	    (nlen == 2 && vpath[slash] == '.' && vpath[slash + 1] == '.')) {
 		/* The object itself: resolve the whole path as a directory. */
 		if ((*dirp = strdup(len == 0 ? "/" : vpath)) == NULL)
-			return -1;
+			return FERR_SYSTEM;
 		return 0;
 	}
 	if (nlen > NAME_MAX) {
 		errno = ENAMETOOLONG;
-		return -1;
+		return FERR_SYSTEM;
 	}
 	memcpy(name, vpath + slash, nlen);
 	name[nlen] = '\0';
 	if ((dir = malloc(slash + 2)) == NULL)
-		return -1;
+		return FERR_SYSTEM;
 	if (slash == 0)
 		snprintf(dir, 2, "/");
 	else {
@@ -304,7 +331,7 @@ fs_locate(struct sftp_fs *fs, const char *vpath, int follow, int *dirfdp,
 
 	*dirfdp = -1;
 	if ((cur = strdup(vpath)) == NULL)
-		return -1;
+		return FERR_SYSTEM;
 	for (;;) {
 		if (fs_split(cur, &dir, name) != 0)
 			goto fail;
@@ -354,7 +381,7 @@ fs_locate(struct sftp_fs *fs, const char *vpath, int follow, int *dirfdp,
 	free(cur);
 	free(dir);
 	errno = err;
-	return -1;
+	return FERR_SYSTEM;
 }
 
 static void
@@ -378,13 +405,13 @@ sftp_fs_open(struct sftp_fs *fs, const char *vpath, int flags, mode_t mode)
 	flags |= O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
 	for (tries = 0; tries < FS_RACE_TRIES; tries++) {
 		if (fs_locate(fs, vpath, follow, &dirfd, name) != 0)
-			return -1;
+			return FERR_SYSTEM;
 		if (name[0] == '\0') {
 			if ((flags & O_ACCMODE) != O_RDONLY ||
 			    (flags & O_CREAT)) {
 				close(dirfd);
 				errno = EISDIR;
-				return -1;
+				return FERR_SYSTEM;
 			}
 			fd = openat(dirfd, ".", flags & ~O_NOFOLLOW);
 		} else
@@ -394,7 +421,7 @@ sftp_fs_open(struct sftp_fs *fs, const char *vpath, int flags, mode_t mode)
 		if (fd >= 0 || errno != ELOOP || !follow)
 			break;
 	}
-	return fd;
+	return fd >= 0 ? fd : FERR_SYSTEM;
 }
 
 int
@@ -406,7 +433,7 @@ sftp_fs_stat(struct sftp_fs *fs, const char *vpath, int follow,
 
 	for (tries = 0; tries < FS_RACE_TRIES; tries++) {
 		if (fs_locate(fs, vpath, follow, &dirfd, name) != 0)
-			return -1;
+			return FERR_SYSTEM;
 		if (name[0] == '\0')
 			r = fstatat(dirfd, "", st, AT_EMPTY_PATH);
 		else
@@ -417,7 +444,7 @@ sftp_fs_stat(struct sftp_fs *fs, const char *vpath, int follow,
 		errno = ELOOP;
 		r = -1;
 	}
-	return r;
+	return r == 0 ? 0 : FERR_SYSTEM;
 }
 
 /* Locate the final name of a path that an operation creates or removes. */
@@ -426,12 +453,12 @@ fs_locate_name(struct sftp_fs *fs, const char *vpath, int *dirfdp,
     char name[NAME_MAX + 1], int selferr)
 {
 	if (fs_locate(fs, vpath, 0, dirfdp, name) != 0)
-		return -1;
+		return FERR_SYSTEM;
 	if (name[0] == '\0') {
 		close(*dirfdp);
 		*dirfdp = -1;
 		errno = selferr;
-		return -1;
+		return FERR_SYSTEM;
 	}
 	return 0;
 }
@@ -443,10 +470,10 @@ sftp_fs_mkdir(struct sftp_fs *fs, const char *vpath, mode_t mode)
 	int dirfd, r;
 
 	if (fs_locate_name(fs, vpath, &dirfd, name, EEXIST) != 0)
-		return -1;
+		return FERR_SYSTEM;
 	r = mkdirat(dirfd, name, mode);
 	fs_close_keep_errno(dirfd);
-	return r;
+	return r == 0 ? 0 : FERR_SYSTEM;
 }
 
 int
@@ -456,10 +483,10 @@ sftp_fs_unlink(struct sftp_fs *fs, const char *vpath)
 	int dirfd, r;
 
 	if (fs_locate_name(fs, vpath, &dirfd, name, EISDIR) != 0)
-		return -1;
+		return FERR_SYSTEM;
 	r = unlinkat(dirfd, name, 0);
 	fs_close_keep_errno(dirfd);
-	return r;
+	return r == 0 ? 0 : FERR_SYSTEM;
 }
 
 int
@@ -469,10 +496,10 @@ sftp_fs_rmdir(struct sftp_fs *fs, const char *vpath)
 	int dirfd, r;
 
 	if (fs_locate_name(fs, vpath, &dirfd, name, EBUSY) != 0)
-		return -1;
+		return FERR_SYSTEM;
 	r = unlinkat(dirfd, name, AT_REMOVEDIR);
 	fs_close_keep_errno(dirfd);
-	return r;
+	return r == 0 ? 0 : FERR_SYSTEM;
 }
 
 int
@@ -502,7 +529,7 @@ sftp_fs_rename(struct sftp_fs *fs, const char *oldpath, const char *newpath,
  out:
 	fs_close_keep_errno(odir);
 	fs_close_keep_errno(ndir);
-	return r;
+	return r == 0 ? 0 : FERR_SYSTEM;
 }
 
 int
@@ -519,7 +546,7 @@ sftp_fs_link(struct sftp_fs *fs, const char *oldpath, const char *newpath)
  out:
 	fs_close_keep_errno(odir);
 	fs_close_keep_errno(ndir);
-	return r;
+	return r == 0 ? 0 : FERR_SYSTEM;
 }
 
 int
@@ -530,13 +557,13 @@ sftp_fs_symlink(struct sftp_fs *fs, const char *target, const char *linkpath)
 
 	if (strlen(target) > PATH_MAX) {
 		errno = ENAMETOOLONG;
-		return -1;
+		return FERR_SYSTEM;
 	}
 	if (fs_locate_name(fs, linkpath, &dirfd, name, EEXIST) != 0)
-		return -1;
+		return FERR_SYSTEM;
 	r = symlinkat(target, dirfd, name);
 	fs_close_keep_errno(dirfd);
-	return r;
+	return r == 0 ? 0 : FERR_SYSTEM;
 }
 
 int
@@ -548,14 +575,14 @@ sftp_fs_readlink(struct sftp_fs *fs, const char *vpath, char **targetp)
 
 	*targetp = NULL;
 	if (fs_locate_name(fs, vpath, &dirfd, name, EINVAL) != 0)
-		return -1;
+		return FERR_SYSTEM;
 	len = readlinkat(dirfd, name, target, sizeof(target) - 1);
 	fs_close_keep_errno(dirfd);
 	if (len < 0)
-		return -1;
+		return FERR_SYSTEM;
 	target[len] = '\0';
 	if ((*targetp = strdup(target)) == NULL)
-		return -1;
+		return FERR_SYSTEM;
 	return 0;
 }
 
@@ -567,7 +594,7 @@ sftp_fs_chmod(struct sftp_fs *fs, const char *vpath, int follow, mode_t mode)
 	int dirfd, fd = -1, r = -1, oflags;
 
 	if (fs_locate(fs, vpath, follow, &dirfd, name) != 0)
-		return -1;
+		return FERR_SYSTEM;
 	if (name[0] == '\0') {
 		fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd >= 0)
@@ -594,7 +621,7 @@ sftp_fs_chmod(struct sftp_fs *fs, const char *vpath, int follow, mode_t mode)
  out:
 	fs_close_keep_errno(fd);
 	fs_close_keep_errno(dirfd);
-	return r;
+	return r == 0 ? 0 : FERR_SYSTEM;
 }
 
 int
@@ -605,13 +632,13 @@ sftp_fs_chown(struct sftp_fs *fs, const char *vpath, int follow, uid_t uid,
 	int dirfd, r;
 
 	if (fs_locate(fs, vpath, follow, &dirfd, name) != 0)
-		return -1;
+		return FERR_SYSTEM;
 	if (name[0] == '\0')
 		r = fchownat(dirfd, "", uid, gid, AT_EMPTY_PATH);
 	else
 		r = fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
 	fs_close_keep_errno(dirfd);
-	return r;
+	return r == 0 ? 0 : FERR_SYSTEM;
 }
 
 int
@@ -622,7 +649,7 @@ sftp_fs_utimes(struct sftp_fs *fs, const char *vpath, int follow,
 	int dirfd, fd, r = -1;
 
 	if (fs_locate(fs, vpath, follow, &dirfd, name) != 0)
-		return -1;
+		return FERR_SYSTEM;
 	if (name[0] == '\0') {
 		fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd >= 0) {
@@ -632,7 +659,7 @@ sftp_fs_utimes(struct sftp_fs *fs, const char *vpath, int follow,
 	} else
 		r = utimensat(dirfd, name, times, AT_SYMLINK_NOFOLLOW);
 	fs_close_keep_errno(dirfd);
-	return r;
+	return r == 0 ? 0 : FERR_SYSTEM;
 }
 
 int
@@ -641,10 +668,10 @@ sftp_fs_statvfs(struct sftp_fs *fs, const char *vpath, struct statvfs *st)
 	int fd, r;
 
 	if ((fd = sftp_fs_open(fs, vpath, O_PATH, 0)) < 0)
-		return -1;
+		return FERR_SYSTEM;
 	r = fstatvfs(fd, st);
 	fs_close_keep_errno(fd);
-	return r;
+	return r == 0 ? 0 : FERR_SYSTEM;
 }
 
 int
@@ -658,7 +685,7 @@ sftp_fs_realpath(struct sftp_fs *fs, const char *vpath, char **outp)
 
 	*outp = NULL;
 	if ((work = strdup(vpath)) == NULL)
-		return -1;
+		return FERR_SYSTEM;
 	res[0] = '\0';
 	p = work;
 	for (;;) {
@@ -727,12 +754,12 @@ sftp_fs_realpath(struct sftp_fs *fs, const char *vpath, char **outp)
 	}
 	free(work);
 	if ((*outp = strdup(rlen == 0 ? "/" : res)) == NULL)
-		return -1;
+		return FERR_SYSTEM;
 	return 0;
  fail:
 	err = errno;
 	free(work);
 	free(target);
 	errno = err;
-	return -1;
+	return FERR_SYSTEM;
 }

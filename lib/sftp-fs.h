@@ -18,8 +18,8 @@
  * operation follows it, is expanded the same way (at most SFTP_FS_MAXLINKS
  * times), so its target is looked up inside the root too.
  *
- * Functions return 0 (or a descriptor) on success and -1 with errno set
- * on failure.
+ * Functions return 0 (or a descriptor) on success and FERR_SYSTEM with
+ * errno set on failure; sftp_fs_new returns NULL with errno set.
  */
 #ifndef FERRY_SFTP_FS_H
 #define FERRY_SFTP_FS_H
@@ -47,7 +47,8 @@ int sftp_fs_is_root(const struct sftp_fs *fs, const struct stat *st);
 
 /*
  * Open vpath with open(2) flags (O_NOFOLLOW means: do not follow a final
- * symbolic link).  O_CREAT uses mode.  Returns a descriptor or -1.
+ * symbolic link).  O_CREAT uses mode.  Returns a descriptor or
+ * FERR_SYSTEM.
  */
 int sftp_fs_open(struct sftp_fs *fs, const char *vpath, int flags,
     mode_t mode);
