@@ -331,6 +331,18 @@ server_handle_alloc(struct sftp_server *s, struct server_handle **hp)
 	return -1;
 }
 
+/* The reply when every handle slot is in use. */
+static int
+server_too_many(struct sftp_server *s, uint32_t id)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "Too many open handles (limit %u)",
+	    s->max_handles);
+	log_verbose("%s", msg);
+	return server_status(s, id, SSH_FX_FAILURE, msg);
+}
+
 /*
  * Reply with the handle of h, whose fd (or dir) and vpath are set.  The
  * slot is in use only once the reply is built; on failure it is released
@@ -557,8 +569,7 @@ server_open(struct sftp_server *s, uint32_t id, struct buf *m)
 		goto out;
 	}
 	if (server_handle_alloc(s, &h) != 0) {
-		r = server_status(s, id, SSH_FX_FAILURE,
-		    "Too many open handles");
+		r = server_too_many(s, id);
 		goto out;
 	}
 	/* Non-blocking open: a FIFO must not stall the whole session. */
@@ -881,8 +892,7 @@ server_opendir(struct sftp_server *s, uint32_t id, struct buf *m)
 		goto out;
 	log_info("opendir \"%s\"", server_ln(s, 0, vpath));
 	if (server_handle_alloc(s, &h) != 0) {
-		r = server_status(s, id, SSH_FX_FAILURE,
-		    "Too many open handles");
+		r = server_too_many(s, id);
 		goto out;
 	}
 	if ((fd = sftp_fs_open(s->fs, vpath, O_RDONLY | O_DIRECTORY, 0)) < 0) {
