@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -915,6 +916,86 @@ test_check_file(void)
 	S = NULL;
 }
 
+#define RACE_OPS	300
+
+/*
+ * A child swaps a directory of the root for a symbolic link to the
+ * outside, over and over, while the engine creates files through it.
+ */
+static void
+test_race(int walk)
+{
+	char dir[512], real[512], pth[512];
+	uint8_t h[64];
+	size_t hl;
+	pid_t pid;
+	int i, st, made = 0;
+	const char *w = walk ? "walk" : "openat2";
+
+	snprintf(dir, sizeof(dir), "%s/race", root);
+	snprintf(real, sizeof(real), "%s/race.real", root);
+	H(mkdir(dir, 0755));
+	start(walk, 0, 0, 0, 0);
+	if ((pid = fork()) == 0) {
+		for (;;) {
+			if (rename(dir, real) != 0 || symlink(outside, dir) != 0)
+				continue;
+			unlink(dir);
+			rename(real, dir);
+		}
+	}
+	H(pid < 0);
+	for (i = 0; i < RACE_OPS; i++) {
+		char nm[64];
+
+		snprintf(nm, sizeof(nm), "/race/f%d", i);
+		if (do_open(nm, SSH_FXF_WRITE | SSH_FXF_CREAT, h, &hl) == 0) {
+			made++;
+			H(do_close(h, hl) != SSH_FX_OK);
+		}
+		snprintf(nm, sizeof(nm), "/race/d%d", i);
+		(void)path_req(SSH_FXP_MKDIR, nm);
+	}
+	kill(pid, SIGKILL);
+	H(waitpid(pid, &st, 0) != pid);
+	ok(made > 0, "[%s] race: files created (%d)", w, made);
+	{
+		struct stat sst;
+		int n = 0;
+
+		for (i = 0; i < RACE_OPS; i++) {
+			snprintf(pth, sizeof(pth), "%s/f%d", outside, i);
+			n += lstat(pth, &sst) == 0;
+			snprintf(pth, sizeof(pth), "%s/d%d", outside, i);
+			n += lstat(pth, &sst) == 0;
+		}
+		is_int(n, 0, "[%s] race: nothing created outside", w);
+	}
+	sftp_server_free(S);
+	S = NULL;
+	reset_root();
+}
+
+static void
+test_fifo(void)
+{
+	char p[512], msg[128];
+	uint32_t id;
+	struct buf *b;
+
+	snprintf(p, sizeof(p), "%s/fifo", root);
+	H(mkfifo(p, 0644));
+	start(0, 0, 0, 0, 0);
+	b = req(SSH_FXP_OPEN, &id);
+	H(buf_put_cstring(b, "/fifo"));
+	H(buf_put_u32(b, SSH_FXF_READ));
+	H(buf_put_u32(b, 0));
+	is_int(status_of(b, msg, sizeof(msg)), SSH_FX_FAILURE,
+	    "a FIFO is refused without blocking (%s)", msg);
+	sftp_server_free(S);
+	S = NULL;
+}
+
 static char logged[4096];
 
 static void
@@ -970,6 +1051,9 @@ main(void)
 	test_policy();
 	test_check_file();
 	test_logging();
+	test_fifo();
+	test_race(0);
+	test_race(1);
 	snprintf(root, sizeof(root), "%s", base);
 	reset_root();
 	H(rmdir(base));
