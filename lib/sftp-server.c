@@ -139,6 +139,8 @@ sftp_server_parse_requests(const char *list, uint64_t *maskp)
 		if (e == NULL)
 			break;
 		p = e + 1;
+		if (*p == '\0')
+			return FERR_ARGUMENT;	/* a trailing comma */
 	}
 	return 0;
 }

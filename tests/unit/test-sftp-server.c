@@ -262,6 +262,29 @@ exists(const char *dir, const char *rel)
 }
 
 static void
+test_requests(void)
+{
+	uint64_t mask;
+	unsigned int i;
+
+	is_int(sftp_server_parse_requests("open,check-file-name", &mask), 0,
+	    "parse request names");
+	is_int(mask, SFTP_REQ_BIT(SFTP_REQ_OPEN) |
+	    SFTP_REQ_BIT(SFTP_REQ_CHECK_FILE_NAME), "mask of the names");
+	is_int(sftp_server_parse_requests("open,bogus", &mask), FERR_ARGUMENT,
+	    "unknown name refused");
+	is_int(sftp_server_parse_requests("open,", &mask), FERR_ARGUMENT,
+	    "trailing comma refused");
+	is_int(sftp_server_parse_requests("open,,close", &mask),
+	    FERR_ARGUMENT, "empty name refused");
+	for (i = 0; sftp_server_request_name(i) != NULL; i++)
+		;
+	is_int(i, SFTP_REQ_COUNT, "a name for every request");
+	ok(strcmp(sftp_server_request_name(SFTP_REQ_USERS_GROUPS_BY_ID),
+	    "users-groups-by-id") == 0, "OpenSSH's spelling");
+}
+
+static void
 test_init(void)
 {
 	struct sftp_server_opts o;
@@ -1041,6 +1064,7 @@ main(void)
 	snprintf(p, sizeof(p), "%s/secret", base);
 	H(close(open(p, O_WRONLY | O_CREAT, 0600)));
 
+	test_requests();
 	test_init();
 	test_files(0);
 	test_files(1);
