@@ -127,6 +127,14 @@ check "other users' homes are not revealed" test "$(sed -n 15p "$TMP/rp.out")" =
 check "stat of outside names: no such file" \
     test "$(grep -c ': 2$' "$TMP/rp.out")" = 6
 
+# -d inside the root: relative names start there, "~" is there too.
+printf 'pwd\nget in %s/from-start\n' "$L" >"$TMP/batch"
+out=$(cd "$L" && sftp -q -b "$TMP/batch" -D "$SERVER -r $ROOT -d /dir" 2>&1)
+case $out in *"Remote working directory: /dir"*) r=0 ;; *) r=1 ;; esac
+ok $r "-d /dir with -r: pwd is /dir"
+check "-d /dir with -r: relative get reads the root's /dir/in" \
+    cmp "$ROOT/dir/in" "$L/from-start"
+
 # A directory swapped for a link to the outside while the client uploads.
 cat >"$TMP/swap.py" <<'PY'
 import os, sys, time
