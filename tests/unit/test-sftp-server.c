@@ -965,6 +965,7 @@ test_race(int walk)
 				continue;
 			unlink(dir);
 			rename(real, dir);
+			usleep(50);	/* leave the real directory a moment */
 		}
 	}
 	H(pid < 0);
