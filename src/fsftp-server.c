@@ -132,7 +132,9 @@ fss_loop(struct sftp_server *s)
 			    (r = sftp_server_input(s, chunk, (size_t)n)) != 0)
 				log_debug("engine: %s", err_str(r));
 		}
-		if (pfd[1].revents & (POLLOUT | POLLHUP | POLLERR)) {
+		/* A hang-up is reported even unasked: only act with output. */
+		if (pfd[1].events != 0 &&
+		    (pfd[1].revents & (POLLOUT | POLLHUP | POLLERR))) {
 			n = write(STDOUT_FILENO, buf_ptr(out), buf_len(out));
 			if (n < 0 && errno != EINTR && errno != EAGAIN) {
 				log_error("write: %s", strerror(errno));

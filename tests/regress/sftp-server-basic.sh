@@ -182,4 +182,9 @@ check_fails "unknown -P name rejected" "$SERVER" -e -P nosuch </dev/null
 check_fails "bad umask rejected" "$SERVER" -e -u 999 </dev/null
 check_fails "bad log level rejected" "$SERVER" -e -l LOUD </dev/null
 check_fails "missing root rejected" "$SERVER" -e -r "$TMP/nonexistent" </dev/null
+# A client that quits closes both pipes: that is a normal end, not an error.
+mkdir -p "$TMP/quiet"
+printf 'pwd\n' >"$TMP/quiet.batch"
+sftp -b "$TMP/quiet.batch" -D "$SERVER -e -r $TMP/quiet" >/dev/null 2>"$TMP/quiet.err"
+ok "$(! grep -q 'write:' "$TMP/quiet.err"; echo $?)" "no write error logged when the client quits"
 done_testing
