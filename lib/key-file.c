@@ -29,6 +29,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/decoder.h>
+#include <openssl/encoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -317,7 +318,8 @@ key_v1_parse_outer(const struct buf *file, struct key_v1 *v)
 	if ((r = key_v1_parse_kdf(v, kdfopts)) != 0 ||
 	    (r = buf_get_string_direct(v->decoded, &v->pub, &v->publen)) != 0 ||
 	    (r = buf_get_string_direct(v->decoded, &v->enc, &v->enclen)) != 0 ||
-	    (r = buf_get_direct(v->decoded, v->cipher->authlen, &v->tag)) != 0 ||
+	    (r = buf_get_direct(v->decoded, v->cipher->authlen,
+	    &v->tag)) != 0 ||
 	    (r = buf_expect_end(v->decoded)) != 0)
 		goto out;
 	if (v->enclen == 0 || v->enclen % v->cipher->blocksize != 0) {
@@ -776,6 +778,72 @@ key_import_rfc4716(const struct buf *in, struct key **keyp)
 	free(b64);
 	buf_free(text);
 	buf_free(blob);
+	return r;
+}
+
+int
+key_export_pem_public(const struct key *key, int pkcs1, struct buf *out)
+{
+	OSSL_ENCODER_CTX *ectx = NULL;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int r;
+
+	if (key == NULL || out == NULL)
+		return FERR_ARGUMENT;
+	if (pkcs1 && key->impl->type != KEY_RSA)
+		return FERR_KEY_TYPE_MISMATCH;
+	if ((ectx = OSSL_ENCODER_CTX_new_for_pkey(key->pkey,
+	    EVP_PKEY_PUBLIC_KEY, "PEM", pkcs1 ? "type-specific" :
+	    "SubjectPublicKeyInfo", NULL)) == NULL ||
+	    OSSL_ENCODER_CTX_get_num_encoders(ectx) == 0 ||
+	    OSSL_ENCODER_to_data(ectx, &data, &len) != 1) {
+		r = FERR_LIBCRYPTO;
+		goto out;
+	}
+	r = buf_put(out, data, len);
+ out:
+	OPENSSL_free(data);
+	OSSL_ENCODER_CTX_free(ectx);
+	ERR_clear_error();
+	return r;
+}
+
+int
+key_import_pem_public(const struct buf *in, struct key **keyp)
+{
+	OSSL_DECODER_CTX *dctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	const unsigned char *p;
+	size_t len;
+	int r;
+
+	if (keyp == NULL)
+		return FERR_ARGUMENT;
+	*keyp = NULL;
+	if (in == NULL)
+		return FERR_ARGUMENT;
+	p = buf_ptr(in);
+	len = buf_len(in);
+	if ((dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", NULL, NULL,
+	    EVP_PKEY_PUBLIC_KEY, NULL, NULL)) == NULL) {
+		r = FERR_LIBCRYPTO;
+		goto out;
+	}
+	if (OSSL_DECODER_CTX_set_pem_password_cb(dctx, key_pem_no_prompt,
+	    NULL) != 1) {
+		r = FERR_LIBCRYPTO;
+		goto out;
+	}
+	if (OSSL_DECODER_from_data(dctx, &p, &len) != 1 || pkey == NULL) {
+		r = FERR_FORMAT;
+		goto out;
+	}
+	r = key_from_evp(pkey, 0, keyp);
+ out:
+	EVP_PKEY_free(pkey);
+	OSSL_DECODER_CTX_free(dctx);
+	ERR_clear_error();
 	return r;
 }
 

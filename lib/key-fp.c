@@ -41,13 +41,14 @@ key_fp_digest(const struct key *key, enum key_fp_hash hash, uint8_t *dgst,
     unsigned int *dlen, const char **labelp)
 {
 	struct buf *blob;
+	const size_t n = sizeof(key_fp_hashes) / sizeof(key_fp_hashes[0]);
 	size_t i;
 	int r = FERR_ARGUMENT;
 
-	for (i = 0; i < sizeof(key_fp_hashes) / sizeof(key_fp_hashes[0]); i++)
+	for (i = 0; i < n; i++)
 		if (key_fp_hashes[i].hash == hash)
 			break;
-	if (key == NULL || i == sizeof(key_fp_hashes) / sizeof(key_fp_hashes[0]))
+	if (key == NULL || i == n)
 		return FERR_ARGUMENT;
 	*labelp = key_fp_hashes[i].label;
 	if ((blob = buf_new()) == NULL)
@@ -176,7 +177,8 @@ key_randomart(const struct key *key, enum key_fp_hash hash, char **artp)
 
 	if ((b = buf_new()) == NULL)
 		return FERR_ALLOC;
-	if ((r = key_art_frame(b, title)) != 0 || (r = buf_put_u8(b, '\n')) != 0)
+	if ((r = key_art_frame(b, title)) != 0 ||
+	    (r = buf_put_u8(b, '\n')) != 0)
 		goto out;
 	for (y = 0; y < KEY_ART_H; y++) {
 		if ((r = buf_put_u8(b, '|')) != 0)

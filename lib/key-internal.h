@@ -11,7 +11,7 @@
 
 /* Ed25519 sizes (RFC 8032). */
 #define KEY_ED25519_PK_LEN	32
-#define KEY_ED25519_SK_LEN	64	/* seed || public key, as OpenSSH stores */
+#define KEY_ED25519_SK_LEN	64	/* seed || public key (OpenSSH's form) */
 #define KEY_ED25519_SIG_LEN	64
 /* Largest uncompressed EC point: P-521, 1 + 2 * 66 bytes. */
 #define KEY_EC_POINT_MAX	133
@@ -29,7 +29,7 @@ struct key_impl {
 	size_t field_len;	/* bytes per coordinate, ECDSA only */
 	unsigned int bits;	/* fixed key size, 0 for RSA */
 	const char *digest;	/* ECDSA hash (RFC 5656 6.2.1) */
-	int pkey_id;		/* EVP_PKEY_ED25519, EVP_PKEY_EC, EVP_PKEY_RSA */
+	int pkey_id;		/* EVP_PKEY_ED25519, _EC or _RSA */
 };
 
 struct key {

@@ -384,7 +384,8 @@ key_rsa_build(const BIGNUM *n, const BIGNUM *e, const BIGNUM *d,
 		    BN_mod(dmp1, d, t, bctx) != 1 ||
 		    BN_sub(t, q, BN_value_one()) != 1 ||
 		    BN_mod(dmq1, d, t, bctx) != 1 ||
-		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D, d) != 1 ||
+		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D,
+		    d) != 1 ||
 		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR1,
 		    p) != 1 ||
 		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR2,
@@ -700,8 +701,10 @@ key_private_to_buf(const struct key *key, struct buf *b)
 		    (r = key_get_bn(key, OSSL_PKEY_PARAM_RSA_D, &d)) != 0 ||
 		    (r = key_get_bn(key, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
 		    &iqmp)) != 0 ||
-		    (r = key_get_bn(key, OSSL_PKEY_PARAM_RSA_FACTOR1, &p)) != 0 ||
-		    (r = key_get_bn(key, OSSL_PKEY_PARAM_RSA_FACTOR2, &bq)) != 0 ||
+		    (r = key_get_bn(key, OSSL_PKEY_PARAM_RSA_FACTOR1,
+		    &p)) != 0 ||
+		    (r = key_get_bn(key, OSSL_PKEY_PARAM_RSA_FACTOR2,
+		    &bq)) != 0 ||
 		    (r = buf_put_mpint(b, n)) != 0 ||
 		    (r = buf_put_mpint(b, e)) != 0 ||
 		    (r = buf_put_mpint(b, d)) != 0 ||
@@ -824,9 +827,12 @@ key_from_evp(const EVP_PKEY *src, int priv, struct key **keyp)
 	case EVP_PKEY_EC:
 		if ((r = key_ec_uncompressed(src, pk, &len)) != 0)
 			break;
-		if (priv && (r = key_get_bn(&tmp, OSSL_PKEY_PARAM_PRIV_KEY,
-		    &d)) != 0)
+		/* A missing private part is a bad key, not a libcrypto bug. */
+		if (priv && key_get_bn(&tmp, OSSL_PKEY_PARAM_PRIV_KEY,
+		    &d) != 0) {
+			r = FERR_KEY_INVALID;
 			break;
+		}
 		r = key_ec_build(impl, pk, len, d, keyp);
 		break;
 	case EVP_PKEY_RSA:
@@ -834,14 +840,14 @@ key_from_evp(const EVP_PKEY *src, int priv, struct key **keyp)
 		    (r = key_get_bn(&tmp, OSSL_PKEY_PARAM_RSA_E, &e)) != 0)
 			break;
 		if (priv &&
-		    ((r = key_get_bn(&tmp, OSSL_PKEY_PARAM_RSA_D, &d)) != 0 ||
-		    (r = key_get_bn(&tmp, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
-		    &iqmp)) != 0 ||
-		    (r = key_get_bn(&tmp, OSSL_PKEY_PARAM_RSA_FACTOR1,
-		    &p)) != 0 ||
-		    (r = key_get_bn(&tmp, OSSL_PKEY_PARAM_RSA_FACTOR2,
-		    &q)) != 0))
+		    (key_get_bn(&tmp, OSSL_PKEY_PARAM_RSA_D, &d) != 0 ||
+		    key_get_bn(&tmp, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+		    &iqmp) != 0 ||
+		    key_get_bn(&tmp, OSSL_PKEY_PARAM_RSA_FACTOR1, &p) != 0 ||
+		    key_get_bn(&tmp, OSSL_PKEY_PARAM_RSA_FACTOR2, &q) != 0)) {
+			r = FERR_KEY_INVALID;
 			break;
+		}
 		r = key_rsa_build(n, e, d, iqmp, p, q, keyp);
 		break;
 	default:

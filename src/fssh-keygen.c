@@ -34,6 +34,13 @@
 #define KG_PASS_MAX		1024
 #define KG_PATH_MAX		4096
 
+/* -m: the public key formats of -e and -i. */
+enum kg_format {
+	KG_FMT_RFC4716 = 0,
+	KG_FMT_PKCS8,
+	KG_FMT_PEM,
+};
+
 enum kg_mode {
 	KG_GENERATE = 0,
 	KG_PRINT_PUBLIC,	/* -y */
@@ -59,6 +66,8 @@ static struct {
 	enum key_fp_hash fp_hash;
 	unsigned int rounds;
 	const char *cipher;
+	enum kg_format format;
+	int have_format;
 	struct passwd *pw;
 } kg;
 
@@ -118,7 +127,8 @@ kg_usage(void)
 	    "[-f output_keyfile]\n"
 	    "                   [-N new_passphrase] [-t ecdsa | ed25519 | rsa] "
 	    "[-Z cipher]\n"
-	    "       fssh-keygen -p [-a rounds] [-f keyfile] [-N new_passphrase]\n"
+	    "       fssh-keygen -p [-a rounds] [-f keyfile] "
+	    "[-N new_passphrase]\n"
 	    "                   [-P old_passphrase] [-Z cipher]\n"
 	    "       fssh-keygen -i [-f input_keyfile] [-m key_format]\n"
 	    "       fssh-keygen -e [-f input_keyfile] [-m key_format]\n"
@@ -462,7 +472,9 @@ kg_load_public_file(const char *path, struct key **keyp)
 		break;
 	}
  out:
-	free(text);
+	/* The file may have been a private key. */
+	if (text != NULL)
+		misc_freezero(text, strlen(text));
 	buf_free(file);
 	return r;
 }
@@ -575,6 +587,7 @@ kg_do_fingerprint(void)
 	struct key *k;
 	char *text, *line, *next, *rest, *label;
 	const char *path = kg.path;
+	size_t textlen;
 	int r, lnum = 0, found = 0;
 
 	if (!kg.have_path)
@@ -591,6 +604,7 @@ kg_do_fingerprint(void)
 	}
 	if ((text = buf_dup_string(file)) == NULL)
 		fatal("%s is not a public key file.", path);
+	textlen = strlen(text);
 	buf_free(file);
 	for (line = text; line != NULL; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
@@ -602,7 +616,7 @@ kg_do_fingerprint(void)
 			continue;
 		if (lnum == 1 && strcmp(kg.path, "-") != 0 &&
 		    strstr(line, "PRIVATE KEY") != NULL) {
-			free(text);
+			misc_freezero(text, textlen);
 			kg_fingerprint_private(kg.path);
 			exit(0);
 		}
@@ -612,7 +626,10 @@ kg_do_fingerprint(void)
 			label = line;
 			if ((rest = kg_skip_word(line)) == NULL ||
 			    key_parse_public_line(rest, &k) != 0) {
-				log_debug("%s:%d: not a public key", path, lnum);
+				/* ssh-keygen's debug1 line, CRLF and all. */
+				if (kg.verbose)
+					fprintf(stderr, "debug1: %s:%d: not a "
+					    "public key\r\n", path, lnum);
 				continue;
 			}
 		}
@@ -622,7 +639,7 @@ kg_do_fingerprint(void)
 		key_free(k);
 		found = 1;
 	}
-	free(text);
+	misc_freezero(text, textlen);
 	if (!found)
 		fatal("%s is not a public key file.", path);
 	exit(0);
@@ -652,7 +669,8 @@ kg_do_change_passphrase(void)
 	kg_need_path("Enter file in which the key is");
 	if ((r = kg_try_private(kg.path, 0, NULL, &k)) != 0) {
 		if (r == FERR_PERMISSION)
-			fatal("Failed to load key %s: bad permissions", kg.path);
+			fatal("Failed to load key %s: bad permissions",
+			    kg.path);
 		if (r == FERR_SYSTEM)
 			fatal("Failed to load key %s: %s", kg.path,
 			    strerror(errno));
@@ -774,7 +792,23 @@ kg_do_export(void)
 	    kg.pw->pw_name, kg_hostname());
 	if ((b = buf_new()) == NULL)
 		fatal("out of memory");
-	if ((r = key_export_rfc4716(k, hdr, b)) != 0)
+	/* As ssh-keygen: PEM and PKCS#8 only for RSA and ECDSA keys. */
+	if (kg.format != KG_FMT_RFC4716 && key_get_type(k) == KEY_ED25519)
+		fatal("unsupported key type %s",
+		    key_type_short(key_get_type(k)));
+	switch (kg.format) {
+	case KG_FMT_PKCS8:
+		r = key_export_pem_public(k, 0, b);
+		break;
+	case KG_FMT_PEM:
+		r = key_export_pem_public(k, key_get_type(k) == KEY_RSA, b);
+		break;
+	case KG_FMT_RFC4716:
+	default:
+		r = key_export_rfc4716(k, hdr, b);
+		break;
+	}
+	if (r != 0)
 		fatal_r(r, "export");
 	if (fwrite(buf_ptr(b), 1, buf_len(b), stdout) != buf_len(b))
 		fatal("write: %s", strerror(errno));
@@ -789,6 +823,7 @@ kg_do_import(void)
 {
 	struct buf *file = NULL;
 	struct key *k = NULL;
+	const char *label;
 	int r;
 
 	kg_need_path("Enter file in which the key is");
@@ -797,8 +832,29 @@ kg_do_import(void)
 			fatal("%s: %s", kg.path, strerror(errno));
 		fatal_r(r, "%s", kg.path);
 	}
-	if ((r = key_import_rfc4716(file, &k)) != 0)
-		fatal_r(r, "%s: cannot import RFC 4716 public key", kg.path);
+	switch (kg.format) {
+	case KG_FMT_PKCS8:
+		label = "-----BEGIN PUBLIC KEY-----";
+		break;
+	case KG_FMT_PEM:
+		label = "-----BEGIN RSA PUBLIC KEY-----";
+		break;
+	case KG_FMT_RFC4716:
+	default:
+		label = NULL;
+		break;
+	}
+	if (label == NULL)
+		r = key_import_rfc4716(file, &k);
+	else if (memmem(buf_ptr(file), buf_len(file), label,
+	    strlen(label)) == NULL)
+		r = FERR_FORMAT;
+	else
+		r = key_import_pem_public(file, &k);
+	if (r == 0 && label != NULL && key_get_type(k) == KEY_ED25519)
+		r = FERR_KEY_TYPE_UNKNOWN;
+	if (r != 0)
+		fatal_r(r, "%s is not a recognised public key format", kg.path);
 	/* As ssh-keygen: the converted key carries no comment. */
 	if ((r = key_set_comment(k, NULL)) != 0)
 		fatal_r(r, "comment");
@@ -1104,15 +1160,21 @@ main(int argc, char **argv)
 		kg_usage();
 	}
 	if (format != NULL) {
-		if (strcasecmp(format, "RFC4716") != 0 &&
-		    strcasecmp(format, "ssh2") != 0) {
-			if (strcasecmp(format, "PEM") == 0 ||
-			    strcasecmp(format, "PKCS8") == 0) {
-				fprintf(stderr, "%s: key format %s is not "
-				    "supported yet\n", prog_name(), format);
-				kg_usage();
-			}
+		if (strcasecmp(format, "RFC4716") == 0 ||
+		    strcasecmp(format, "ssh2") == 0)
+			kg.format = KG_FMT_RFC4716;
+		else if (strcasecmp(format, "PKCS8") == 0)
+			kg.format = KG_FMT_PKCS8;
+		else if (strcasecmp(format, "PEM") == 0)
+			kg.format = KG_FMT_PEM;
+		else
 			fatal("Unsupported conversion format \"%s\"", format);
+		/* Private keys are written in OpenSSH's format only. */
+		if (kg.format != KG_FMT_RFC4716 && kg.mode != KG_EXPORT &&
+		    kg.mode != KG_IMPORT) {
+			fprintf(stderr, "%s: writing private keys in %s format "
+			    "is not supported yet\n", prog_name(), format);
+			kg_usage();
 		}
 	}
 	switch (kg.mode) {

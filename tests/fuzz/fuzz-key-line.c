@@ -1,6 +1,6 @@
 /*
- * Fuzz target for public key lines ("type base64 comment") and RFC 4716
- * public key files.  A line that parses must format back to a line that
+ * Fuzz target for public key lines ("type base64 comment"), RFC 4716
+ * public key files and PEM public keys.  A line that parses must format back to a line that
  * parses to the same key and comment.
  */
 #include <stdint.h>
@@ -55,6 +55,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((in = buf_from(data, size)) == NULL)
 		return 0;
 	if (key_import_rfc4716(in, &k) == 0 && k == NULL)
+		abort();
+	key_free(k);
+	k = NULL;
+	if (key_import_pem_public(in, &k) == 0 && k == NULL)
 		abort();
 	key_free(k);
 	buf_free(in);

@@ -17,10 +17,17 @@
 #error FUZZ_NAME must name the target
 #endif
 
-/* Mutations tried per seed, beyond truncations. */
+/*
+ * Mutations tried per seed, beyond truncations, and the number of
+ * truncation lengths tried (all of them for smaller seeds).  Targets whose
+ * every run is costly (key exchange math) lower both at build time.
+ */
+#ifndef REPLAY_MUTATIONS
 #define REPLAY_MUTATIONS	2000
-/* Seeds larger than this are truncated only at a sample of lengths. */
+#endif
+#ifndef REPLAY_TRUNC_ALL
 #define REPLAY_TRUNC_ALL	4096
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -194,6 +194,8 @@ test_write(enum key_type type, unsigned int bits, const char *cipher)
 	    "%s: same comment", name);
 	ok(key_private_is_encrypted(out) == (cipher != NULL),
 	    "%s: encryption flag", name);
+	key_free(back);
+	back = NULL;
 	if (cipher != NULL)
 		is_int(key_parse_private(out, "other pass", &back),
 		    FERR_KEY_WRONG_PASSPHRASE, "%s %s: wrong passphrase", name,
@@ -347,6 +349,48 @@ test_rfc4716_bad(void)
 	}
 }
 
+/* PEM public keys (ssh-keygen -e/-i -m PKCS8 and -m PEM). */
+static void
+test_pem_public(const char *name)
+{
+	struct key *pub = pubkey(name), *k = NULL;
+	struct buf *out = buf_new();
+	char *s;
+	int rsa = key_get_type(pub) == KEY_RSA;
+
+	is_int(key_export_pem_public(pub, 0, out), 0, "%s: SPKI export", name);
+	s = buf_dup_string(out);
+	ok(s != NULL && strncmp(s, "-----BEGIN PUBLIC KEY-----\n", 27) == 0,
+	    "%s: PUBLIC KEY block", name);
+	free(s);
+	is_int(key_import_pem_public(out, &k), 0, "%s: SPKI import", name);
+	ok(key_equal_public(k, pub), "%s: SPKI round trip", name);
+	key_free(k);
+	k = NULL;
+	buf_reset(out);
+	is_int(key_export_pem_public(pub, 1, out), rsa ? 0 :
+	    FERR_KEY_TYPE_MISMATCH, "%s: PKCS#1 export only for RSA", name);
+	if (rsa) {
+		s = buf_dup_string(out);
+		ok(s != NULL && strncmp(s, "-----BEGIN RSA PUBLIC KEY-----\n",
+		    31) == 0, "%s: RSA PUBLIC KEY block", name);
+		free(s);
+		is_int(key_import_pem_public(out, &k), 0, "%s: PKCS#1 import",
+		    name);
+		ok(key_equal_public(k, pub), "%s: PKCS#1 round trip", name);
+		key_free(k);
+		k = NULL;
+	}
+	buf_free(out);
+	out = buf_from("-----BEGIN PUBLIC KEY-----\nAAAA\n"
+	    "-----END PUBLIC KEY-----\n", 54);
+	is_int(key_import_pem_public(out, &k), FERR_FORMAT,
+	    "%s: garbage PEM refused", name);
+	ok(k == NULL, "%s: no key", name);
+	buf_free(out);
+	key_free(pub);
+}
+
 static void
 test_file_io(void)
 {
@@ -411,6 +455,8 @@ main(void)
 	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 		test_rfc4716(plain[i]);
 	test_rfc4716_bad();
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		test_pem_public(plain[i]);
 	test_file_io();
 	return tap_done();
 }

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "ferry/buf.h"
 #include "ferry/err.h"
 #include "ferry/key.h"
@@ -400,7 +402,8 @@ test_sign_type(enum key_type type, unsigned int bits)
 	for (i = 0, fails = 0; i < len; i++) {
 		memcpy(copy, buf_ptr(sig), len);
 		copy[i] ^= 0x10;
-		if (key_verify(pub, copy, len, data, sizeof(data), NULL, 0) == 0)
+		if (key_verify(pub, copy, len, data, sizeof(data), NULL,
+		    0) == 0)
 			fails++;
 	}
 	is_int(fails, 0, "%s: every corrupted byte refused", name);
@@ -526,6 +529,175 @@ test_generate_limits(void)
 	key_free(NULL);
 }
 
+/*
+ * Signatures made by OpenSSH: NAME.sshsig is "ssh-keygen -Y sign -n
+ * ferry-test" of the file "message" (PROTOCOL.sshsig).  The signature
+ * inside is an ordinary SSH signature blob over "SSHSIG", the namespace,
+ * an empty reserved string, the hash name and the SHA-512 of the file;
+ * key_verify must accept it, and reject it for other data.
+ */
+static void
+test_openssh_signature(const char *name)
+{
+	struct key *pub = pubkey(name), *sigkey = NULL;
+	char *armored = fixturef(name, ".sshsig"), *msg = fixture("message");
+	char *b64, *end, *hashalg = NULL, *ns = NULL;
+	struct buf *sig = buf_new(), *signed_data = buf_new();
+	uint8_t magic[6], digest[64];
+	const uint8_t *blob, *sigblob;
+	size_t bloblen, siglen;
+	unsigned int dlen = 0;
+	uint32_t version;
+
+	b64 = strchr(armored, '\n') + 1;
+	end = strstr(b64, "-----END SSH SIGNATURE-----");
+	*end = '\0';
+	if (buf_put_b64_decoded(sig, b64) != 0 ||
+	    buf_get(sig, magic, sizeof(magic)) != 0 ||
+	    memcmp(magic, "SSHSIG", 6) != 0 ||
+	    buf_get_u32(sig, &version) != 0 ||
+	    buf_get_string_direct(sig, &blob, &bloblen) != 0 ||
+	    buf_get_cstring(sig, &ns, NULL) != 0 ||
+	    buf_get_string_direct(sig, NULL, NULL) != 0 ||
+	    buf_get_cstring(sig, &hashalg, NULL) != 0 ||
+	    buf_get_string_direct(sig, &sigblob, &siglen) != 0 ||
+	    buf_expect_end(sig) != 0 || strcmp(hashalg, "sha512") != 0) {
+		ok(0, "%s: parse the SSHSIG fixture", name);
+		goto out;
+	}
+	is_int(key_from_blob_mem(blob, bloblen, &sigkey), 0,
+	    "%s: signer's key parses", name);
+	ok(key_equal_public(sigkey, pub), "%s: signer is the fixture key",
+	    name);
+	if (EVP_Digest(msg, strlen(msg), digest, &dlen, EVP_sha512(),
+	    NULL) != 1)
+		abort();
+	if (buf_put(signed_data, "SSHSIG", 6) != 0 ||
+	    buf_put_cstring(signed_data, ns) != 0 ||
+	    buf_put_string(signed_data, NULL, 0) != 0 ||
+	    buf_put_cstring(signed_data, hashalg) != 0 ||
+	    buf_put_string(signed_data, digest, dlen) != 0)
+		abort();
+	is_int(key_verify(pub, sigblob, siglen, buf_ptr(signed_data),
+	    buf_len(signed_data), NULL, 0), 0,
+	    "%s: OpenSSH's signature verifies", name);
+	digest[0] ^= 1;
+	buf_reset(signed_data);
+	if (buf_put(signed_data, "SSHSIG", 6) != 0 ||
+	    buf_put_cstring(signed_data, ns) != 0 ||
+	    buf_put_string(signed_data, NULL, 0) != 0 ||
+	    buf_put_cstring(signed_data, hashalg) != 0 ||
+	    buf_put_string(signed_data, digest, dlen) != 0)
+		abort();
+	is_int(key_verify(pub, sigblob, siglen, buf_ptr(signed_data),
+	    buf_len(signed_data), NULL, 0), FERR_SIGNATURE_INVALID,
+	    "%s: and not for other data", name);
+ out:
+	free(ns);
+	free(hashalg);
+	free(armored);
+	free(msg);
+	buf_free(sig);
+	buf_free(signed_data);
+	key_free(sigkey);
+	key_free(pub);
+}
+
+/*
+ * With FERRY_SSHSIG_DIR set, write signatures made by Ferry as SSHSIG
+ * files for tests/regress/keygen-signatures.sh to check with OpenSSH's
+ * "ssh-keygen -Y check-novalidate": for each key type a new key
+ * (TYPE.pub) and several signatures of "ferry signed message\n" in the
+ * namespace ferry-test (TYPE-N.sig), ECDSA ones differing in r and s.
+ */
+#define SSHSIG_COUNT	6
+
+static void
+export_sshsig(const char *dir, enum key_type type, const char *alg,
+    const char *label)
+{
+	static const char msg[] = "ferry signed message\n";
+	uint8_t digest[64];
+	unsigned int dlen = 0;
+	struct key *k = NULL;
+	struct buf *data = buf_new(), *sig = buf_new(), *file = buf_new();
+	struct buf *blob = buf_new(), *line = buf_new(), *b64 = buf_new();
+	char path[4096];
+	size_t i, n;
+	int j, r = 0;
+
+	if (key_generate(type, type == KEY_RSA ? 2048 : 0, &k) != 0 ||
+	    key_set_comment(k, label) != 0 ||
+	    EVP_Digest(msg, sizeof(msg) - 1, digest, &dlen, EVP_sha512(),
+	    NULL) != 1)
+		abort();
+	snprintf(path, sizeof(path), "%s/%s.pub", dir, label);
+	if (key_format_public_line(k, line) != 0 ||
+	    buf_put_u8(line, '\n') != 0 ||
+	    key_write_file(path, line, 0644) != 0 ||
+	    key_to_blob(k, blob) != 0)
+		abort();
+	if (buf_put(data, "SSHSIG", 6) != 0 ||
+	    buf_put_cstring(data, "ferry-test") != 0 ||
+	    buf_put_string(data, NULL, 0) != 0 ||
+	    buf_put_cstring(data, "sha512") != 0 ||
+	    buf_put_string(data, digest, dlen) != 0)
+		abort();
+	for (j = 0; j < SSHSIG_COUNT; j++) {
+		buf_reset(sig);
+		buf_reset(file);
+		buf_reset(b64);
+		r |= key_sign(k, alg, buf_ptr(data), buf_len(data), 0, sig);
+		if (buf_put(file, "SSHSIG", 6) != 0 ||
+		    buf_put_u32(file, 1) != 0 ||
+		    buf_put_stringb(file, blob) != 0 ||
+		    buf_put_cstring(file, "ferry-test") != 0 ||
+		    buf_put_string(file, NULL, 0) != 0 ||
+		    buf_put_cstring(file, "sha512") != 0 ||
+		    buf_put_stringb(file, sig) != 0 ||
+		    buf_put_b64(b64, buf_ptr(file), buf_len(file)) != 0)
+			abort();
+		buf_reset(line);
+		if (buf_putf(line, "-----BEGIN SSH SIGNATURE-----\n") != 0)
+			abort();
+		for (i = 0; i < buf_len(b64); i += n) {
+			n = buf_len(b64) - i < 70 ? buf_len(b64) - i : 70;
+			if (buf_put(line, buf_ptr(b64) + i, n) != 0 ||
+			    buf_put_u8(line, '\n') != 0)
+				abort();
+		}
+		if (buf_putf(line, "-----END SSH SIGNATURE-----\n") != 0)
+			abort();
+		snprintf(path, sizeof(path), "%s/%s-%d.sig", dir, label, j);
+		if (key_write_file(path, line, 0644) != 0)
+			abort();
+	}
+	is_int(r, 0, "exported %d SSHSIG signatures by %s", SSHSIG_COUNT,
+	    label);
+	buf_free(data);
+	buf_free(sig);
+	buf_free(file);
+	buf_free(blob);
+	buf_free(line);
+	buf_free(b64);
+	key_free(k);
+}
+
+static void
+export_signatures(void)
+{
+	const char *dir = getenv("FERRY_SSHSIG_DIR");
+
+	if (dir == NULL)
+		return;
+	export_sshsig(dir, KEY_ED25519, NULL, "ed25519");
+	export_sshsig(dir, KEY_ECDSA_P256, NULL, "ecdsa256");
+	export_sshsig(dir, KEY_ECDSA_P384, NULL, "ecdsa384");
+	export_sshsig(dir, KEY_ECDSA_P521, NULL, "ecdsa521");
+	export_sshsig(dir, KEY_RSA, "rsa-sha2-512", "rsa512");
+	export_sshsig(dir, KEY_RSA, "rsa-sha2-256", "rsa256");
+}
+
 int
 main(void)
 {
@@ -534,6 +706,8 @@ main(void)
 	test_types();
 	for (i = 0; i < NFIXTURES; i++)
 		test_fixture(fixtures[i]);
+	for (i = 0; i < NFIXTURES; i++)
+		test_openssh_signature(fixtures[i]);
 	test_bad_blobs();
 	test_lines();
 	test_sign_type(KEY_ED25519, 0);
@@ -543,5 +717,6 @@ main(void)
 	test_sign_type(KEY_RSA, 2048);
 	test_sig_binding();
 	test_generate_limits();
+	export_signatures();
 	return tap_done();
 }

@@ -17,6 +17,7 @@
 #include "ferry/err.h"
 #include "ferry/key.h"
 #include "ferry/transport.h"
+#include "kexalg.h"
 #include "packet.h"
 #include "tap.h"
 #include "transport-int.h"
@@ -413,6 +414,138 @@ raw_kexinit(uint8_t *dst, size_t cap, const char *kex, size_t kexlen,
 	return len;
 }
 
+/* Append payload as a plaintext packet (before any NEWKEYS). */
+static void
+raw_put_packet(struct buf *out, const struct buf *payload)
+{
+	size_t padlen = 8 - ((buf_len(payload) + 5) % 8);
+
+	if (padlen < 4)
+		padlen += 8;
+	if (buf_put_u32(out, (uint32_t)(buf_len(payload) + padlen + 1)) != 0 ||
+	    buf_put_u8(out, (uint8_t)padlen) != 0 || buf_putb(out, payload) != 0 ||
+	    buf_reserve(out, padlen, NULL) != 0)
+		abort();
+}
+
+/* Version, then a KEXINIT offering kex, with the guess flag. */
+static struct buf *
+raw_client_start(const char *kex, int follows)
+{
+	struct buf *out = buf_new(), *p = buf_new();
+	size_t i;
+
+	if (buf_putf(out, "SSH-2.0-Test\r\n") != 0 ||
+	    buf_put_u8(p, 20) != 0 || buf_put(p, "0123456789abcdef", 16) != 0 ||
+	    buf_put_cstring(p, kex) != 0 || buf_put_cstring(p, "ssh-ed25519") != 0)
+		abort();
+	for (i = 0; i < 6; i++)
+		if (buf_put_cstring(p, i < 2 ? "aes128-ctr" : i < 4 ?
+		    "hmac-sha2-256" : "none") != 0)
+			abort();
+	if (buf_put_cstring(p, "") != 0 || buf_put_cstring(p, "") != 0 ||
+	    buf_put_bool(p, follows) != 0 || buf_put_u32(p, 0) != 0)
+		abort();
+	raw_put_packet(out, p);
+	buf_free(p);
+	return out;
+}
+
+/* Append an ECDH_INIT carrying len bytes of q. */
+static void
+raw_ecdh_init(struct buf *out, const uint8_t *q, size_t len)
+{
+	struct buf *p = buf_new();
+
+	if (buf_put_u8(p, 30) != 0 || buf_put_string(p, q, len) != 0)
+		abort();
+	raw_put_packet(out, p);
+	buf_free(p);
+}
+
+/* Whether the plaintext stream out (after its version line) holds msg. */
+static int
+raw_has_msg(const struct buf *out, uint8_t msg)
+{
+	const uint8_t *p = buf_ptr(out), *nl;
+	size_t len = buf_len(out), off;
+	uint32_t plen;
+
+	if ((nl = memchr(p, '\n', len)) == NULL)
+		return 0;
+	for (off = (size_t)(nl - p) + 1; off + 6 <= len; off += 4 + plen) {
+		plen = (uint32_t)p[off] << 24 | (uint32_t)p[off + 1] << 16 |
+		    (uint32_t)p[off + 2] << 8 | p[off + 3];
+		if (p[off + 5] == msg)
+			return 1;
+	}
+	return 0;
+}
+
+/* Feed a raw client stream; 1 if the server answered with ECDH_REPLY. */
+static int
+raw_server_replies(struct buf *in, int *errp)
+{
+	struct side c, s;
+	int replied;
+
+	if (new_pair(&c, &s, NULL, NULL, NULL, NULL, 0) != 0)
+		abort();
+	if (transport_input(s.t, buf_ptr(in), buf_len(in)) != 0)
+		abort();
+	side_poll(&s);
+	*errp = s.err;
+	replied = s.err == 0 && raw_has_msg(transport_output(s.t), 31);
+	side_free(&c);
+	side_free(&s);
+	return replied;
+}
+
+static void
+test_hostile_kex_values(void)
+{
+	/* A low-order point: X25519 gives all zeros for it. */
+	static const uint8_t zero[32];
+	uint8_t good[32];
+	struct kex_curve25519 *kp;
+	struct buf *in, *pub = buf_new();
+	int err;
+
+	if (kex_curve25519_keygen(&kp) != 0 || kex_curve25519_public(kp, pub) != 0)
+		abort();
+	memcpy(good, buf_ptr(pub), 32);
+	kex_curve25519_free(kp);
+	buf_free(pub);
+
+	in = raw_client_start("curve25519-sha256", 0);
+	raw_ecdh_init(in, zero, 32);
+	ok(!raw_server_replies(in, &err) && err != 0,
+	    "X25519 low-order point refused with a disconnect");
+	buf_free(in);
+	in = raw_client_start("curve25519-sha256", 0);
+	raw_ecdh_init(in, good, 31);
+	ok(!raw_server_replies(in, &err) && err != 0,
+	    "X25519 public value of 31 bytes refused");
+	buf_free(in);
+	in = raw_client_start("curve25519-sha256", 0);
+	raw_ecdh_init(in, good, 32);
+	ok(raw_server_replies(in, &err), "a valid ECDH_INIT is answered");
+	buf_free(in);
+
+	/* A wrong guess: the first packet after KEXINIT must be ignored. */
+	in = raw_client_start("sntrup761x25519-sha512@openssh.com,curve25519-sha256", 1);
+	raw_ecdh_init(in, zero, 7);	/* the void guess: garbage is fine */
+	raw_ecdh_init(in, good, 32);
+	ok(raw_server_replies(in, &err),
+	    "first_kex_packet_follows with a wrong guess: guess discarded");
+	buf_free(in);
+	/* A right guess is not discarded. */
+	in = raw_client_start("curve25519-sha256", 1);
+	raw_ecdh_init(in, good, 32);
+	ok(raw_server_replies(in, &err), "a right guess is used");
+	buf_free(in);
+}
+
 static void
 test_hostile_kexinit(void)
 {
@@ -584,6 +717,30 @@ test_lists(void)
 	ok(out != NULL && strncmp(out, "curve25519-sha256,", 18) == 0,
 	    "kex default list starts with curve25519-sha256");
 	free(out);
+	{
+		/* The defaults man/ferry-algorithms.7 documents. */
+		static const struct {
+			const char *kind, *want;
+		} docs[] = {
+			{ "cipher", "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,"
+			    "aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com" },
+			{ "mac", "umac-64-etm@openssh.com,umac-128-etm@openssh.com,"
+			    "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"
+			    "umac-64@openssh.com,umac-128@openssh.com,hmac-sha2-256,"
+			    "hmac-sha2-512" },
+			{ "key", "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
+			    "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256" },
+			{ "compression", "none" },
+		};
+		size_t i;
+
+		for (i = 0; i < N(docs); i++) {
+			out = transport_query(docs[i].kind, 0);
+			ok(out != NULL && strcmp(out, docs[i].want) == 0,
+			    "default %s list as documented", docs[i].kind);
+			free(out);
+		}
+	}
 	out = transport_query("key", 1);
 	ok(out != NULL && strstr(out, "ssh-rsa") != NULL, "all host key algorithms");
 	free(out);
@@ -609,6 +766,7 @@ main(void)
 	test_stream("aes256-ctr", "umac-64-etm@openssh.com");
 	test_hostile_framing();
 	test_hostile_kexinit();
+	test_hostile_kex_values();
 	test_tamper();
 	test_misc();
 	for (i = 0; i < nhostkeys; i++)

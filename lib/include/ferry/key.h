@@ -226,6 +226,18 @@ int key_export_rfc4716(const struct key *key, const char *header_comment,
 int key_import_rfc4716(const struct buf *in, struct key **keyp) FERRY_WUR;
 
 /*
+ * Public keys in PEM, as ssh-keygen -e/-i -m PKCS8|PEM use them.
+ * key_export_pem_public appends a "PUBLIC KEY" block (X.509
+ * SubjectPublicKeyInfo) or, with pkcs1 set and an RSA key, an "RSA
+ * PUBLIC KEY" block (PKCS#1; other types are FERR_KEY_TYPE_MISMATCH).
+ * key_import_pem_public reads either from the unconsumed bytes of in,
+ * through libcrypto's decoders; the key is validated as a blob would be.
+ */
+int key_export_pem_public(const struct key *key, int pkcs1, struct buf *out)
+    FERRY_WUR;
+int key_import_pem_public(const struct buf *in, struct key **keyp) FERRY_WUR;
+
+/*
  * Read a whole (key) file into a new secret buffer, at most maxlen bytes
  * (0 for 1 MiB); FERR_SYSTEM with errno set when it cannot be read,
  * FERR_NO_SPACE when it is larger.
