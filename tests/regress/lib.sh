@@ -15,6 +15,10 @@ chmod 755 "$TMP"
 _tap_n=0
 _tap_failed=0
 _pids=()
+_at_exit=()
+
+# at_exit COMMAND...: run COMMAND (eval'd) at exit, after processes stop.
+at_exit() { _at_exit+=("$*"); }
 
 _cleanup() {
 	local p
@@ -23,6 +27,9 @@ _cleanup() {
 	done
 	for p in "${_pids[@]}"; do
 		wait "$p" 2>/dev/null
+	done
+	for p in "${_at_exit[@]}"; do
+		eval "$p" >/dev/null 2>&1
 	done
 	rm -rf "$TMP"
 }
@@ -41,6 +48,7 @@ ok() {
 	else
 		echo "not ok $_tap_n - $2"
 		_tap_failed=$((_tap_failed + 1))
+		return 1
 	fi
 }
 

@@ -1,0 +1,722 @@
+/*
+ * One fsshd connection: the transport, user authentication (public keys
+ * from the user's authorized_keys), and session channels that run the
+ * SFTP engine in this process or a command through the user's shell.
+ *
+ * Everything is driven by one event loop: the socket, the pipes of
+ * children, and SIGCHLD.  After each event, pump() moves what it can:
+ * transport events to auth or conn, channel data to the SFTP engine or a
+ * child, their output back to the channel within the peer's window, and
+ * the transport's output to the socket.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ferry/auth.h"
+#include "ferry/buf.h"
+#include "ferry/conn.h"
+#include "ferry/err.h"
+#include "ferry/evloop.h"
+#include "ferry/key.h"
+#include "ferry/log.h"
+#include "ferry/sftp-server.h"
+#include "ferry/transport.h"
+#include "fsshd.h"
+#include "misc.h"
+
+#define FSSHD_MAX_CHANS		16
+#define FSSHD_READ_CHUNK	65536
+/* authorized_keys files larger than this are refused. */
+#define FSSHD_AUTHKEYS_MAX	(4U * 1024 * 1024)
+
+enum fsshd_kind { FSSHD_NONE = 0, FSSHD_SFTP, FSSHD_EXEC };
+
+struct fsshd_session;
+
+struct fsshd_chan {
+	struct fsshd_session *s;
+	uint32_t id;
+	enum fsshd_kind kind;
+	struct buf *in;			/* channel data not yet taken */
+	int peer_eof;
+	int closing;			/* our EOF and CLOSE are sent */
+	struct sftp_server *sftp;
+	pid_t pid;
+	int fd_in, fd_out, fd_err;	/* child's stdin, stdout, stderr */
+	int exited, status;
+};
+
+struct fsshd_session {
+	const struct fsshd_opts *o;
+	struct evloop *loop;
+	int in_fd, out_fd;
+	const char *peer;
+	struct transport *t;
+	struct auth_server *auth;
+	struct conn *conn;
+	struct fsshd_chan *chans[FSSHD_MAX_CHANS];
+	int done;
+	int failed;
+};
+
+static void fsshd_pump(struct fsshd_session *s);
+
+/* ---- authentication ---- */
+
+/* Whether key is one of the plain lines of the user's authorized_keys. */
+static int
+fsshd_key_listed(const struct fsshd_opts *o, const struct key *key)
+{
+	struct buf *file = NULL;
+	struct key *k;
+	char *text = NULL, *line, *cp;
+	unsigned int lineno = 0;
+	int found = 0, r;
+
+	if ((r = key_read_file(o->authorized_keys, FSSHD_AUTHKEYS_MAX,
+	    &file)) != 0) {
+		log_verbose("cannot read %s: %s", o->authorized_keys,
+		    r == FERR_SYSTEM ? strerror(errno) : err_str(r));
+		return 0;
+	}
+	if ((text = buf_dup_string(file)) == NULL)
+		goto out;
+	for (cp = text; !found && (line = strsep(&cp, "\n")) != NULL;) {
+		lineno++;
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '\0' || *line == '#')
+			continue;
+		/*
+		 * Lines with options (restrict, command=, from=, ...) are
+		 * refused, never honoured without their restrictions.
+		 */
+		if (key_parse_public_line(line, &k) != 0) {
+			log_verbose("%s line %u: not a plain key line, skipped",
+			    o->authorized_keys, lineno);
+			continue;
+		}
+		found = key_equal_public(k, key);
+		key_free(k);
+	}
+ out:
+	if (text != NULL)
+		explicit_bzero(text, strlen(text));
+	free(text);
+	buf_free(file);
+	return found;
+}
+
+static int
+fsshd_pubkey_allowed(const char *user, const struct key *key, void *ctx)
+{
+	struct fsshd_session *s = ctx;
+	char *fp = NULL;
+	int ok;
+
+	if (strcmp(user, s->o->user) != 0) {
+		log_info("Invalid user %s from %s", user, s->peer);
+		return 0;
+	}
+	ok = fsshd_key_listed(s->o, key);
+	if (key_fingerprint(key, KEY_FP_SHA256, &fp) == 0)
+		log_verbose("%s key %s %s for %s from %s",
+		    ok ? "found" : "no matching", key_type_short(key_get_type(key)),
+		    fp, user, s->peer);
+	free(fp);
+	return ok;
+}
+
+/* ---- channels ---- */
+
+static struct fsshd_chan *
+fsshd_chan_new(struct fsshd_session *s, uint32_t id)
+{
+	struct fsshd_chan *c;
+	size_t i;
+
+	for (i = 0; i < FSSHD_MAX_CHANS && s->chans[i] != NULL; i++)
+		;
+	if (i == FSSHD_MAX_CHANS || (c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if ((c->in = buf_new()) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->s = s;
+	c->id = id;
+	c->fd_in = c->fd_out = c->fd_err = -1;
+	s->chans[i] = c;
+	return c;
+}
+
+static void
+fsshd_close_fd(struct fsshd_session *s, int *fdp)
+{
+	if (*fdp < 0)
+		return;
+	if (evloop_del_fd(s->loop, *fdp) != 0)
+		log_debug3("fd %d was not watched", *fdp);
+	close(*fdp);
+	*fdp = -1;
+}
+
+static void
+fsshd_chan_free(struct fsshd_chan *c)
+{
+	struct fsshd_session *s = c->s;
+	size_t i;
+
+	fsshd_close_fd(s, &c->fd_in);
+	fsshd_close_fd(s, &c->fd_out);
+	fsshd_close_fd(s, &c->fd_err);
+	if (c->pid > 0 && !c->exited)
+		kill(c->pid, SIGHUP);
+	sftp_server_free(c->sftp);
+	buf_free(c->in);
+	for (i = 0; i < FSSHD_MAX_CHANS; i++)
+		if (s->chans[i] == c)
+			s->chans[i] = NULL;
+	free(c);
+}
+
+static struct fsshd_chan *
+fsshd_chan_by_pid(struct fsshd_session *s, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < FSSHD_MAX_CHANS; i++)
+		if (s->chans[i] != NULL && s->chans[i]->pid == pid)
+			return s->chans[i];
+	return NULL;
+}
+
+/* RFC 4254 6.10 signal names (without "SIG"). */
+static const char *
+fsshd_signame(int sig)
+{
+	static const struct {
+		int sig;
+		const char *name;
+	} names[] = {
+		{ SIGABRT, "ABRT" }, { SIGALRM, "ALRM" }, { SIGFPE, "FPE" },
+		{ SIGHUP, "HUP" }, { SIGILL, "ILL" }, { SIGINT, "INT" },
+		{ SIGKILL, "KILL" }, { SIGPIPE, "PIPE" }, { SIGQUIT, "QUIT" },
+		{ SIGSEGV, "SEGV" }, { SIGTERM, "TERM" }, { SIGUSR1, "USR1" },
+		{ SIGUSR2, "USR2" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].sig == sig)
+			return names[i].name;
+	return "HUP";
+}
+
+/* End a channel from our side: exit status (for commands), EOF, CLOSE. */
+static void
+fsshd_chan_finish(struct fsshd_chan *c)
+{
+	struct conn *conn = c->s->conn;
+	int r = 0;
+
+	if (c->closing)
+		return;
+	c->closing = 1;
+	if (c->kind == FSSHD_EXEC) {
+		if (WIFSIGNALED(c->status))
+			r = conn_send_exit_signal(conn, c->id,
+			    fsshd_signame(WTERMSIG(c->status)),
+			    WCOREDUMP(c->status), "");
+		else
+			r = conn_send_exit_status(conn, c->id,
+			    (uint32_t)WEXITSTATUS(c->status));
+	}
+	if (r != 0 || conn_eof(conn, c->id) != 0 || conn_close(conn, c->id) != 0)
+		log_debug("channel %u: could not close cleanly", c->id);
+}
+
+/* The SFTP engine: feed it channel data, send its output within window. */
+static int
+fsshd_sftp_service(struct fsshd_chan *c)
+{
+	struct conn *conn = c->s->conn;
+	struct buf *out = sftp_server_output(c->sftp);
+	size_t n, sent;
+	int r, progress = 1;
+
+	while (progress) {
+		progress = 0;
+		n = buf_len(c->in);
+		if (n > sftp_server_input_space(c->sftp))
+			n = sftp_server_input_space(c->sftp);
+		if (n > 0) {
+			if ((r = sftp_server_input(c->sftp, buf_ptr(c->in), n)) != 0)
+				return r;
+			if ((r = buf_consume(c->in, n)) != 0 ||
+			    (r = conn_consumed(conn, c->id, n)) != 0)
+				return r;
+			progress = 1;
+		}
+		while (buf_len(out) > 0 && (n = conn_writable(conn, c->id)) > 0) {
+			if (n > buf_len(out))
+				n = buf_len(out);
+			if ((r = conn_write(conn, c->id, buf_ptr(out), n,
+			    &sent)) != 0)
+				return r;
+			if ((r = buf_consume(out, sent)) != 0)
+				return r;
+			if (sent == 0)
+				break;
+			progress = 1;
+		}
+		if (buf_len(out) == 0 && (r = sftp_server_process(c->sftp)) != 0)
+			return r;
+	}
+	if (buf_len(out) == 0 && (sftp_server_done(c->sftp) ||
+	    (c->peer_eof && buf_len(c->in) == 0)))
+		fsshd_chan_finish(c);
+	return 0;
+}
+
+/* A child's stdout or stderr is readable: forward within the window. */
+static void
+fsshd_child_output(struct evloop *loop, int fd, unsigned int events,
+    void *ctx)
+{
+	struct fsshd_chan *c = ctx;
+	struct conn *conn = c->s->conn;
+	uint8_t tmp[FSSHD_READ_CHUNK];
+	size_t room = conn_writable(conn, c->id), sent;
+	ssize_t n;
+	int is_err = fd == c->fd_err, r;
+
+	(void)loop;
+	(void)events;
+	if (room == 0) {
+		/* Wait for the peer's window: CONN_EV_WINDOW resumes us. */
+		if (evloop_set_events(c->s->loop, fd, 0) != 0)
+			c->s->failed = 1;
+		return;
+	}
+	n = read(fd, tmp, room < sizeof(tmp) ? room : sizeof(tmp));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		fsshd_close_fd(c->s, is_err ? &c->fd_err : &c->fd_out);
+	} else {
+		r = is_err ? conn_write_ext(conn, c->id, 1, tmp, (size_t)n, &sent) :
+		    conn_write(conn, c->id, tmp, (size_t)n, &sent);
+		if (r != 0 || sent != (size_t)n)
+			c->s->failed = 1;
+	}
+	fsshd_pump(c->s);
+}
+
+/* Write pending channel data to the child's stdin. */
+static void
+fsshd_exec_service(struct fsshd_chan *c)
+{
+	ssize_t n;
+
+	while (c->fd_in >= 0 && buf_len(c->in) > 0) {
+		n = write(c->fd_in, buf_ptr(c->in), buf_len(c->in));
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			/* The command stopped reading: drop what is left. */
+			if (conn_consumed(c->s->conn, c->id, buf_len(c->in)) != 0)
+				c->s->failed = 1;
+			buf_reset(c->in);
+			fsshd_close_fd(c->s, &c->fd_in);
+			break;
+		}
+		if (buf_consume(c->in, (size_t)n) != 0 ||
+		    conn_consumed(c->s->conn, c->id, (size_t)n) != 0)
+			c->s->failed = 1;
+	}
+	if (c->fd_in >= 0 && c->peer_eof && buf_len(c->in) == 0)
+		fsshd_close_fd(c->s, &c->fd_in);
+	if (c->exited && c->fd_out < 0 && c->fd_err < 0)
+		fsshd_chan_finish(c);
+}
+
+static void
+fsshd_child_writable(struct evloop *loop, int fd, unsigned int events,
+    void *ctx)
+{
+	struct fsshd_chan *c = ctx;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	fsshd_pump(c->s);
+}
+
+/* Start the user's shell with -c command (or as a login-less shell). */
+static int
+fsshd_exec_start(struct fsshd_chan *c, const char *command)
+{
+	const struct fsshd_opts *o = c->s->o;
+	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
+	const char *base = strrchr(o->shell, '/');
+	char env_home[4096], env_user[256], env_logname[256], env_shell[4096];
+	char *envp[6];
+	pid_t pid;
+
+	if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1 ||
+	    pipe2(perr, O_CLOEXEC) == -1)
+		goto fail;
+	snprintf(env_home, sizeof(env_home), "HOME=%s", o->home);
+	snprintf(env_user, sizeof(env_user), "USER=%s", o->user);
+	snprintf(env_logname, sizeof(env_logname), "LOGNAME=%s", o->user);
+	snprintf(env_shell, sizeof(env_shell), "SHELL=%s", o->shell);
+	envp[0] = env_home;
+	envp[1] = env_user;
+	envp[2] = env_logname;
+	envp[3] = env_shell;
+	envp[4] = (char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/games";
+	envp[5] = NULL;
+	if ((pid = fork()) == -1)
+		goto fail;
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		if (dup2(pin[0], 0) == -1 || dup2(pout[1], 1) == -1 ||
+		    dup2(perr[1], 2) == -1 || chdir(o->home) == -1)
+			_exit(254);
+		base = base != NULL ? base + 1 : o->shell;
+		if (command != NULL)
+			execle(o->shell, base, "-c", command, (char *)NULL, envp);
+		else
+			execle(o->shell, base, (char *)NULL, envp);
+		_exit(127);
+	}
+	close(pin[0]);
+	close(pout[1]);
+	close(perr[1]);
+	c->pid = pid;
+	c->fd_in = pin[1];
+	c->fd_out = pout[0];
+	c->fd_err = perr[0];
+	if (misc_set_nonblock(c->fd_in, 1) != 0 ||
+	    misc_set_nonblock(c->fd_out, 1) != 0 ||
+	    misc_set_nonblock(c->fd_err, 1) != 0 ||
+	    evloop_add_fd(c->s->loop, c->fd_out, EVLOOP_READ, fsshd_child_output,
+	    c) != 0 ||
+	    evloop_add_fd(c->s->loop, c->fd_err, EVLOOP_READ, fsshd_child_output,
+	    c) != 0 ||
+	    evloop_add_fd(c->s->loop, c->fd_in, 0, fsshd_child_writable, c) != 0)
+		return FERR_SYSTEM;
+	c->kind = FSSHD_EXEC;
+	return 0;
+ fail:
+	if (pin[0] >= 0) {
+		close(pin[0]);
+		close(pin[1]);
+	}
+	if (pout[0] >= 0) {
+		close(pout[0]);
+		close(pout[1]);
+	}
+	if (perr[0] >= 0) {
+		close(perr[0]);
+		close(perr[1]);
+	}
+	return FERR_SYSTEM;
+}
+
+static int
+fsshd_sftp_start(struct fsshd_chan *c)
+{
+	struct sftp_server_opts so;
+
+	memset(&so, 0, sizeof(so));
+	so.root = "/";
+	so.start_dir = c->s->o->home;
+	so.home_dir = c->s->o->home;
+	if ((c->sftp = sftp_server_new(&so)) == NULL)
+		return FERR_SYSTEM;
+	c->kind = FSSHD_SFTP;
+	return 0;
+}
+
+/* A channel request: exec, shell, subsystem sftp; others refused. */
+static int
+fsshd_chan_request(struct fsshd_session *s, struct conn_event *ev)
+{
+	struct fsshd_chan *c = ev->chan_ctx;
+	int ok = 0, r;
+
+	if (c != NULL && c->kind == FSSHD_NONE) {
+		switch (ev->req) {
+		case CONN_REQ_EXEC:
+			log_info("exec for %s from %s: %.200s", s->o->user,
+			    s->peer, ev->text);
+			ok = fsshd_exec_start(c, ev->text) == 0;
+			break;
+		case CONN_REQ_SHELL:
+			ok = fsshd_exec_start(c, NULL) == 0;
+			break;
+		case CONN_REQ_SUBSYSTEM:
+			ok = strcmp(ev->text, "sftp") == 0 &&
+			    fsshd_sftp_start(c) == 0;
+			if (ok)
+				log_info("subsystem sftp for %s from %s",
+				    s->o->user, s->peer);
+			break;
+		default:
+			break;	/* env, pty-req, ...: refused */
+		}
+	}
+	if (ev->want_reply && (r = conn_reply(s->conn, ev->chan, ok)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+fsshd_conn_event(struct fsshd_session *s, struct conn_event *ev)
+{
+	struct fsshd_chan *c = ev->chan_ctx;
+	size_t i;
+	int r;
+
+	switch (ev->type) {
+	case CONN_EV_OPEN_REQUEST:
+		if (strcmp(ev->name, "session") != 0 ||
+		    (c = fsshd_chan_new(s, ev->chan)) == NULL)
+			return conn_open_reject(s->conn, ev->chan, 1,
+			    "only session channels are served");
+		if ((r = conn_set_ctx(s->conn, ev->chan, c)) != 0)
+			return r;
+		return conn_open_accept(s->conn, ev->chan);
+	case CONN_EV_REQUEST:
+		return fsshd_chan_request(s, ev);
+	case CONN_EV_DATA:
+		if (c == NULL || c->kind == FSSHD_NONE)
+			return conn_consumed(s->conn, ev->chan, ev->len);
+		return buf_put(c->in, ev->data, ev->len);
+	case CONN_EV_EXTENDED_DATA:
+		return conn_consumed(s->conn, ev->chan, ev->len);
+	case CONN_EV_EOF:
+		if (c != NULL)
+			c->peer_eof = 1;
+		return 0;
+	case CONN_EV_CLOSE:
+		if (c != NULL)
+			fsshd_chan_free(c);
+		return 0;
+	case CONN_EV_WINDOW:
+		/* Resume reading children that waited for window. */
+		for (i = 0; i < FSSHD_MAX_CHANS; i++) {
+			c = s->chans[i];
+			if (c == NULL || c->kind != FSSHD_EXEC)
+				continue;
+			if ((c->fd_out >= 0 &&
+			    evloop_set_events(s->loop, c->fd_out, EVLOOP_READ) != 0) ||
+			    (c->fd_err >= 0 &&
+			    evloop_set_events(s->loop, c->fd_err, EVLOOP_READ) != 0))
+				return FERR_INTERNAL;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---- the connection ---- */
+
+static int
+fsshd_transport_event(struct fsshd_session *s, struct transport_event *ev)
+{
+	struct conn_config cc;
+	struct conn_event cev;
+	int r;
+
+	if (ev->type == TRANSPORT_EV_DISCONNECT) {
+		log_info("Received disconnect from %s: %u: %s", s->peer,
+		    ev->reason, ev->description);
+		s->done = 1;
+		return 0;
+	}
+	if (ev->type != TRANSPORT_EV_PACKET)
+		return 0;
+	if (s->conn == NULL) {
+		r = auth_server_input(s->auth, ev->msg, ev->payload);
+		if (r < 0)
+			return r;
+		if (r != AUTH_SUCCESS)
+			return 0;
+		log_info("Accepted %s for %s from %s ssh2",
+		    auth_server_methods_done(s->auth), auth_server_user(s->auth),
+		    s->peer);
+		memset(&cc, 0, sizeof(cc));
+		cc.server = 1;
+		cc.manual_window = 1;
+		return conn_new(s->t, &cc, &s->conn);
+	}
+	if ((r = conn_input(s->conn, ev->msg, ev->payload, &cev)) != 0)
+		return r;
+	return fsshd_conn_event(s, &cev);
+}
+
+static void
+fsshd_flush(struct fsshd_session *s)
+{
+	struct buf *out = transport_output(s->t);
+	unsigned int ev;
+	ssize_t n;
+
+	while (buf_len(out) > 0) {
+		n = write(s->out_fd, buf_ptr(out), buf_len(out));
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				s->done = s->failed = 1;
+			break;
+		}
+		if (buf_consume(out, (size_t)n) != 0)
+			s->failed = 1;
+	}
+	ev = buf_len(out) > 0 ? EVLOOP_WRITE : 0;
+	if (s->in_fd == s->out_fd)
+		ev |= EVLOOP_READ;
+	if (evloop_set_events(s->loop, s->out_fd, ev) != 0)
+		s->failed = 1;
+}
+
+static void
+fsshd_pump(struct fsshd_session *s)
+{
+	struct transport_event ev;
+	size_t i;
+	int r;
+
+	while (!s->done && (r = transport_poll(s->t, &ev)) == 0 &&
+	    ev.type != TRANSPORT_EV_NONE) {
+		if ((r = fsshd_transport_event(s, &ev)) != 0) {
+			log_info("Disconnecting %s: %s", s->peer, err_str(r));
+			if (transport_disconnect(s->t,
+			    TRANSPORT_DISC_PROTOCOL_ERROR, err_str(r)) != 0)
+				log_debug("already disconnected");
+			s->done = 1;
+		}
+	}
+	if (!s->done && r != 0) {
+		log_info("Connection from %s: %s", s->peer, transport_error(s->t));
+		s->done = s->failed = 1;
+	}
+	for (i = 0; s->conn != NULL && i < FSSHD_MAX_CHANS; i++) {
+		struct fsshd_chan *c = s->chans[i];
+
+		if (c == NULL || c->closing)
+			continue;
+		if (c->kind == FSSHD_SFTP && fsshd_sftp_service(c) != 0)
+			fsshd_chan_finish(c);
+		else if (c->kind == FSSHD_EXEC) {
+			fsshd_exec_service(c);
+			if (c->fd_in >= 0 && evloop_set_events(s->loop, c->fd_in,
+			    buf_len(c->in) > 0 ? EVLOOP_WRITE : 0) != 0)
+				s->failed = 1;
+		}
+	}
+	fsshd_flush(s);
+	if (s->done || s->failed)
+		evloop_stop(s->loop);
+}
+
+static void
+fsshd_readable(struct evloop *loop, int fd, unsigned int events, void *ctx)
+{
+	struct fsshd_session *s = ctx;
+	uint8_t tmp[FSSHD_READ_CHUNK];
+	ssize_t n;
+
+	(void)loop;
+	if (events & EVLOOP_READ) {
+		n = read(s->in_fd, tmp, sizeof(tmp));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			log_info("Connection closed by %s", s->peer);
+			s->done = 1;
+		} else if (n > 0 && transport_input(s->t, tmp, (size_t)n) != 0)
+			s->done = s->failed = 1;
+	}
+	(void)fd;
+	fsshd_pump(s);
+}
+
+static void
+fsshd_sigchld(struct evloop *loop, int signo, void *ctx)
+{
+	struct fsshd_session *s = ctx;
+	struct fsshd_chan *c;
+	pid_t pid;
+	int status;
+
+	(void)loop;
+	(void)signo;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if ((c = fsshd_chan_by_pid(s, pid)) != NULL) {
+			c->exited = 1;
+			c->status = status;
+		}
+	fsshd_pump(s);
+}
+
+int
+fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
+    const char *peer)
+{
+	struct fsshd_session s;
+	struct transport_config tc;
+	struct auth_server_config ac;
+	struct key *keys[1];
+	size_t i;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	s.in_fd = in_fd;
+	s.out_fd = out_fd;
+	s.peer = peer;
+	keys[0] = o->hostkey;
+	memset(&tc, 0, sizeof(tc));
+	tc.server = 1;
+	tc.hostkeys = keys;
+	tc.nhostkeys = 1;
+	memset(&ac, 0, sizeof(ac));
+	ac.pubkey_allowed = fsshd_pubkey_allowed;
+	ac.ctx = &s;
+	if ((r = evloop_new(&s.loop)) != 0 ||
+	    (r = transport_new(&tc, &s.t)) != 0 ||
+	    (r = auth_server_new(s.t, &ac, &s.auth)) != 0 ||
+	    (r = misc_set_nonblock(in_fd, 1)) != 0 ||
+	    (r = misc_set_nonblock(out_fd, 1)) != 0 ||
+	    (r = evloop_add_fd(s.loop, in_fd, EVLOOP_READ, fsshd_readable,
+	    &s)) != 0 ||
+	    (out_fd != in_fd && (r = evloop_add_fd(s.loop, out_fd, 0,
+	    fsshd_readable, &s)) != 0) ||
+	    (r = evloop_add_signal(s.loop, SIGCHLD, fsshd_sigchld, &s)) != 0)
+		goto out;
+	fsshd_pump(&s);
+	while (!s.done && !s.failed)
+		if ((r = evloop_run(s.loop)) != 0)
+			break;
+	fsshd_flush(&s);
+ out:
+	for (i = 0; i < FSSHD_MAX_CHANS; i++)
+		if (s.chans[i] != NULL)
+			fsshd_chan_free(s.chans[i]);
+	conn_free(s.conn);
+	auth_server_free(s.auth);
+	transport_free(s.t);
+	evloop_free(s.loop);
+	return r != 0 ? r : (s.failed ? FERR_CONN_CLOSED : 0);
+}

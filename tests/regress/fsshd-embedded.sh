@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# fsshd's embedded default, started as an unprivileged test user with no
+# arguments but a port: first start creates the host key, a second start
+# reuses it; OpenSSH's ssh runs commands (exit codes, stdin streaming,
+# stderr kept apart), OpenSSH's sftp and scp (both protocols) move files;
+# another user and an unlisted key are refused; -i serves one connection
+# on stdin/stdout (as a ProxyCommand).
+. "$top_srcdir/tests/regress/lib.sh"
+require_root
+require_cmd ssh sftp scp ssh-keygen setpriv useradd userdel
+FSSHD=$(ferry_bin fsshd)
+[ -x "$FSSHD" ] || skip_all "fsshd not built"
+
+user=ferry-e$$
+home=$TMP/home
+useradd -M -d "$home" -s /bin/sh -p '*' "$user" || skip_all "cannot create a test user"
+at_exit "userdel $user"
+mkdir -p "$home/.ssh"
+ssh-keygen -q -t ed25519 -N '' -f "$TMP/id" </dev/null
+ssh-keygen -q -t ed25519 -N '' -f "$TMP/other" </dev/null
+cp "$TMP/id.pub" "$home/.ssh/authorized_keys"
+chown -R "$user:" "$home"
+chmod 700 "$home" "$home/.ssh"
+
+port=$(free_port)
+start_server() {
+	# No function or subshell in between: $! must be fsshd itself.
+	setpriv --reuid="$user" --regid="$user" --init-groups env -i HOME="$home" \
+	    PATH=/usr/bin:/bin "$FSSHD" -p "$port" >"$TMP/server$1.log" 2>&1 &
+	server_pid=$!
+	track_pid "$server_pid"
+	wait_port "$port"
+}
+start_server 1
+keyfile=$home/.local/state/ferry/ssh_host_ed25519_key
+ok "$( [ -f "$keyfile" ] && [ "$(stat -c %a "$keyfile")" = 600 ] &&
+    [ "$(stat -c %U "$keyfile")" = "$user" ]; echo $?)" "first start creates a private host key owned by the user"
+ok "$(grep -q 'created host key' "$TMP/server1.log"; echo $?)" "and says so"
+fp=$(ssh-keygen -lf "$keyfile.pub" | awk '{ print $2 }')
+ok "$(grep -q "Host key ED25519 $fp" "$TMP/server1.log"; echo $?)" "prints the host key fingerprint ssh-keygen computes"
+ok "$(grep -q "ssh -p $port $user@127.0.0.1" "$TMP/server1.log"; echo $?)" "prints the command to connect"
+
+echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$keyfile.pub")" >"$TMP/known"
+opts=(-F /dev/null -o UserKnownHostsFile="$TMP/known" -o StrictHostKeyChecking=yes
+    -o BatchMode=yes -o IdentitiesOnly=yes -i "$TMP/id")
+rssh() { ssh "${opts[@]}" -p "$port" "$user@127.0.0.1" "$@"; }
+
+out=$(rssh 'echo "$USER:$HOME:$PWD"' 2>"$TMP/err")
+ok "$( [ "$out" = "$user:$home:$home" ]; echo $?)" "exec runs in the user's shell, home and environment"
+for code in 0 1 3 42 255; do
+	rssh "exit $code" 2>/dev/null
+	ok "$( [ $? -eq $code ]; echo $?)" "exit status $code reaches ssh"
+done
+out=$(rssh 'echo out; echo err >&2' 2>"$TMP/err")
+ok "$( [ "$out" = out ] && [ "$(cat "$TMP/err")" = err ]; echo $?)" "stdout and stderr are kept apart"
+head -c $((8 * 1024 * 1024)) /dev/urandom >"$TMP/rand"
+ok "$( [ "$(rssh sha256sum <"$TMP/rand" | cut -d' ' -f1)" = "$(sha256sum <"$TMP/rand" | cut -d' ' -f1)" ]; echo $?)" \
+    "8 MiB streamed through stdin arrive byte-exact"
+ok "$( [ "$(rssh 'cat' <"$TMP/rand" | sha256sum)" = "$(sha256sum <"$TMP/rand")" ]; echo $?)" \
+    "and come back byte-exact"
+
+cat >"$TMP/batch" <<EOB
+put $TMP/rand up.bin
+mkdir d
+put $TMP/id.pub d/key.pub
+get up.bin $TMP/back.bin
+rename d/key.pub d/renamed.pub
+ls -l d
+EOB
+sftp -b "$TMP/batch" "${opts[@]}" -P "$port" "$user@127.0.0.1" >"$TMP/sftp.out" 2>&1
+ok $? "OpenSSH's sftp batch through the in-process SFTP server"
+ok "$(cmp -s "$TMP/rand" "$home/up.bin" && cmp -s "$TMP/rand" "$TMP/back.bin"; echo $?)" "sftp put and get are byte-exact"
+ok "$(grep -q renamed.pub "$TMP/sftp.out" && [ -f "$home/d/renamed.pub" ]; echo $?)" "sftp mkdir, rename, ls"
+ok "$(grep -q 'open "'"$home"'/up.bin" flags WRITE,CREATE,TRUNCATE' "$TMP/server1.log"; echo $?)" \
+    "each SFTP file operation is logged at INFO"
+
+scp -q "${opts[@]}" -P "$port" "$TMP/rand" "$user@127.0.0.1:viascp.bin"
+ok "$(cmp -s "$TMP/rand" "$home/viascp.bin"; echo $?)" "scp (SFTP protocol) upload"
+scp -q -O "${opts[@]}" -P "$port" "$user@127.0.0.1:viascp.bin" "$TMP/scp-back.bin"
+ok "$(cmp -s "$TMP/rand" "$TMP/scp-back.bin"; echo $?)" "scp -O (legacy protocol, through the shell) download"
+
+ssh "${opts[@]}" -p "$port" "root@127.0.0.1" true 2>"$TMP/err"
+ok "$( [ $? -eq 255 ] && grep -q 'Permission denied' "$TMP/err"; echo $?)" "another user is refused"
+ok "$(grep -q 'Invalid user root' "$TMP/server1.log"; echo $?)" "and the refusal is logged"
+ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes -o IdentitiesOnly=yes \
+    -i "$TMP/other" -p "$port" "$user@127.0.0.1" true 2>/dev/null
+ok "$( [ $? -eq 255 ]; echo $?)" "a key not in authorized_keys is refused"
+kill -0 "$server_pid"
+ok $? "the listener keeps serving after all that"
+
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null
+start_server 2
+ok "$(! grep -q 'created host key' "$TMP/server2.log" &&
+    grep -q "Host key ED25519 $fp" "$TMP/server2.log"; echo $?)" "a second start reuses the host key" ||
+    sed 's/^/#   /' "$TMP/server2.log"
+out=$(rssh 'echo again')
+ok "$( [ "$out" = again ]; echo $?)" "and serves with it"
+
+out=$(ssh "${opts[@]}" -o ProxyCommand="setpriv --reuid=$user --regid=$user --init-groups env -i HOME=$home $FSSHD -i" \
+    -o HostKeyAlias="[127.0.0.1]:$port" "$user@127.0.0.1" 'echo inetd')
+ok "$( [ "$out" = inetd ]; echo $?)" "-i serves one connection on stdin/stdout (ProxyCommand)"
+done_testing
