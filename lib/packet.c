@@ -25,8 +25,14 @@
 /* Without keys: no cipher, block size 8 (RFC 4253 6). */
 #define PACKET_PLAIN_BLOCK	8
 #define PACKET_MIN_PADDING	4
-/* Smallest whole packet, length field included (RFC 4253 6). */
+/* Smallest whole packet we send, length field included (RFC 4253 6). */
 #define PACKET_MIN_TOTAL	16
+/*
+ * Smallest packet_length accepted: a type byte and four bytes of padding.
+ * Block alignment is checked separately; AEAD and etm modes do not count
+ * the length field in it, so OpenSSH sends 12-byte packets there.
+ */
+#define PACKET_MIN_LENGTH	(1 + PACKET_MIN_PADDING)
 
 struct packet_zlib {
 	z_stream z;
@@ -390,7 +396,7 @@ packet_read_length(struct packet *p)
 		if ((r = buf_peek_u32(p->in, 0, &p->in_plen)) != 0)
 			return r;
 	}
-	if (p->in_plen < PACKET_MIN_TOTAL - 4 || p->in_plen > PACKET_MAX_SIZE)
+	if (p->in_plen < PACKET_MIN_LENGTH || p->in_plen > PACKET_MAX_SIZE)
 		return FERR_PROTOCOL;
 	/* What is encrypted must be whole blocks. */
 	if (((aadlen != 0 ? 0 : 4) + p->in_plen) % block != 0)

@@ -494,6 +494,25 @@ transport_send_ext_info(struct transport *t)
 	return transport_send(t);
 }
 
+size_t
+transport_held_bytes(const struct transport *t)
+{
+	return buf_len(t->queue);
+}
+
+int
+transport_unimplemented(struct transport *t)
+{
+	struct buf *p;
+	int r;
+
+	if ((r = transport_send_internal(t, TRANSPORT_MSG_UNIMPLEMENTED,
+	    &p)) != 0 ||
+	    (r = buf_put_u32(p, packet_recv_seq(t->pkt) - 1)) != 0)
+		return r;
+	return transport_send(t);
+}
+
 int
 transport_rekey(struct transport *t)
 {
@@ -708,11 +727,7 @@ transport_recv_misc(struct transport *t, uint8_t msg, struct buf *m)
 		return 0;
 	default:
 		/* RFC 4253 11.4: answer what we do not know. */
-		if ((r = transport_send_internal(t, TRANSPORT_MSG_UNIMPLEMENTED,
-		    &p)) != 0 ||
-		    (r = buf_put_u32(p, packet_recv_seq(t->pkt) - 1)) != 0)
-			return r;
-		return transport_send(t);
+		return transport_unimplemented(t);
 	}
 }
 

@@ -8,8 +8,10 @@
  *    `wc -c` through our writes, 3 MB from `head -c` through our window
  *    adjustments, keepalive@openssh.com answered with failure;
  *  - OpenSSH's ssh client against our server (this program re-run with
- *    --serve as ssh's ProxyCommand): publickey (ed25519 and RSA), exec,
- *    exit status, and 1 MiB echoed through a "cat" channel.
+ *    --serve as ssh's ProxyCommand): publickey (ed25519 and RSA),
+ *    password and keyboard-interactive (answered through SSH_ASKPASS),
+ *    an AuthenticationMethods chain, exec, exit status, and 1 MiB
+ *    echoed through a "cat" channel.
  *
  * Skipped when OpenSSH is not installed; the sshd part needs root (its
  * privilege separation), as CI runs.
@@ -390,12 +392,12 @@ test_client_vs_sshd(void)
 	memset(&c, 0, sizeof(c));
 	memset(&tc, 0, sizeof(tc));
 	/*
-	 * Work around a packet layer bug: packet.c refuses packet_length
-	 * 8, which OpenSSH sends with chacha20-poly1305 for payloads of
-	 * 1-3 bytes (USERAUTH_SUCCESS).  FERRY_TEST_CIPHER overrides.
+	 * chacha20-poly1305 first: OpenSSH sends it 12-byte packets
+	 * (packet_length 8, USERAUTH_SUCCESS), which the packet layer must
+	 * accept.  FERRY_TEST_CIPHER overrides.
 	 */
 	tc.ciphers = getenv("FERRY_TEST_CIPHER") != NULL ?
-	    getenv("FERRY_TEST_CIPHER") : "-chacha20-poly1305@openssh.com";
+	    getenv("FERRY_TEST_CIPHER") : "chacha20-poly1305@openssh.com";
 	keys[0] = refused;
 	keys[1] = rsa;
 	memset(&ac, 0, sizeof(ac));
@@ -459,6 +461,29 @@ struct srv {
 	uint32_t cat_chan;
 	int cat, cat_eof, authed;
 };
+
+static int
+srv_password(const char *user, const char *pw, void *ctx)
+{
+	(void)user;
+	(void)ctx;
+	return strcmp(pw, "sesame") == 0;
+}
+
+static int
+srv_kbdint(struct auth_kbdint *conv, const char *user, void *ctx)
+{
+	(void)user;
+	(void)ctx;
+	if (auth_kbdint_round(conv) > 0)
+		return auth_kbdint_nresponses(conv) == 1 &&
+		    strcmp(auth_kbdint_response(conv, 0), "sesame") == 0 ?
+		    AUTH_KBDINT_SUCCESS : AUTH_KBDINT_FAILURE;
+	if (auth_kbdint_set_text(conv, "", "Ferry test") != 0 ||
+	    auth_kbdint_add_prompt(conv, "Code: ", 0) != 0)
+		return -1;
+	return AUTH_KBDINT_PROMPT;
+}
 
 static int
 srv_pubkey(const char *user, const struct key *key, void *ctx)
@@ -548,7 +573,7 @@ srv_event(struct srv *s, struct conn_event *ev)
 	}
 }
 
-/* --serve HOSTKEY PUB1 PUB2: one connection on stdin/stdout. */
+/* --serve HOSTKEY PUB1 PUB2 METHODS: one connection on stdin/stdout. */
 static int
 serve(char **argv)
 {
@@ -583,6 +608,9 @@ serve(char **argv)
 	tc.nhostkeys = 1;
 	memset(&sc, 0, sizeof(sc));
 	sc.pubkey_allowed = srv_pubkey;
+	sc.password = srv_password;
+	sc.kbdint = srv_kbdint;
+	sc.methods = argv[3];
 	sc.banner = "ferry server banner\n";
 	sc.ctx = &s;
 	memset(&cc, 0, sizeof(cc));
@@ -636,15 +664,21 @@ serve(char **argv)
 /* Run ssh with a command; stdin from inpath; returns the exit status. */
 static int
 run_ssh(const char *self, const char *idfile, const char *cmd,
-    const char *inpath, const char *outpath)
+    const char *inpath, const char *outpath, const char *methods,
+    const char *preferred)
 {
+	char prefopt[128];
 	char proxy[PATH_MAX + 512], idopt[256];
-	char *argv[24];
+	char *argv[32];
 	int in, out, st, n = 0;
 	pid_t pid;
 
 	snprintf(proxy, sizeof(proxy), "ProxyCommand=%s --serve %s/host "
-	    "%s/ed.pub %s/rsa.pub", self, dir, dir, dir);
+	    "%s/ed.pub %s/rsa.pub %s", self, dir, dir, dir,
+	    methods != NULL ? methods : "any");
+	snprintf(prefopt, sizeof(prefopt), "PreferredAuthentications=%s",
+	    preferred != NULL ? preferred :
+	    "publickey,keyboard-interactive,password");
 	snprintf(idopt, sizeof(idopt), "%s", idfile);
 	argv[n++] = SSH;
 	argv[n++] = "-F";
@@ -654,7 +688,11 @@ run_ssh(const char *self, const char *idfile, const char *cmd,
 	argv[n++] = "-o";
 	argv[n++] = "IdentitiesOnly=yes";
 	argv[n++] = "-o";
-	argv[n++] = "BatchMode=yes";
+	argv[n++] = "BatchMode=no";
+	argv[n++] = "-o";
+	argv[n++] = "NumberOfPasswordPrompts=1";
+	argv[n++] = "-o";
+	argv[n++] = prefopt;
 	argv[n++] = "-o";
 	argv[n++] = "StrictHostKeyChecking=no";
 	argv[n++] = "-o";
@@ -725,11 +763,17 @@ test_ssh_vs_server(const char *self)
 	snprintf(in, sizeof(in), "%s/empty", dir);
 	write_text(in, "", 0600);
 	snprintf(out, sizeof(out), "%s/out", dir);
+	/* ssh never prompts on a terminal: answers come from SSH_ASKPASS. */
+	snprintf(path, sizeof(path), "%s/askpass", dir);
+	write_text(path, "#!/bin/sh\nexit 1\n", 0755);
+	if (setenv("SSH_ASKPASS", path, 1) != 0 ||
+	    setenv("SSH_ASKPASS_REQUIRE", "force", 1) != 0)
+		abort();
 
-	st = run_ssh(self, edid, "hello", in, out);
+	st = run_ssh(self, edid, "hello", in, out, NULL, NULL);
 	ok(st == 0 && file_equals(out, "hello from ferry\n", 17),
 	    "ssh: publickey ed25519, exec output (status %d)", st);
-	st = run_ssh(self, rsaid, "exit 7", in, out);
+	st = run_ssh(self, rsaid, "exit 7", in, out, NULL, NULL);
 	is_int(st, 7, "ssh: publickey RSA, exit status carried");
 	/* 1 MiB through cat: ssh's window and ours, both ways. */
 	if (buf_reserve(b, ECHO_TOTAL, &data) != 0)
@@ -739,20 +783,43 @@ test_ssh_vs_server(const char *self)
 	snprintf(in, sizeof(in), "%s/in", dir);
 	if (key_write_file(in, b, 0600) != 0)
 		abort();
-	st = run_ssh(self, edid, "cat", in, out);
+	st = run_ssh(self, edid, "cat", in, out, NULL, NULL);
 	ok(st == 0 && file_equals(out, buf_ptr(b), ECHO_TOTAL),
 	    "ssh: 1 MiB echoed byte-exact through cat");
+	/* Password and keyboard-interactive answered by SSH_ASKPASS. */
+	write_text(path, "#!/bin/sh\necho sesame\n", 0755);
+	snprintf(in, sizeof(in), "%s/empty", dir);
+	st = run_ssh(self, edid, "hello", in, out, "password", "password");
+	ok(st == 0 && file_equals(out, "hello from ferry\n", 17),
+	    "ssh: password accepted (status %d)", st);
+	st = run_ssh(self, edid, "hello", in, out, "keyboard-interactive",
+	    "keyboard-interactive");
+	ok(st == 0 && file_equals(out, "hello from ferry\n", 17),
+	    "ssh: keyboard-interactive accepted (status %d)", st);
+	st = run_ssh(self, edid, "hello", in, out,
+	    "publickey,keyboard-interactive", NULL);
+	ok(st == 0 && file_equals(out, "hello from ferry\n", 17),
+	    "ssh: chain publickey,keyboard-interactive (partial success)");
+	st = run_ssh(self, edid, "hello", in, out, "publickey,password",
+	    "publickey");
+	is_int(st, 255, "ssh: publickey alone does not complete the chain");
+	write_text(path, "#!/bin/sh\necho wrong\n", 0755);
+	st = run_ssh(self, edid, "hello", in, out, "password", "password");
+	is_int(st, 255, "ssh: a wrong password is refused");
+	write_text(path, "#!/bin/sh\nexit 1\n", 0755);
 	/* A key the server does not know. */
 	key_free(ed);
 	if (key_generate(KEY_ED25519, 0, &ed) != 0)
 		abort();
 	write_private(ed, edid);
-	st = run_ssh(self, edid, "hello", in, out);
+	st = run_ssh(self, edid, "hello", in, out, NULL, NULL);
 	is_int(st, 255, "ssh: an unknown key is refused");
 	buf_free(b);
 	key_free(host);
 	key_free(ed);
 	key_free(rsa);
+	(void)unsetenv("SSH_ASKPASS");
+	(void)unsetenv("SSH_ASKPASS_REQUIRE");
 }
 
 static void
@@ -760,7 +827,7 @@ cleanup(void)
 {
 	static const char *const names[] = {
 		"host", "authorized_keys", "banner", "sshd_config", "sshd.log",
-		"ed", "rsa", "ed.pub", "rsa.pub", "empty", "in", "out",
+		"ed", "rsa", "ed.pub", "rsa.pub", "empty", "in", "out", "askpass",
 	};
 	char path[128];
 	size_t i;
@@ -791,7 +858,7 @@ main(int argc, char **argv)
 		log_set_level(LOGL_DEBUG3);
 	}
 
-	if (argc == 5 && strcmp(argv[1], "--serve") == 0)
+	if (argc == 6 && strcmp(argv[1], "--serve") == 0)
 		return serve(argv + 2);
 	signal(SIGPIPE, SIG_IGN);
 	if (access(SSHD, X_OK) != 0 || access(SSH, X_OK) != 0) {

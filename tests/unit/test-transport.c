@@ -662,6 +662,16 @@ test_misc(void)
 	ok(i == 20000 && c.err == 0 && s.err == 0 && transport_is_open(s.t),
 	    "20000 IGNORE/PING messages served");
 	ok(buf_len(transport_output(s.t)) == 0, "no output left behind");
+	/* Messages sent during a key exchange are held, then sent. */
+	ok(transport_rekey(c.t) == 0 && send_data(&c, (const uint8_t *)"held", 4) == 0 &&
+	    transport_held_bytes(c.t) > 0, "a message sent during a rekey is held");
+	i = (size_t)s.packets;
+	pump(&c, &s);
+	ok(transport_held_bytes(c.t) == 0 && s.packets == (int)i + 1 && c.err == 0,
+	    "and delivered once the new keys are in place");
+	ok(transport_unimplemented(s.t) == 0, "UNIMPLEMENTED for the last message");
+	pump(&c, &s);
+	ok(c.err == 0 && transport_is_open(c.t), "is understood by the peer");
 	/* EXT_INFO claiming 0xFFFFFFFF extensions. */
 	if (transport_send_internal(c.t, TRANSPORT_MSG_EXT_INFO, &p) != 0 ||
 	    buf_put_u32(p, 0xffffffffU) != 0 || transport_send(c.t) != 0)

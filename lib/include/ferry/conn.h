@@ -248,7 +248,7 @@ int conn_no_more_sessions(struct conn *c) FERRY_WUR;
 /* Channels in use (open or closing); 0 when the connection may end. */
 unsigned int conn_nchannels(const struct conn *c);
 
-/* Whether chan is open and the peer sent EOF / can still receive data. */
+/* 1 when the peer sent EOF on chan, else 0. */
 int conn_peer_eof(const struct conn *c, uint32_t chan);
 
 /* The reason of the last protocol error, for messages. */

@@ -164,6 +164,19 @@ int transport_packet_start(struct transport *t, uint8_t msg,
     struct buf **payloadp) FERRY_WUR;
 int transport_send(struct transport *t) FERRY_WUR;
 
+/*
+ * Bytes of upper-layer messages held while a key exchange runs (they are
+ * sent when it ends).  Programs count them with the output for
+ * back-pressure.
+ */
+size_t transport_held_bytes(const struct transport *t);
+
+/*
+ * Answer the message last returned by transport_poll with UNIMPLEMENTED
+ * (RFC 4253 11.4): for upper layers that do not know a message number.
+ */
+int transport_unimplemented(struct transport *t) FERRY_WUR;
+
 /* Start a key exchange now (no effect if one is running). */
 int transport_rekey(struct transport *t) FERRY_WUR;
 
