@@ -652,6 +652,23 @@ fsshd_readable(struct evloop *loop, int fd, unsigned int events, void *ctx)
 	fsshd_pump(s);
 }
 
+/* LoginGraceTime: authentication took too long. */
+static void
+fsshd_grace(struct evloop *loop, void *ctx)
+{
+	struct fsshd_session *s = ctx;
+
+	(void)loop;
+	if (s->conn != NULL)
+		return;
+	log_info("Timeout before authentication for %s", s->peer);
+	if (transport_disconnect(s->t, TRANSPORT_DISC_BY_APPLICATION,
+	    "Timeout before authentication") != 0)
+		log_debug("already disconnected");
+	s->done = 1;
+	fsshd_pump(s);
+}
+
 static void
 fsshd_sigchld(struct evloop *loop, int signo, void *ctx)
 {
@@ -703,7 +720,9 @@ fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
 	    &s)) != 0 ||
 	    (out_fd != in_fd && (r = evloop_add_fd(s.loop, out_fd, 0,
 	    fsshd_readable, &s)) != 0) ||
-	    (r = evloop_add_signal(s.loop, SIGCHLD, fsshd_sigchld, &s)) != 0)
+	    (r = evloop_add_signal(s.loop, SIGCHLD, fsshd_sigchld, &s)) != 0 ||
+	    (o->grace != 0 && (r = evloop_add_timer(s.loop,
+	    (uint64_t)o->grace * 1000, 0, fsshd_grace, &s, NULL)) != 0))
 		goto out;
 	fsshd_pump(&s);
 	while (!s.done && !s.failed)

@@ -36,13 +36,16 @@
 
 #define FSSHD_DEFAULT_PORT	2222
 #define FSSHD_KEY_NAME		"ssh_host_ed25519_key"
+/* Seconds a client has to authenticate (sshd's LoginGraceTime). */
+#define FSSHD_GRACE		120
 
 static volatile sig_atomic_t fsshd_stop;
 
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: fsshd [-deDi] [-h host_key_file] [-p port]\n");
+	fprintf(stderr, "usage: fsshd [-deDi] [-g login_grace_time] "
+	    "[-h host_key_file] [-p port]\n");
 	exit(1);
 }
 
@@ -191,10 +194,11 @@ main(int argc, char **argv)
 	const char *keyfile = NULL, *errstr;
 	char statedir[4096], keypath[4096], authkeys[4096], *fp = NULL;
 	int ch, port = FSSHD_DEFAULT_PORT, inetd = 0, debug = 0, lfd;
+	unsigned int grace = FSSHD_GRACE;
 
 	prog_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "deDh:ip:f:o:tT")) != -1) {
+	while ((ch = getopt(argc, argv, "deDg:h:ip:f:o:tT")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -203,6 +207,13 @@ main(int argc, char **argv)
 		case 'e':
 		case 'D':
 			break;		/* foreground and stderr: always so */
+		case 'g':
+			grace = (unsigned int)misc_strtonum(optarg, 0, 86400,
+			    &errstr);
+			if (errstr != NULL)
+				fatal("Invalid login grace time %s: %s", optarg,
+				    errstr);
+			break;
 		case 'h':
 			keyfile = optarg;
 			break;
@@ -253,6 +264,7 @@ main(int argc, char **argv)
 		keyfile = keypath;
 	}
 	o.hostkey = fsshd_hostkey(keyfile, keyfile == keypath);
+	o.grace = grace;
 	if (inetd)
 		prog_exit(fsshd_session_run(&o, 0, 1, "stdin") == 0 ? 0 : 1);
 

@@ -17,6 +17,7 @@ struct fsshd_opts {
 	const char *shell;
 	const char *authorized_keys;	/* path of the user's file */
 	struct key *hostkey;
+	unsigned int grace;		/* seconds to authenticate; 0: none */
 };
 
 /*

@@ -97,6 +97,28 @@ ok "$(! grep -q 'created host key' "$TMP/server2.log" &&
 out=$(rssh 'echo again')
 ok "$( [ "$out" = again ]; echo $?)" "and serves with it"
 
+# A client that never authenticates is dropped after the grace time.
+gport=$(free_port)
+setpriv --reuid="$user" --regid="$user" --init-groups env -i HOME="$home" \
+    PATH=/usr/bin:/bin "$FSSHD" -g 1 -p "$gport" >"$TMP/grace.log" 2>&1 &
+track_pid $!
+wait_port "$gport"
+/usr/bin/python3 - "$gport" <<'EOP'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(30)
+s.sendall(b"SSH-2.0-Idle\r\n")
+data = b""
+while True:
+    d = s.recv(65536)   # the server's version and KEXINIT, then EOF
+    if not d:
+        break
+    data += d
+sys.exit(0 if data.startswith(b"SSH-2.0-") else 1)
+EOP
+ok $? "an idle client is disconnected after the grace time (-g 1)"
+ok "$(grep -q 'Timeout before authentication' "$TMP/grace.log"; echo $?)" "and that is logged"
+
 out=$(ssh "${opts[@]}" -o ProxyCommand="setpriv --reuid=$user --regid=$user --init-groups env -i HOME=$home $FSSHD -i" \
     -o HostKeyAlias="[127.0.0.1]:$port" "$user@127.0.0.1" 'echo inetd')
 ok "$( [ "$out" = inetd ]; echo $?)" "-i serves one connection on stdin/stdout (ProxyCommand)"
