@@ -30,21 +30,6 @@
 #define KH_HASH_MAGIC		"|1|"
 #define KH_LOCK_TRIES		10
 
-/* Key types OpenSSH knows that Ferry does not support. */
-static const char *const kh_foreign_types[] = {
-	"ssh-dss",
-	"sk-ecdsa-sha2-nistp256@openssh.com",
-	"sk-ssh-ed25519@openssh.com",
-	"ssh-rsa-cert-v01@openssh.com",
-	"ssh-dss-cert-v01@openssh.com",
-	"ecdsa-sha2-nistp256-cert-v01@openssh.com",
-	"ecdsa-sha2-nistp384-cert-v01@openssh.com",
-	"ecdsa-sha2-nistp521-cert-v01@openssh.com",
-	"ssh-ed25519-cert-v01@openssh.com",
-	"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
-	"sk-ssh-ed25519-cert-v01@openssh.com",
-};
-
 static const struct {
 	const char *word;
 	enum knownhosts_marker marker;
@@ -145,16 +130,12 @@ kh_foreign_key(const char *type, const char *b64)
 {
 	struct buf *b = NULL;
 	const uint8_t *name;
-	size_t i, namelen;
+	size_t namelen;
 	char *tmp = NULL;
 	const char *e;
 	int r = FERR_KEY_TYPE_UNKNOWN;
 
-	for (i = 0; i < sizeof(kh_foreign_types) /
-	    sizeof(kh_foreign_types[0]); i++)
-		if (strcmp(type, kh_foreign_types[i]) == 0)
-			break;
-	if (i == sizeof(kh_foreign_types) / sizeof(kh_foreign_types[0]))
+	if (!key_type_name_known(type))
 		return FERR_KEY_TYPE_UNKNOWN;
 	for (e = b64; *e != '\0' && !kh_is_space(*e) && *e != '\r' &&
 	    *e != '\n'; e++)
