@@ -18,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ferry/auth.h"
+#include "ferry/authkeys.h"
 #include "ferry/buf.h"
 #include "ferry/conn.h"
 #include "ferry/err.h"
@@ -59,10 +61,17 @@ struct fsshd_session {
 	struct evloop *loop;
 	int in_fd, out_fd;
 	const char *peer;
+	const char *addr;		/* numeric client address */
 	struct transport *t;
 	struct auth_server *auth;
 	struct conn *conn;
 	struct fsshd_chan *chans[FSSHD_MAX_CHANS];
+	/*
+	 * The authorized_keys decision for the key last asked about: auth
+	 * asks again for the key of each signed request just before its
+	 * signature is checked, so after success it is the signer's.
+	 */
+	struct authkeys_decision keyopts;
 	int done;
 	int failed;
 };
@@ -71,68 +80,47 @@ static void fsshd_pump(struct fsshd_session *s);
 
 /* ---- authentication ---- */
 
-/* Whether key is one of the plain lines of the user's authorized_keys. */
-static int
-fsshd_key_listed(const struct fsshd_opts *o, const struct key *key)
-{
-	struct buf *file = NULL;
-	struct key *k;
-	char *text = NULL, *line, *cp;
-	unsigned int lineno = 0;
-	int found = 0, r;
-
-	if ((r = key_read_file(o->authorized_keys, FSSHD_AUTHKEYS_MAX,
-	    &file)) != 0) {
-		log_verbose("cannot read %s: %s", o->authorized_keys,
-		    r == FERR_SYSTEM ? strerror(errno) : err_str(r));
-		return 0;
-	}
-	if ((text = buf_dup_string(file)) == NULL)
-		goto out;
-	for (cp = text; !found && (line = strsep(&cp, "\n")) != NULL;) {
-		lineno++;
-		while (*line == ' ' || *line == '\t')
-			line++;
-		if (*line == '\0' || *line == '#')
-			continue;
-		/*
-		 * Lines with options (restrict, command=, from=, ...) are
-		 * refused, never honoured without their restrictions.
-		 */
-		if (key_parse_public_line(line, &k) != 0) {
-			log_verbose("%s line %u: not a plain key line, skipped",
-			    o->authorized_keys, lineno);
-			continue;
-		}
-		found = key_equal_public(k, key);
-		key_free(k);
-	}
- out:
-	if (text != NULL)
-		explicit_bzero(text, strlen(text));
-	free(text);
-	buf_free(file);
-	return found;
-}
-
 static int
 fsshd_pubkey_allowed(const char *user, const struct key *key, void *ctx)
 {
 	struct fsshd_session *s = ctx;
+	const char *files[1] = { s->o->authorized_keys };
+	struct authkeys_client client;
 	char *fp = NULL;
-	int ok;
+	int r;
 
 	if (strcmp(user, s->o->user) != 0) {
 		log_info("Invalid user %s from %s", user, s->peer);
 		return 0;
 	}
-	ok = fsshd_key_listed(s->o, key);
-	if (key_fingerprint(key, KEY_FP_SHA256, &fp) == 0)
-		log_verbose("%s key %s %s for %s from %s",
-		    ok ? "found" : "no matching", key_type_short(key_get_type(key)),
-		    fp, user, s->peer);
+	authkeys_decision_clear(&s->keyopts);
+	memset(&client, 0, sizeof(client));
+	client.addr = s->addr;
+	client.now = time(NULL);
+	if ((r = authkeys_check(files, 1, key, &client, &s->keyopts)) != 0)
+		log_info("%s: %s", s->o->authorized_keys, err_str(r));
+	if (key_fingerprint(key, KEY_FP_SHA256, &fp) == 0) {
+		if (s->keyopts.allowed)
+			log_verbose("%s:%lu: key %s %s for %s from %s",
+			    s->keyopts.file, s->keyopts.line,
+			    key_type_short(key_get_type(key)), fp, user, s->peer);
+		else
+			log_verbose("key %s %s refused for %s from %s: %s",
+			    key_type_short(key_get_type(key)), fp, user, s->peer,
+			    s->keyopts.reason[0] != '\0' ? s->keyopts.reason :
+			    "not listed");
+	}
 	free(fp);
-	return ok;
+	return r == 0 && s->keyopts.allowed;
+}
+
+/* The command authorized_keys forces for this login, or NULL. */
+static const char *
+fsshd_forced_command(const struct fsshd_session *s)
+{
+	if (s->keyopts.opts == NULL)
+		return NULL;
+	return s->keyopts.opts->force_command;
 }
 
 /* ---- channels ---- */
@@ -361,15 +349,20 @@ fsshd_child_writable(struct evloop *loop, int fd, unsigned int events,
 	fsshd_pump(c->s);
 }
 
-/* Start the user's shell with -c command (or as a login-less shell). */
+/*
+ * Start the user's shell with -c command (or as a shell without a
+ * terminal).  original is what the client asked for when command was
+ * forced by authorized_keys (SSH_ORIGINAL_COMMAND), else NULL.
+ */
 static int
-fsshd_exec_start(struct fsshd_chan *c, const char *command)
+fsshd_exec_start(struct fsshd_chan *c, const char *command,
+    const char *original)
 {
 	const struct fsshd_opts *o = c->s->o;
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	const char *base = strrchr(o->shell, '/');
 	char env_home[4096], env_user[256], env_logname[256], env_shell[4096];
-	char *envp[6];
+	char *env_orig = NULL, *envp[7];
 	pid_t pid;
 
 	if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1 ||
@@ -385,7 +378,17 @@ fsshd_exec_start(struct fsshd_chan *c, const char *command)
 	envp[3] = env_shell;
 	envp[4] = (char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/games";
 	envp[5] = NULL;
-	if ((pid = fork()) == -1)
+	if (original != NULL) {
+		size_t len = strlen(original) + sizeof("SSH_ORIGINAL_COMMAND=");
+
+		if ((env_orig = malloc(len)) == NULL)
+			goto fail;
+		snprintf(env_orig, len, "SSH_ORIGINAL_COMMAND=%s", original);
+		envp[5] = env_orig;
+		envp[6] = NULL;
+	}
+	pid = fork();
+	if (pid == -1)
 		goto fail;
 	if (pid == 0) {
 		signal(SIGPIPE, SIG_DFL);
@@ -400,6 +403,7 @@ fsshd_exec_start(struct fsshd_chan *c, const char *command)
 			execle(o->shell, base, (char *)NULL, envp);
 		_exit(127);
 	}
+	free(env_orig);
 	close(pin[0]);
 	close(pout[1]);
 	close(perr[1]);
@@ -419,6 +423,7 @@ fsshd_exec_start(struct fsshd_chan *c, const char *command)
 	c->kind = FSSHD_EXEC;
 	return 0;
  fail:
+	free(env_orig);
 	if (pin[0] >= 0) {
 		close(pin[0]);
 		close(pin[1]);
@@ -449,22 +454,34 @@ fsshd_sftp_start(struct fsshd_chan *c)
 	return 0;
 }
 
-/* A channel request: exec, shell, subsystem sftp; others refused. */
+/*
+ * A channel request: exec, shell, subsystem sftp; others refused.  A
+ * command forced by authorized_keys replaces all three, as in OpenSSH.
+ */
 static int
 fsshd_chan_request(struct fsshd_session *s, struct conn_event *ev)
 {
 	struct fsshd_chan *c = ev->chan_ctx;
-	int ok = 0, r;
+	const char *forced = fsshd_forced_command(s);
+	const char *asked = ev->req == CONN_REQ_EXEC ? ev->text :
+	    ev->req == CONN_REQ_SUBSYSTEM ? ev->text : "";
+	int ok = 0, r, starts;
 
-	if (c != NULL && c->kind == FSSHD_NONE) {
+	starts = ev->req == CONN_REQ_EXEC || ev->req == CONN_REQ_SHELL ||
+	    ev->req == CONN_REQ_SUBSYSTEM;
+	if (c != NULL && c->kind == FSSHD_NONE && starts && forced != NULL) {
+		log_info("forced command for %s from %s: %.200s", s->o->user,
+		    s->peer, forced);
+		ok = fsshd_exec_start(c, forced, asked) == 0;
+	} else if (c != NULL && c->kind == FSSHD_NONE) {
 		switch (ev->req) {
 		case CONN_REQ_EXEC:
 			log_info("exec for %s from %s: %.200s", s->o->user,
 			    s->peer, ev->text);
-			ok = fsshd_exec_start(c, ev->text) == 0;
+			ok = fsshd_exec_start(c, ev->text, NULL) == 0;
 			break;
 		case CONN_REQ_SHELL:
-			ok = fsshd_exec_start(c, NULL) == 0;
+			ok = fsshd_exec_start(c, NULL, NULL) == 0;
 			break;
 		case CONN_REQ_SUBSYSTEM:
 			ok = strcmp(ev->text, "sftp") == 0 &&
@@ -689,7 +706,7 @@ fsshd_sigchld(struct evloop *loop, int signo, void *ctx)
 
 int
 fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
-    const char *peer)
+    const char *peer, const char *addr)
 {
 	struct fsshd_session s;
 	struct transport_config tc;
@@ -703,6 +720,7 @@ fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
 	s.in_fd = in_fd;
 	s.out_fd = out_fd;
 	s.peer = peer;
+	s.addr = addr;
 	keys[0] = o->hostkey;
 	memset(&tc, 0, sizeof(tc));
 	tc.server = 1;
@@ -733,6 +751,7 @@ fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
 	for (i = 0; i < FSSHD_MAX_CHANS; i++)
 		if (s.chans[i] != NULL)
 			fsshd_chan_free(s.chans[i]);
+	authkeys_decision_clear(&s.keyopts);
 	conn_free(s.conn);
 	auth_server_free(s.auth);
 	transport_free(s.t);

@@ -150,7 +150,7 @@ fsshd_serve(const struct fsshd_opts *o, int lfd, int debug)
 {
 	struct sockaddr_in sin;
 	socklen_t slen;
-	char peer[64];
+	char peer[64], addr[INET_ADDRSTRLEN];
 	pid_t pid;
 	int fd;
 
@@ -163,12 +163,15 @@ fsshd_serve(const struct fsshd_opts *o, int lfd, int debug)
 				continue;
 			fatal("accept: %s", strerror(errno));
 		}
-		snprintf(peer, sizeof(peer), "%s port %u",
-		    inet_ntoa(sin.sin_addr), ntohs(sin.sin_port));
+		if (inet_ntop(AF_INET, &sin.sin_addr, addr, sizeof(addr)) == NULL)
+			misc_strlcpy(addr, "UNKNOWN", sizeof(addr));
+		snprintf(peer, sizeof(peer), "%s port %u", addr,
+		    ntohs(sin.sin_port));
 		log_verbose("Connection from %s", peer);
 		if (debug) {
 			close(lfd);
-			prog_exit(fsshd_session_run(o, fd, fd, peer) == 0 ? 0 : 1);
+			prog_exit(fsshd_session_run(o, fd, fd, peer, addr) == 0 ?
+			    0 : 1);
 		}
 		if ((pid = fork()) == -1) {
 			log_error("fork: %s", strerror(errno));
@@ -179,10 +182,29 @@ fsshd_serve(const struct fsshd_opts *o, int lfd, int debug)
 			close(lfd);
 			signal(SIGTERM, SIG_DFL);
 			signal(SIGCHLD, SIG_DFL);
-			prog_exit(fsshd_session_run(o, fd, fd, peer) == 0 ? 0 : 1);
+			prog_exit(fsshd_session_run(o, fd, fd, peer, addr) == 0 ?
+			    0 : 1);
 		}
 		close(fd);
 	}
+}
+
+/* -i: the peer is whoever is on stdin (a socket, or a ProxyCommand pipe). */
+static int
+fsshd_inetd(const struct fsshd_opts *o)
+{
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof(sin);
+	char addr[INET_ADDRSTRLEN] = "UNKNOWN", peer[64];
+
+	if (getpeername(0, (struct sockaddr *)&sin, &slen) == 0 &&
+	    sin.sin_family == AF_INET &&
+	    inet_ntop(AF_INET, &sin.sin_addr, addr, sizeof(addr)) != NULL)
+		snprintf(peer, sizeof(peer), "%s port %u", addr,
+		    ntohs(sin.sin_port));
+	else
+		snprintf(peer, sizeof(peer), "UNKNOWN port 65535");
+	return fsshd_session_run(o, 0, 1, peer, addr) == 0 ? 0 : 1;
 }
 
 int
@@ -266,7 +288,7 @@ main(int argc, char **argv)
 	o.hostkey = fsshd_hostkey(keyfile, keyfile == keypath);
 	o.grace = grace;
 	if (inetd)
-		prog_exit(fsshd_session_run(&o, 0, 1, "stdin") == 0 ? 0 : 1);
+		prog_exit(fsshd_inetd(&o));
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = fsshd_on_term;

@@ -23,10 +23,11 @@ struct fsshd_opts {
 /*
  * Serve one connection arriving on in_fd and leaving on out_fd (the same
  * socket, or stdin/stdout with -i) until it ends.  peer names the client
- * in log lines ("127.0.0.1 port 40000").  Returns 0 when the connection
- * ended normally.
+ * in log lines ("127.0.0.1 port 40000"), addr is its numeric address
+ * (for from= in authorized_keys).  Returns 0 when the connection ended
+ * normally.
  */
 int fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
-    const char *peer);
+    const char *peer, const char *addr);
 
 #endif /* FERRY_FSSHD_H */

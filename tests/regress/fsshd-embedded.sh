@@ -85,6 +85,32 @@ ok "$(grep -q 'Invalid user root' "$TMP/server1.log"; echo $?)" "and the refusal
 ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes -o IdentitiesOnly=yes \
     -i "$TMP/other" -p "$port" "$user@127.0.0.1" true 2>/dev/null
 ok "$( [ $? -eq 255 ]; echo $?)" "a key not in authorized_keys is refused"
+# authorized_keys options are enforced (parsed as sshd(8) documents them).
+for k in forced from expired restricted; do
+	ssh-keygen -q -t ed25519 -N '' -f "$TMP/$k" </dev/null
+done
+{
+	echo "this line is not a key at all"
+	echo "command=\"echo forced:\$SSH_ORIGINAL_COMMAND\" $(cat "$TMP/forced.pub")"
+	echo "from=\"10.9.9.9\" $(cat "$TMP/from.pub")"
+	echo "expiry-time=\"20000101\" $(cat "$TMP/expired.pub")"
+	echo "restrict $(cat "$TMP/restricted.pub")"
+	cat "$TMP/id.pub"
+} >"$home/.ssh/authorized_keys"
+kssh() { local k=$1; shift; ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" \
+    -o BatchMode=yes -o IdentitiesOnly=yes -i "$TMP/$k" -p "$port" "$user@127.0.0.1" "$@"; }
+out=$(kssh forced 'ls /')
+ok "$( [ "$out" = "forced:ls /" ]; echo $?)" "command= replaces the request and sets SSH_ORIGINAL_COMMAND"
+out=$(kssh forced -s sftp </dev/null)
+ok "$( [ "$out" = "forced:sftp" ]; echo $?)" "command= also replaces a subsystem"
+kssh from true 2>/dev/null
+ok "$( [ $? -eq 255 ]; echo $?)" "from= with another address refuses the key"
+kssh expired true 2>/dev/null
+ok "$( [ $? -eq 255 ]; echo $?)" "an expired key (expiry-time) is refused"
+ok "$( [ "$(kssh restricted 'echo r')" = r ]; echo $?)" "restrict still allows a command"
+ok "$(grep -q 'authorized_keys:1' "$TMP/server1.log"; echo $?)" "a malformed line is logged with its file and line"
+ok "$( [ "$(rssh 'echo still')" = still ]; echo $?)" "and skipped: later lines still work"
+
 kill -0 "$server_pid"
 ok $? "the listener keeps serving after all that"
 
