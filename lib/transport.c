@@ -34,6 +34,21 @@
 #define TRANSPORT_OUT_HIGH	(PACKET_BUF_MAX / 2)
 
 #define TRANSPORT_COMP_SUPPORTED	"none,zlib@openssh.com,zlib"
+/*
+ * A server's defaults are stricter than a client's: no ECDH over the NIST
+ * curves, no 64-bit UMAC tags and no encrypt-and-MAC modes, which
+ * ssh-audit's hardening guidance (and Ferry's test of it) rejects.  Every
+ * current client (OpenSSH since 6.5, paramiko, PuTTY) has curve25519 and
+ * the -etm MACs.  A configuration adds the others back with '+'.
+ */
+#define TRANSPORT_SERVER_KEX \
+	"curve25519-sha256,curve25519-sha256@libssh.org," \
+	"diffie-hellman-group-exchange-sha256," \
+	"diffie-hellman-group16-sha512,diffie-hellman-group18-sha512," \
+	"diffie-hellman-group14-sha256"
+#define TRANSPORT_SERVER_MACS \
+	"umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com," \
+	"hmac-sha2-512-etm@openssh.com"
 #define TRANSPORT_SIG_ALGS_DEFAULT \
 	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
 	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
@@ -203,13 +218,13 @@ transport_assemble_list(const char *defaults, const char *supported,
 	return r;
 }
 
-/* Defaults and supported lists for each kind, in list order. */
+/* Defaults (a client's or a server's) and supported lists of a kind. */
 static int
-transport_kind_lists(const char *kind, char **defp, char **allp)
+transport_kind_lists(const char *kind, int server, char **defp, char **allp)
 {
 	*defp = *allp = NULL;
 	if (strcmp(kind, "kex") == 0) {
-		*defp = strdup(KEXALG_DEFAULT);
+		*defp = strdup(server ? TRANSPORT_SERVER_KEX : KEXALG_DEFAULT);
 		*allp = kexalg_names(1);
 	} else if (strcmp(kind, "key") == 0) {
 		*defp = strdup(TRANSPORT_SIG_ALGS_DEFAULT);
@@ -218,7 +233,7 @@ transport_kind_lists(const char *kind, char **defp, char **allp)
 		*defp = strdup(cipher_default_list());
 		*allp = cipher_alg_list(',', 1);
 	} else if (strcmp(kind, "mac") == 0) {
-		*defp = strdup(mac_default_list());
+		*defp = strdup(server ? TRANSPORT_SERVER_MACS : mac_default_list());
 		*allp = mac_alg_list(',', 1);
 	} else if (strcmp(kind, "compression") == 0) {
 		*defp = strdup("none");
@@ -239,7 +254,7 @@ transport_query(const char *kind, int all)
 {
 	char *def, *sup;
 
-	if (transport_kind_lists(kind, &def, &sup) != 0)
+	if (transport_kind_lists(kind, 0, &def, &sup) != 0)
 		return NULL;
 	if (all) {
 		free(def);
@@ -273,7 +288,8 @@ transport_new(const struct transport_config *cfg, struct transport **tp)
 	specs[3] = cfg->macs;
 	specs[4] = cfg->compression;
 	for (i = 0; i < 5; i++) {
-		if ((r = transport_kind_lists(transport_kinds[i], &def, &sup)) != 0)
+		if ((r = transport_kind_lists(transport_kinds[i], cfg->server,
+		    &def, &sup)) != 0)
 			goto fail;
 		r = transport_assemble_list(def, sup, specs[i], &t->lists[i]);
 		free(def);

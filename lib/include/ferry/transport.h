@@ -220,8 +220,9 @@ unsigned int transport_kex_count(const struct transport *t);
 const char *transport_error(const struct transport *t);
 
 /*
- * The algorithm lists: the default for each kind and every supported
- * name (legacy ones too), for `-Q`-style queries.  kind is "kex",
+ * The algorithm lists: a client's default for each kind and every
+ * supported name (legacy ones too), for `-Q`-style queries.  A server's
+ * default kex and MAC lists are stricter (see ferry-algorithms(7)).  kind is "kex",
  * "cipher", "mac", "key" (host key algorithms) or "compression".  The
  * result is an allocated, comma-separated list; NULL for an unknown kind.
  */
