@@ -289,6 +289,9 @@ test_stream(const char *cipher, const char *mac)
 	side_free(&s);
 }
 
+/* The server's reason for the last rejection seen by server_rejects. */
+static char last_reason[256];
+
 /* Feed raw bytes to a fresh server; it must fail with a reason. */
 static int
 server_rejects(const void *bytes, size_t len, const char *why)
@@ -302,6 +305,7 @@ server_rejects(const void *bytes, size_t len, const char *why)
 		abort();
 	side_poll(&s);
 	rejected = s.err != 0 && strcmp(transport_error(s.t), "no error") != 0;
+	snprintf(last_reason, sizeof(last_reason), "%s", transport_error(s.t));
 	if (!rejected)
 		tap_diag("%s: err %d", why, s.err);
 	side_free(&c);
@@ -390,7 +394,7 @@ raw_kexinit(uint8_t *dst, size_t cap, const char *kex, size_t kexlen,
 		if (buf_put_cstring(p, "aes128-ctr") != 0)
 			abort();
 	for (i = 0; i < 2; i++)
-		if (buf_put_cstring(p, "hmac-sha2-256") != 0)
+		if (buf_put_cstring(p, "hmac-sha2-256-etm@openssh.com") != 0)
 			abort();
 	for (i = 0; i < 2; i++)
 		if (buf_put_cstring(p, "none") != 0)
@@ -441,7 +445,7 @@ raw_client_start(const char *kex, int follows)
 		abort();
 	for (i = 0; i < 6; i++)
 		if (buf_put_cstring(p, i < 2 ? "aes128-ctr" : i < 4 ?
-		    "hmac-sha2-256" : "none") != 0)
+		    "hmac-sha2-256-etm@openssh.com" : "none") != 0)
 			abort();
 	if (buf_put_cstring(p, "") != 0 || buf_put_cstring(p, "") != 0 ||
 	    buf_put_bool(p, follows) != 0 || buf_put_u32(p, 0) != 0)
@@ -556,6 +560,8 @@ test_hostile_kexinit(void)
 	n = raw_kexinit(b, sizeof(b), "curve25519-sha256,kex-strict-c-v00@openssh.com",
 	    46, 1);
 	ok(server_rejects(b, n, "ignore strict"), "IGNORE before KEXINIT in strict kex");
+	ok(strstr(last_reason, "strict KEX") != NULL, "refused as a strict kex violation (%s)",
+	    last_reason);
 	n = raw_kexinit(b, sizeof(b), "", 0, 0);
 	ok(server_rejects(b, n, "empty"), "KEXINIT with an empty kex list");
 	n = raw_kexinit(b, sizeof(b), "made-up-kex", 11, 0);
@@ -682,8 +688,8 @@ test_misc(void)
 	side_free(&s);
 
 	/* A client that wants an algorithm the server lacks. */
-	ok(!handshake("curve25519-sha256", "ssh-ed25519", "aes128-ctr",
-	    "hmac-sha2-256") == 0, "sanity: a plain handshake works");
+	ok(handshake("curve25519-sha256", "ssh-ed25519", "aes128-ctr",
+	    "hmac-sha2-256"), "sanity: a plain handshake works");
 	{
 		struct transport *t;
 		struct transport_config cfg;
