@@ -733,9 +733,9 @@ sshconf_h_host(struct sshconf_reader *rd, const struct sshconf_kw *kw,
 		    "command-line option");
 		return 0;
 	}
+	/* As OpenSSH: patterns are lowercased, the host is not. */
 	if ((host = strdup(rd->host)) == NULL)
 		return FERR_ALLOC;
-	config_lower(host);
 	for (i = 0; i < av->n; i++) {
 		pat = av->v[i];
 		neg = *pat == '!';
