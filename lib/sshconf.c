@@ -733,7 +733,7 @@ sshconf_h_host(struct sshconf_reader *rd, const struct sshconf_kw *kw,
 		    "command-line option");
 		return 0;
 	}
-	/* As OpenSSH: patterns are lowercased, the host is not. */
+	/* As OpenSSH, Host compares case-sensitively (Match does not). */
 	if ((host = strdup(rd->host)) == NULL)
 		return FERR_ALLOC;
 	for (i = 0; i < av->n; i++) {
@@ -741,7 +741,6 @@ sshconf_h_host(struct sshconf_reader *rd, const struct sshconf_kw *kw,
 		neg = *pat == '!';
 		if (neg)
 			pat++;
-		config_lower(pat);
 		if (config_match_pattern(host, pat)) {
 			if (neg) {
 				log_debug("%s line %d: Skipping Host block "
@@ -1189,5 +1188,9 @@ sshconf_load(struct sshconf *c, const struct sshconf_env *env,
 	if (r != 0)
 		return r == FERR_CONFIG ? r : FERR_ALLOC;
 	config_lower(c->hostname_expanded);
+	/* As ssh: HostName holds the resolved name from now on. */
+	free(c->hostname);
+	if ((c->hostname = strdup(c->hostname_expanded)) == NULL)
+		return FERR_ALLOC;
 	return sshconf_pass(c, env, file, SSHCONF_FINAL, NULL);
 }

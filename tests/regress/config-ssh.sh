@@ -180,6 +180,17 @@ Host long.example.net
     ConnectionAttempts 7
 CFG
 compare "Match final/canonical" "$DEFAULT_EXCLUDE" "$TMP/c5" short
+cat >"$TMP/c5b" <<'CFG'
+Host Short*
+    HostName %h.Example.NET
+Match final host short.example.net
+    Port 2502
+Match final host short.example.net.example.net
+    Port 2503
+Host short.example.net
+    User finaluser
+CFG
+compare "Match final with HostName tokens" "$DEFAULT_EXCLUDE" "$TMP/c5b" Short
 
 # 6. Errors: both refuse an unknown keyword and report file and line.
 printf 'Port 22\nNoSuchKeyword yes\n' >"$TMP/c6"
