@@ -129,20 +129,23 @@ sshdconf_copy(const struct sshdconf *src, struct sshdconf **dstp)
 		return FERR_ALLOC;
 	memcpy(d, src, sizeof(*d));
 	d->blocks_ = NULL;
-	/* Make every pointer field the copy's own before anything fails. */
+	/* First make every pointer field empty, so a failure frees only ours. */
 	for (i = 0; i < SSHDCONF_NFIELDS; i++) {
-		if (sshdconf_fields[i].type == SF_STR) {
-			s = (char **)FIELD(d, i);
-			if (*s != NULL && (*s = strdup(*s)) == NULL)
-				r = FERR_ALLOC;
-		} else if (sshdconf_fields[i].type == SF_LIST) {
-			struct config_strv *l = FIELD(d, i), tmp = *l;
-
-			l->v = NULL;
-			l->n = 0;
-			if (r == 0)
-				r = config_strv_copy(l, &tmp);
+		if (sshdconf_fields[i].type == SF_STR)
+			*(char **)FIELD(d, i) = NULL;
+		else if (sshdconf_fields[i].type == SF_LIST) {
+			((struct config_strv *)FIELD(d, i))->v = NULL;
+			((struct config_strv *)FIELD(d, i))->n = 0;
 		}
+	}
+	for (i = 0; i < SSHDCONF_NFIELDS && r == 0; i++) {
+		if (sshdconf_fields[i].type == SF_STR) {
+			s = (char **)FIELD(src, i);
+			if (*s != NULL &&
+			    (*(char **)FIELD(d, i) = strdup(*s)) == NULL)
+				r = FERR_ALLOC;
+		} else if (sshdconf_fields[i].type == SF_LIST)
+			r = config_strv_copy(FIELD(d, i), FIELD(src, i));
 	}
 	if (r != 0) {
 		sshdconf_free(d);

@@ -82,7 +82,7 @@ struct sshconf {
 	int	 log_level;			/* enum log_level */
 	struct sshconf_list send_env;		/* patterns */
 	struct sshconf_list set_env;		/* NAME=VALUE */
-	long long rekey_limit;			/* bytes; 0: default */
+	long long rekey_limit;			/* bytes; 0: default; -1 unset */
 	int	 rekey_interval;		/* seconds; 0: none */
 	int	 add_keys_to_agent;		/* always 0 in Ferry */
 	int	 address_family;		/* AF_UNSPEC, AF_INET, AF_INET6 */
@@ -113,6 +113,7 @@ struct sshconf_env {
 
 /* A new configuration with everything unset; NULL if out of memory. */
 struct sshconf *sshconf_new(void);
+/* Free c and everything it holds (NULL is allowed). */
 void sshconf_free(struct sshconf *c);
 
 /*

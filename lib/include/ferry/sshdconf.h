@@ -137,6 +137,7 @@ int sshdconf_match(const struct sshdconf *c, const struct sshdconf_conn *conn,
  * user).  FERR_CONFIG for an unknown or malformed field.
  */
 int sshdconf_conn_parse(const char *spec, struct sshdconf_conn *conn);
+/* Free the strings of conn and reset it (lport -1). */
 void sshdconf_conn_clear(struct sshdconf_conn *conn);
 
 /*
@@ -150,6 +151,7 @@ int sshdconf_expand(const char *s, const char *home, const char *user,
 /* Append the settings to out as `sshd -T` prints them. */
 int sshdconf_dump(const struct sshdconf *c, struct buf *out);
 
+/* Free a configuration from sshdconf_load() or sshdconf_match(). */
 void sshdconf_free(struct sshdconf *c);
 
 #endif /* FERRY_SSHDCONF_H */
