@@ -13,10 +13,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +32,7 @@
 #include "ferry/key.h"
 #include "ferry/log.h"
 #include "ferry/sftp-server.h"
+#include "ferry/sshdconf.h"
 #include "ferry/transport.h"
 #include "fsshd.h"
 #include "misc.h"
@@ -62,6 +65,16 @@ struct fsshd_session {
 	int in_fd, out_fd;
 	const char *peer;
 	const char *addr;		/* numeric client address */
+	const char *laddr;		/* local address and port */
+	int lport;
+	/*
+	 * The account asked about last, and in configuration mode the
+	 * settings in effect for it (Match applied); after authentication
+	 * the account served.
+	 */
+	struct fsshd_account acct;
+	int acct_ok;			/* acct may log in (cached) */
+	struct sshdconf *eff;
 	struct transport *t;
 	struct auth_server *auth;
 	struct conn *conn;
@@ -80,6 +93,79 @@ static void fsshd_pump(struct fsshd_session *s);
 
 /* ---- authentication ---- */
 
+static void
+fsshd_account_clear(struct fsshd_account *a)
+{
+	free(a->name);
+	free(a->home);
+	free(a->shell);
+	if (a->passwd != NULL)
+		explicit_bzero(a->passwd, strlen(a->passwd));
+	free(a->passwd);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Copy the password database entry of user into a; 0 or -1. */
+static int
+fsshd_account_load(struct fsshd_account *a, const char *user)
+{
+	struct passwd *pw;
+
+	fsshd_account_clear(a);
+	if ((pw = getpwnam(user)) == NULL)
+		return -1;
+	a->uid = pw->pw_uid;
+	a->gid = pw->pw_gid;
+	if ((a->name = strdup(pw->pw_name)) == NULL ||
+	    (a->home = strdup(pw->pw_dir)) == NULL ||
+	    (a->shell = strdup(pw->pw_shell != NULL && pw->pw_shell[0] == '/' ?
+	    pw->pw_shell : "/bin/sh")) == NULL ||
+	    (a->passwd = strdup(pw->pw_passwd != NULL ? pw->pw_passwd : "*")) == NULL) {
+		fsshd_account_clear(a);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Configuration mode: the account and effective settings for user, and
+ * whether the account may log in at all.  Names that could confuse the
+ * Match specification are refused outright.
+ */
+static int
+fsshd_config_user(struct fsshd_session *s, const char *user)
+{
+	struct sshdconf_conn conn;
+	char spec[2048], why[256];
+	int ok = 0;
+
+	/* Clients ask again and again for one user: decide once. */
+	if (s->acct.name != NULL && strcmp(s->acct.name, user) == 0 && s->eff != NULL)
+		return s->acct_ok;
+	s->acct_ok = 0;
+	sshdconf_free(s->eff);
+	s->eff = NULL;
+	memset(&conn, 0, sizeof(conn));
+	if (strpbrk(user, ",= \t") != NULL || fsshd_account_load(&s->acct, user) != 0) {
+		log_info("Invalid user %.100s from %s", user, s->peer);
+		return 0;
+	}
+	snprintf(spec, sizeof(spec), "user=%s,addr=%s,host=%s,laddr=%s,lport=%d",
+	    user, s->addr, s->addr, s->laddr, s->lport);
+	if (sshdconf_conn_parse(spec, &conn) != 0 ||
+	    sshdconf_match(s->o->conf, &conn, &s->eff) != 0) {
+		log_error("cannot apply the configuration for %s", user);
+		goto out;
+	}
+	if (!(ok = fsshd_policy_account(s->eff, &conn, s->acct.uid, why,
+	    sizeof(why))))
+		log_info("User %s from %s not allowed: %s", user, s->addr, why);
+	s->acct_ok = ok;
+ out:
+	sshdconf_conn_clear(&conn);
+	return ok;
+}
+
 static int
 fsshd_pubkey_allowed(const char *user, const struct key *key, void *ctx)
 {
@@ -89,16 +175,24 @@ fsshd_pubkey_allowed(const char *user, const struct key *key, void *ctx)
 	char *fp = NULL;
 	int r;
 
-	if (strcmp(user, s->o->user) != 0) {
-		log_info("Invalid user %s from %s", user, s->peer);
-		return 0;
-	}
 	authkeys_decision_clear(&s->keyopts);
-	memset(&client, 0, sizeof(client));
-	client.addr = s->addr;
-	client.now = time(NULL);
-	if ((r = authkeys_check(files, 1, key, &client, &s->keyopts)) != 0)
-		log_info("%s: %s", s->o->authorized_keys, err_str(r));
+	if (s->o->conf != NULL) {
+		if (!fsshd_config_user(s, user) || !s->eff->pubkey_authentication)
+			return 0;
+		r = fsshd_policy_authkeys(s->eff, &s->acct, key, s->addr,
+		    &s->keyopts);
+	} else {
+		if (strcmp(user, s->o->user) != 0) {
+			log_info("Invalid user %.100s from %s", user, s->peer);
+			return 0;
+		}
+		memset(&client, 0, sizeof(client));
+		client.addr = s->addr;
+		client.now = time(NULL);
+		r = authkeys_check(files, 1, key, &client, &s->keyopts);
+	}
+	if (r != 0)
+		log_info("authorized keys for %s: %s", user, err_str(r));
 	if (key_fingerprint(key, KEY_FP_SHA256, &fp) == 0) {
 		if (s->keyopts.allowed)
 			log_verbose("%s:%lu: key %s %s for %s from %s",
@@ -114,13 +208,57 @@ fsshd_pubkey_allowed(const char *user, const struct key *key, void *ctx)
 	return r == 0 && s->keyopts.allowed;
 }
 
-/* The command authorized_keys forces for this login, or NULL. */
+/* Configuration mode: a password against the shadow file. */
+static int
+fsshd_password_check(const char *user, const char *password, void *ctx)
+{
+	struct fsshd_session *s = ctx;
+	int ok;
+
+	authkeys_decision_clear(&s->keyopts);
+	if (!fsshd_config_user(s, user))
+		return 0;
+	ok = fsshd_policy_password(s->eff, &s->acct, password);
+	if (!ok)
+		log_info("Failed password for %s from %s", user, s->peer);
+	return ok;
+}
+
+/*
+ * The command forced for this login, or NULL: sshd_config's ForceCommand
+ * wins over authorized_keys' command= (as in OpenSSH).
+ */
 static const char *
 fsshd_forced_command(const struct fsshd_session *s)
 {
+	if (s->eff != NULL && s->eff->force_command != NULL &&
+	    strcmp(s->eff->force_command, "none") != 0)
+		return s->eff->force_command;
 	if (s->keyopts.opts == NULL)
 		return NULL;
 	return s->keyopts.opts->force_command;
+}
+
+/* The command line configured for subsystem name, or NULL. */
+static const char *
+fsshd_subsystem(const struct fsshd_session *s, const char *name)
+{
+	size_t i;
+
+	if (s->eff == NULL)
+		return strcmp(name, "sftp") == 0 ? "internal-sftp" : NULL;
+	for (i = 0; i < s->eff->subsystem_names.n &&
+	    i < s->eff->subsystem_commands.n; i++)
+		if (strcmp(s->eff->subsystem_names.v[i], name) == 0)
+			return s->eff->subsystem_commands.v[i];
+	return NULL;
+}
+
+static int
+fsshd_is_internal_sftp(const char *cmd)
+{
+	return strncmp(cmd, "internal-sftp", 13) == 0 &&
+	    (cmd[13] == '\0' || cmd[13] == ' ' || cmd[13] == '\t');
 }
 
 /* ---- channels ---- */
@@ -358,7 +496,7 @@ static int
 fsshd_exec_start(struct fsshd_chan *c, const char *command,
     const char *original)
 {
-	const struct fsshd_opts *o = c->s->o;
+	const struct fsshd_account *o = &c->s->acct;
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	const char *base = strrchr(o->shell, '/');
 	char env_home[4096], env_user[256], env_logname[256], env_shell[4096];
@@ -369,8 +507,8 @@ fsshd_exec_start(struct fsshd_chan *c, const char *command,
 	    pipe2(perr, O_CLOEXEC) == -1)
 		goto fail;
 	snprintf(env_home, sizeof(env_home), "HOME=%s", o->home);
-	snprintf(env_user, sizeof(env_user), "USER=%s", o->user);
-	snprintf(env_logname, sizeof(env_logname), "LOGNAME=%s", o->user);
+	snprintf(env_user, sizeof(env_user), "USER=%s", o->name);
+	snprintf(env_logname, sizeof(env_logname), "LOGNAME=%s", o->name);
 	snprintf(env_shell, sizeof(env_shell), "SHELL=%s", o->shell);
 	envp[0] = env_home;
 	envp[1] = env_user;
@@ -394,7 +532,8 @@ fsshd_exec_start(struct fsshd_chan *c, const char *command,
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
 		if (dup2(pin[0], 0) == -1 || dup2(pout[1], 1) == -1 ||
-		    dup2(perr[1], 2) == -1 || chdir(o->home) == -1)
+		    dup2(perr[1], 2) == -1 ||
+		    (chdir(o->home) == -1 && chdir("/") == -1))
 			_exit(254);
 		base = base != NULL ? base + 1 : o->shell;
 		if (command != NULL)
@@ -439,44 +578,67 @@ fsshd_exec_start(struct fsshd_chan *c, const char *command,
 	return FERR_SYSTEM;
 }
 
+/* Run the SFTP engine in-process, with internal-sftp's flags. */
 static int
-fsshd_sftp_start(struct fsshd_chan *c)
+fsshd_sftp_start(struct fsshd_chan *c, const char *cmdline)
 {
 	struct sftp_server_opts so;
+	mode_t um;
+	int r;
 
 	memset(&so, 0, sizeof(so));
+	if ((r = fsshd_internal_sftp_opts(cmdline, &so, &um)) != 0) {
+		log_error("bad internal-sftp options: %s", cmdline);
+		free((char *)so.start_dir);
+		return r;
+	}
 	so.root = "/";
-	so.start_dir = c->s->o->home;
-	so.home_dir = c->s->o->home;
-	if ((c->sftp = sftp_server_new(&so)) == NULL)
+	so.home_dir = c->s->acct.chrooted ? "/" : c->s->acct.home;
+	if (so.start_dir == NULL)
+		so.start_dir = strdup(so.home_dir);
+	if (um != (mode_t)-1)
+		umask(um);
+	c->sftp = sftp_server_new(&so);
+	free((char *)so.start_dir);
+	if (c->sftp == NULL)
 		return FERR_SYSTEM;
 	c->kind = FSSHD_SFTP;
 	return 0;
 }
 
+/* Start what a command line names: the SFTP engine or a shell command. */
+static int
+fsshd_start_command(struct fsshd_chan *c, const char *cmd, const char *orig)
+{
+	if (fsshd_is_internal_sftp(cmd))
+		return fsshd_sftp_start(c, cmd);
+	return fsshd_exec_start(c, cmd, orig);
+}
+
 /*
- * A channel request: exec, shell, subsystem sftp; others refused.  A
- * command forced by authorized_keys replaces all three, as in OpenSSH.
+ * A channel request: exec, shell, a configured subsystem; others refused.
+ * A forced command (ForceCommand, or command= in authorized_keys)
+ * replaces all three, as in OpenSSH.
  */
 static int
 fsshd_chan_request(struct fsshd_session *s, struct conn_event *ev)
 {
 	struct fsshd_chan *c = ev->chan_ctx;
-	const char *forced = fsshd_forced_command(s);
-	const char *asked = ev->req == CONN_REQ_EXEC ? ev->text :
+	const char *forced = fsshd_forced_command(s), *sub;
+	const char *asked = ev->req == CONN_REQ_EXEC ||
 	    ev->req == CONN_REQ_SUBSYSTEM ? ev->text : "";
 	int ok = 0, r, starts;
 
 	starts = ev->req == CONN_REQ_EXEC || ev->req == CONN_REQ_SHELL ||
 	    ev->req == CONN_REQ_SUBSYSTEM;
 	if (c != NULL && c->kind == FSSHD_NONE && starts && forced != NULL) {
-		log_info("forced command for %s from %s: %.200s", s->o->user,
+		log_info("forced command for %s from %s: %.200s", s->acct.name,
 		    s->peer, forced);
-		ok = fsshd_exec_start(c, forced, asked) == 0;
+		ok = fsshd_start_command(c, forced, asked) == 0;
 	} else if (c != NULL && c->kind == FSSHD_NONE) {
 		switch (ev->req) {
 		case CONN_REQ_EXEC:
-			log_info("exec for %s from %s: %.200s", s->o->user,
+			log_info("exec for %s from %s: %.200s", s->acct.name,
 			    s->peer, ev->text);
 			ok = fsshd_exec_start(c, ev->text, NULL) == 0;
 			break;
@@ -484,11 +646,14 @@ fsshd_chan_request(struct fsshd_session *s, struct conn_event *ev)
 			ok = fsshd_exec_start(c, NULL, NULL) == 0;
 			break;
 		case CONN_REQ_SUBSYSTEM:
-			ok = strcmp(ev->text, "sftp") == 0 &&
-			    fsshd_sftp_start(c) == 0;
-			if (ok)
-				log_info("subsystem sftp for %s from %s",
-				    s->o->user, s->peer);
+			if ((sub = fsshd_subsystem(s, ev->text)) == NULL) {
+				log_info("subsystem request for %.100s by %s "
+				    "failed: not configured", ev->text, s->acct.name);
+				break;
+			}
+			log_info("subsystem %.100s for %s from %s", ev->text,
+			    s->acct.name, s->peer);
+			ok = fsshd_start_command(c, sub, NULL) == 0;
 			break;
 		default:
 			break;	/* env, pty-req, ...: refused */
@@ -575,9 +740,22 @@ fsshd_transport_event(struct fsshd_session *s, struct transport_event *ev)
 		log_info("Accepted %s for %s from %s ssh2",
 		    auth_server_methods_done(s->auth), auth_server_user(s->auth),
 		    s->peer);
+		if (s->o->conf != NULL) {
+			char why[512];
+
+			if (s->acct.name == NULL || s->eff == NULL ||
+			    strcmp(s->acct.name, auth_server_user(s->auth)) != 0)
+				return FERR_INTERNAL;
+			if (fsshd_become_user(s->eff, &s->acct, why, sizeof(why)) != 0) {
+				log_error("session for %s refused: %s", s->acct.name, why);
+				return FERR_PERMISSION;
+			}
+		}
 		memset(&cc, 0, sizeof(cc));
 		cc.server = 1;
 		cc.manual_window = 1;
+		if (s->eff != NULL && s->eff->max_sessions > 0)
+			cc.max_channels = (unsigned int)s->eff->max_sessions;
 		return conn_new(s->t, &cc, &s->conn);
 	}
 	if ((r = conn_input(s->conn, ev->msg, ev->payload, &cev)) != 0)
@@ -704,14 +882,55 @@ fsshd_sigchld(struct evloop *loop, int signo, void *ctx)
 	fsshd_pump(s);
 }
 
+/* A Banner file's text, or NULL. */
+static char *
+fsshd_banner(const struct sshdconf *c)
+{
+	struct buf *b = NULL;
+	char *text = NULL;
+
+	if (c == NULL || c->banner == NULL || strcmp(c->banner, "none") == 0)
+		return NULL;
+	if (key_read_file(c->banner, 64 * 1024, &b) == 0)
+		text = buf_dup_string(b);
+	else
+		log_error("Banner %s: %s", c->banner, strerror(errno));
+	buf_free(b);
+	return text;
+}
+
+/* AuthenticationMethods as one string ("any" is the default: NULL). */
+static char *
+fsshd_auth_methods(const struct sshdconf *c)
+{
+	struct buf *b;
+	char *s = NULL;
+	size_t i;
+
+	if (c == NULL || c->authentication_methods.n == 0 ||
+	    (c->authentication_methods.n == 1 &&
+	    strcmp(c->authentication_methods.v[0], "any") == 0) ||
+	    (b = buf_new()) == NULL)
+		return NULL;
+	for (i = 0; i < c->authentication_methods.n; i++)
+		if (buf_putf(b, "%s%s", i ? " " : "",
+		    c->authentication_methods.v[i]) != 0)
+			goto out;
+	s = buf_dup_string(b);
+ out:
+	buf_free(b);
+	return s;
+}
+
 int
 fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
-    const char *peer, const char *addr)
+    const char *peer, const char *addr, const char *laddr, int lport)
 {
+	const struct sshdconf *conf = o->conf;
 	struct fsshd_session s;
 	struct transport_config tc;
 	struct auth_server_config ac;
-	struct key *keys[1];
+	char *banner = NULL, *methods = NULL;
 	size_t i;
 	int r;
 
@@ -721,14 +940,44 @@ fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
 	s.out_fd = out_fd;
 	s.peer = peer;
 	s.addr = addr;
-	keys[0] = o->hostkey;
+	s.laddr = laddr;
+	s.lport = lport;
 	memset(&tc, 0, sizeof(tc));
 	tc.server = 1;
-	tc.hostkeys = keys;
-	tc.nhostkeys = 1;
+	tc.hostkeys = o->hostkeys;
+	tc.nhostkeys = o->nhostkeys;
 	memset(&ac, 0, sizeof(ac));
 	ac.pubkey_allowed = fsshd_pubkey_allowed;
 	ac.ctx = &s;
+	if (conf == NULL) {
+		/* The embedded default's one account. */
+		if ((s.acct.name = strdup(o->user)) == NULL ||
+		    (s.acct.home = strdup(o->home)) == NULL ||
+		    (s.acct.shell = strdup(o->shell)) == NULL) {
+			r = FERR_ALLOC;
+			goto out;
+		}
+		s.acct.uid = o->uid;
+		s.acct.gid = o->gid;
+	} else {
+		tc.kex_algorithms = conf->kex_algorithms;
+		tc.ciphers = conf->ciphers;
+		tc.macs = conf->macs;
+		tc.hostkey_algorithms = conf->hostkey_algorithms;
+		tc.compression = conf->compression ? "none,zlib@openssh.com" : "none";
+		tc.rekey_bytes = conf->rekey_limit > 0 ?
+		    (uint64_t)conf->rekey_limit : 0;
+		tc.rekey_seconds = conf->rekey_interval > 0 ?
+		    (uint32_t)conf->rekey_interval : 0;
+		tc.moduli_file = conf->moduli_file;
+		ac.pubkey_algs = conf->pubkey_accepted_algorithms;
+		ac.max_tries = conf->max_auth_tries > 0 ?
+		    (unsigned int)conf->max_auth_tries : 0;
+		if (conf->password_authentication)
+			ac.password = fsshd_password_check;
+		ac.banner = banner = fsshd_banner(conf);
+		ac.methods = methods = fsshd_auth_methods(conf);
+	}
 	if ((r = evloop_new(&s.loop)) != 0 ||
 	    (r = transport_new(&tc, &s.t)) != 0 ||
 	    (r = auth_server_new(s.t, &ac, &s.auth)) != 0 ||
@@ -740,8 +989,11 @@ fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
 	    fsshd_readable, &s)) != 0) ||
 	    (r = evloop_add_signal(s.loop, SIGCHLD, fsshd_sigchld, &s)) != 0 ||
 	    (o->grace != 0 && (r = evloop_add_timer(s.loop,
-	    (uint64_t)o->grace * 1000, 0, fsshd_grace, &s, NULL)) != 0))
+	    (uint64_t)o->grace * 1000, 0, fsshd_grace, &s, NULL)) != 0)) {
+		if (r == FERR_CONFIG)
+			log_error("bad algorithm list in the configuration");
 		goto out;
+	}
 	fsshd_pump(&s);
 	while (!s.done && !s.failed)
 		if ((r = evloop_run(s.loop)) != 0)
@@ -756,5 +1008,9 @@ fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
 	auth_server_free(s.auth);
 	transport_free(s.t);
 	evloop_free(s.loop);
+	sshdconf_free(s.eff);
+	fsshd_account_clear(&s.acct);
+	free(banner);
+	free(methods);
 	return r != 0 ? r : (s.failed ? FERR_CONN_CLOSED : 0);
 }

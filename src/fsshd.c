@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include "ferry/err.h"
 #include "ferry/key.h"
 #include "ferry/log.h"
+#include "ferry/sshdconf.h"
 #include "fsshd.h"
 #include "misc.h"
 #include "prog.h"
@@ -38,14 +40,18 @@
 #define FSSHD_KEY_NAME		"ssh_host_ed25519_key"
 /* Seconds a client has to authenticate (sshd's LoginGraceTime). */
 #define FSSHD_GRACE		120
+/* Listening sockets at most, and -o options at most. */
+#define FSSHD_MAX_LISTEN	16
+#define FSSHD_MAX_OPTS		64
 
 static volatile sig_atomic_t fsshd_stop;
 
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: fsshd [-deDi] [-g login_grace_time] "
-	    "[-h host_key_file] [-p port]\n");
+	fprintf(stderr, "usage: fsshd [-deDitT] [-C connection_spec] "
+	    "[-f config_file] [-g login_grace_time]\n"
+	    "             [-h host_key_file] [-o option] [-p port]\n");
 	exit(1);
 }
 
@@ -126,7 +132,7 @@ fsshd_hostkey(const char *path, int create)
 }
 
 static int
-fsshd_listen(int port)
+fsshd_listen(const char *addr, int port)
 {
 	struct sockaddr_in sin;
 	int fd, one = 1;
@@ -134,58 +140,117 @@ fsshd_listen(int port)
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
+		fatal("ListenAddress %s: only IPv4 addresses are supported yet",
+		    addr);
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
 	    listen(fd, 64) == -1)
-		fatal("Bind to port %d on 127.0.0.1 failed: %s.", port,
+		fatal("Bind to port %d on %s failed: %s.", port, addr,
 		    strerror(errno));
+	log_info("Server listening on %s port %d.", addr, port);
 	return fd;
+}
+
+/*
+ * The sockets of a configuration: every ListenAddress ("addr" or
+ * "addr:port") on every Port, or 0.0.0.0 when none is given.
+ */
+static size_t
+fsshd_listen_conf(const struct sshdconf *c, int *fds)
+{
+	char addr[256], *colon;
+	size_t i, j, n = 0, naddr = c->listen_addresses.n;
+
+	for (i = 0; i < (naddr > 0 ? naddr : 1); i++) {
+		misc_strlcpy(addr, naddr > 0 ? c->listen_addresses.v[i] : "0.0.0.0",
+		    sizeof(addr));
+		if ((colon = strrchr(addr, ':')) != NULL && strchr(addr, ':') == colon) {
+			const char *errstr;
+			int port;
+
+			*colon = '\0';
+			port = (int)misc_strtonum(colon + 1, 1, 65535, &errstr);
+			if (errstr != NULL)
+				fatal("ListenAddress %s: bad port", c->listen_addresses.v[i]);
+			if (n < FSSHD_MAX_LISTEN)
+				fds[n++] = fsshd_listen(addr, port);
+			continue;
+		}
+		for (j = 0; j < c->nports && n < FSSHD_MAX_LISTEN; j++)
+			fds[n++] = fsshd_listen(addr, c->ports[j]);
+	}
+	return n;
+}
+
+/* Serve one accepted connection: in a child, or in-process with -d. */
+static void
+fsshd_accepted(const struct fsshd_opts *o, const int *lfds, size_t nl,
+    int fd, int debug)
+{
+	struct sockaddr_in sin, lsin;
+	socklen_t slen = sizeof(sin), llen = sizeof(lsin);
+	char peer[64], addr[INET_ADDRSTRLEN] = "UNKNOWN";
+	char laddr[INET_ADDRSTRLEN] = "UNKNOWN";
+	size_t i;
+	pid_t pid;
+	int lport = -1;
+
+	if (getpeername(fd, (struct sockaddr *)&sin, &slen) == 0)
+		inet_ntop(AF_INET, &sin.sin_addr, addr, sizeof(addr));
+	if (getsockname(fd, (struct sockaddr *)&lsin, &llen) == 0) {
+		inet_ntop(AF_INET, &lsin.sin_addr, laddr, sizeof(laddr));
+		lport = ntohs(lsin.sin_port);
+	}
+	snprintf(peer, sizeof(peer), "%s port %u", addr, ntohs(sin.sin_port));
+	log_verbose("Connection from %s", peer);
+	if (!debug && (pid = fork()) != 0) {
+		if (pid == -1)
+			log_error("fork: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	for (i = 0; i < nl; i++)
+		close(lfds[i]);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	prog_exit(fsshd_session_run(o, fd, fd, peer, addr, laddr, lport) == 0 ?
+	    0 : 1);
 }
 
 /* Accept connections until told to stop; each is served by a child. */
 static void
-fsshd_serve(const struct fsshd_opts *o, int lfd, int debug)
+fsshd_serve(const struct fsshd_opts *o, const int *lfds, size_t nl, int debug)
 {
-	struct sockaddr_in sin;
-	socklen_t slen;
-	char peer[64], addr[INET_ADDRSTRLEN];
-	pid_t pid;
+	struct pollfd pfd[FSSHD_MAX_LISTEN];
+	size_t i;
 	int fd;
 
+	for (i = 0; i < nl; i++) {
+		pfd[i].fd = lfds[i];
+		pfd[i].events = POLLIN;
+	}
 	while (!fsshd_stop) {
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
-		slen = sizeof(sin);
-		if ((fd = accept(lfd, (struct sockaddr *)&sin, &slen)) == -1) {
-			if (errno == EINTR || errno == ECONNABORTED)
+		if (poll(pfd, nl, 1000) == -1) {
+			if (errno == EINTR)
 				continue;
-			fatal("accept: %s", strerror(errno));
+			fatal("poll: %s", strerror(errno));
 		}
-		if (inet_ntop(AF_INET, &sin.sin_addr, addr, sizeof(addr)) == NULL)
-			misc_strlcpy(addr, "UNKNOWN", sizeof(addr));
-		snprintf(peer, sizeof(peer), "%s port %u", addr,
-		    ntohs(sin.sin_port));
-		log_verbose("Connection from %s", peer);
-		if (debug) {
-			close(lfd);
-			prog_exit(fsshd_session_run(o, fd, fd, peer, addr) == 0 ?
-			    0 : 1);
+		for (i = 0; i < nl && !fsshd_stop; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			if ((fd = accept4(lfds[i], NULL, NULL, SOCK_CLOEXEC)) == -1) {
+				if (errno == EINTR || errno == ECONNABORTED ||
+				    errno == EAGAIN)
+					continue;
+				fatal("accept: %s", strerror(errno));
+			}
+			fsshd_accepted(o, lfds, nl, fd, debug);
 		}
-		if ((pid = fork()) == -1) {
-			log_error("fork: %s", strerror(errno));
-			close(fd);
-			continue;
-		}
-		if (pid == 0) {
-			close(lfd);
-			signal(SIGTERM, SIG_DFL);
-			signal(SIGCHLD, SIG_DFL);
-			prog_exit(fsshd_session_run(o, fd, fd, peer, addr) == 0 ?
-			    0 : 1);
-		}
-		close(fd);
 	}
 }
 
@@ -204,66 +269,134 @@ fsshd_inetd(const struct fsshd_opts *o)
 		    ntohs(sin.sin_port));
 	else
 		snprintf(peer, sizeof(peer), "UNKNOWN port 65535");
-	return fsshd_session_run(o, 0, 1, peer, addr) == 0 ? 0 : 1;
+	return fsshd_session_run(o, 0, 1, peer, addr, "UNKNOWN", -1) == 0 ?
+	    0 : 1;
 }
 
-int
-main(int argc, char **argv)
+/* Write PidFile (unless "none"). */
+static void
+fsshd_pidfile(const char *path)
+{
+	FILE *f;
+
+	if (path == NULL || strcmp(path, "none") == 0)
+		return;
+	if ((f = fopen(path, "w")) == NULL) {
+		log_error("Couldn't create pid file \"%s\": %s", path,
+		    strerror(errno));
+		return;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	fclose(f);
+}
+
+static void
+fsshd_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fsshd_on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/* Command-line choices shared by both modes. */
+struct fsshd_args {
+	const char *config, *connspec;
+	const char *hostkeys[FSSHD_MAX_HOSTKEYS];
+	size_t nhostkeys;
+	const char *opts[FSSHD_MAX_OPTS];
+	size_t nopts;
+	char portopt[32];
+	int port, inetd, debug, test, dump, to_stderr;
+	unsigned int grace;
+	int grace_set;
+};
+
+/* Configuration mode: sshd_config, any account, Match, chroot. */
+static void __attribute__((noreturn))
+fsshd_config_main(struct fsshd_args *a)
+{
+	struct sshdconf *conf = NULL, *eff = NULL;
+	struct sshdconf_conn conn;
+	struct fsshd_opts o;
+	struct buf *out;
+	int lfds[FSSHD_MAX_LISTEN], r;
+	size_t i, nl;
+
+	if ((r = sshdconf_load(a->config, a->opts, a->nopts, &conf)) != 0) {
+		if (r != FERR_CONFIG)
+			log_error("%s: %s", a->config, r == FERR_SYSTEM ?
+			    strerror(errno) : err_str(r));
+		prog_exit(1);
+	}
+	if (a->dump) {
+		memset(&conn, 0, sizeof(conn));
+		if (a->connspec != NULL &&
+		    (sshdconf_conn_parse(a->connspec, &conn) != 0 ||
+		    sshdconf_match(conf, &conn, &eff) != 0))
+			fatal("bad -C specification: %s", a->connspec);
+		if ((out = buf_new()) == NULL ||
+		    sshdconf_dump(eff != NULL ? eff : conf, out) != 0)
+			fatal("printing the configuration");
+		fwrite(buf_ptr(out), 1, buf_len(out), stdout);
+		buf_free(out);
+		sshdconf_conn_clear(&conn);
+		sshdconf_free(eff);
+		sshdconf_free(conf);
+		prog_exit(0);
+	}
+	memset(&o, 0, sizeof(o));
+	o.conf = conf;
+	o.grace = a->grace_set ? a->grace : (unsigned int)conf->login_grace_time;
+	for (i = 0; i < (a->nhostkeys > 0 ? a->nhostkeys : conf->host_keys.n) &&
+	    o.nhostkeys < FSSHD_MAX_HOSTKEYS; i++)
+		o.hostkeys[o.nhostkeys++] = fsshd_hostkey(a->nhostkeys > 0 ?
+		    a->hostkeys[i] : conf->host_keys.v[i], 0);
+	if (o.nhostkeys == 0)
+		fatal("fsshd: no hostkeys available -- exiting.");
+	if (a->test)
+		prog_exit(0);
+	if (getuid() != 0)
+		fatal("configuration mode serves other accounts and needs root; "
+		    "run fsshd without -f to serve yourself");
+	if (!a->debug)
+		log_set_level((enum log_level)conf->log_level);
+	if (!a->to_stderr && !a->inetd && !a->debug &&
+	    prog_log_to_syslog_code(conf->syslog_facility) != 0)
+		log_error("cannot log to syslog");
+	if (a->inetd)
+		prog_exit(fsshd_inetd(&o));
+	fsshd_signals();
+	nl = fsshd_listen_conf(conf, lfds);
+	fsshd_pidfile(conf->pid_file);
+	fsshd_serve(&o, lfds, nl, a->debug);
+	for (i = 0; i < nl; i++)
+		close(lfds[i]);
+	log_info("Received signal; terminating.");
+	prog_exit(0);
+}
+
+/* The embedded default: the starting user, loopback, a key of its own. */
+static void __attribute__((noreturn))
+fsshd_embedded_main(struct fsshd_args *a)
 {
 	struct fsshd_opts o;
 	struct passwd *pw;
-	struct sigaction sa;
-	const char *keyfile = NULL, *errstr;
+	const char *keyfile;
 	char statedir[4096], keypath[4096], authkeys[4096], *fp = NULL;
-	int ch, port = FSSHD_DEFAULT_PORT, inetd = 0, debug = 0, lfd;
-	unsigned int grace = FSSHD_GRACE;
+	int lfd;
 
-	prog_init(argv[0]);
-	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "deDg:h:ip:f:o:tT")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			log_set_level(LOGL_DEBUG1);
-			break;
-		case 'e':
-		case 'D':
-			break;		/* foreground and stderr: always so */
-		case 'g':
-			grace = (unsigned int)misc_strtonum(optarg, 0, 86400,
-			    &errstr);
-			if (errstr != NULL)
-				fatal("Invalid login grace time %s: %s", optarg,
-				    errstr);
-			break;
-		case 'h':
-			keyfile = optarg;
-			break;
-		case 'i':
-			inetd = 1;
-			break;
-		case 'p':
-			port = (int)misc_strtonum(optarg, 1, 65535, &errstr);
-			if (errstr != NULL)
-				fatal("Bad port number %s: %s", optarg, errstr);
-			break;
-		case 'f':
-		case 'o':
-		case 't':
-		case 'T':
-			fatal("-%c: configuration files are not supported yet; "
-			    "fsshd runs its embedded default only", ch);
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
+	if (a->nopts > 0 || a->test || a->dump)
+		fatal("-o, -t and -T need a configuration file (-f)");
 	if ((pw = getpwuid(getuid())) == NULL)
 		fatal("no account for uid %u", (unsigned int)getuid());
 	memset(&o, 0, sizeof(o));
 	o.user = pw->pw_name;
 	o.uid = pw->pw_uid;
+	o.gid = pw->pw_gid;
 	/*
 	 * The embedded default is the starting user's own server: their
 	 * $HOME (when absolute) is where their keys and state are.
@@ -276,6 +409,7 @@ main(int argc, char **argv)
 	    o.home) >= (int)sizeof(authkeys))
 		fatal("home directory path too long: %s", o.home);
 	o.authorized_keys = authkeys;
+	keyfile = a->nhostkeys > 0 ? a->hostkeys[0] : NULL;
 	if (keyfile == NULL) {
 		fsshd_state_dir(o.home, statedir, sizeof(statedir));
 		if (fsshd_mkdirs(statedir) == -1)
@@ -285,29 +419,103 @@ main(int argc, char **argv)
 			fatal("state directory path too long: %s", statedir);
 		keyfile = keypath;
 	}
-	o.hostkey = fsshd_hostkey(keyfile, keyfile == keypath);
-	o.grace = grace;
-	if (inetd)
+	o.hostkeys[0] = fsshd_hostkey(keyfile, keyfile == keypath);
+	o.nhostkeys = 1;
+	o.grace = a->grace_set ? a->grace : FSSHD_GRACE;
+	if (a->inetd)
 		prog_exit(fsshd_inetd(&o));
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fsshd_on_term;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	lfd = fsshd_listen(port);
-	if (key_fingerprint(o.hostkey, KEY_FP_SHA256, &fp) != 0)
+	fsshd_signals();
+	lfd = fsshd_listen("127.0.0.1", a->port);
+	if (key_fingerprint(o.hostkeys[0], KEY_FP_SHA256, &fp) != 0)
 		fatal("fingerprint of the host key");
-	log_info("Server listening on 127.0.0.1 port %d, serving %s only.",
-	    port, o.user);
-	log_info("Host key %s %s (%s)", key_type_short(key_get_type(o.hostkey)),
-	    fp, keyfile);
+	log_info("Serving %s only, as the embedded default.", o.user);
+	log_info("Host key %s %s (%s)",
+	    key_type_short(key_get_type(o.hostkeys[0])), fp, keyfile);
 	log_info("Connect with:  sftp -P %d %s@127.0.0.1   or   ssh -p %d %s@127.0.0.1",
-	    port, o.user, port, o.user);
+	    a->port, o.user, a->port, o.user);
 	free(fp);
-	fsshd_serve(&o, lfd, debug);
+	fsshd_serve(&o, &lfd, 1, a->debug);
 	close(lfd);
-	key_free(o.hostkey);
+	key_free(o.hostkeys[0]);
 	log_info("Received signal; terminating.");
 	prog_exit(0);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct fsshd_args a;
+	const char *errstr;
+	int ch;
+
+	prog_init(argv[0]);
+	signal(SIGPIPE, SIG_IGN);
+	memset(&a, 0, sizeof(a));
+	a.port = FSSHD_DEFAULT_PORT;
+	while ((ch = getopt(argc, argv, "C:deDf:g:h:io:p:tT")) != -1) {
+		switch (ch) {
+		case 'C':
+			a.connspec = optarg;
+			break;
+		case 'd':
+			a.debug = 1;
+			log_set_level(LOGL_DEBUG1);
+			break;
+		case 'e':
+			a.to_stderr = 1;
+			break;
+		case 'D':
+			break;		/* never detaches */
+		case 'f':
+			a.config = optarg;
+			break;
+		case 'g':
+			a.grace = (unsigned int)misc_strtonum(optarg, 0, 86400,
+			    &errstr);
+			if (errstr != NULL)
+				fatal("Invalid login grace time %s: %s", optarg,
+				    errstr);
+			a.grace_set = 1;
+			break;
+		case 'h':
+			if (a.nhostkeys == FSSHD_MAX_HOSTKEYS)
+				fatal("too many host keys");
+			a.hostkeys[a.nhostkeys++] = optarg;
+			break;
+		case 'i':
+			a.inetd = 1;
+			break;
+		case 'o':
+			if (a.nopts == FSSHD_MAX_OPTS)
+				fatal("too many -o options");
+			a.opts[a.nopts++] = optarg;
+			break;
+		case 'p':
+			a.port = (int)misc_strtonum(optarg, 1, 65535, &errstr);
+			if (errstr != NULL)
+				fatal("Bad port number %s: %s", optarg, errstr);
+			/* In configuration mode -p overrides Port, as sshd. */
+			snprintf(a.portopt, sizeof(a.portopt), "Port=%d", a.port);
+			if (a.nopts == FSSHD_MAX_OPTS)
+				fatal("too many -o options");
+			a.opts[a.nopts++] = a.portopt;
+			break;
+		case 't':
+			a.test = 1;
+			break;
+		case 'T':
+			a.dump = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (a.config != NULL)
+		fsshd_config_main(&a);
+	/* -p in the embedded default is the port, not an -o option. */
+	if (a.nopts > 0 && a.opts[a.nopts - 1] == a.portopt)
+		a.nopts--;
+	fsshd_embedded_main(&a);
 }

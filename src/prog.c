@@ -132,6 +132,17 @@ prog_log_to_syslog(const char *facility)
 	return -1;
 }
 
+int
+prog_log_to_syslog_code(int facility)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(prog_facilities) / sizeof(prog_facilities[0]); i++)
+		if (prog_facilities[i].facility == facility)
+			return prog_log_to_syslog(prog_facilities[i].name);
+	return -1;
+}
+
 void
 prog_exit(int status)
 {

@@ -29,6 +29,9 @@ int prog_log_to_file(const char *path);
  */
 int prog_log_to_syslog(const char *facility);
 
+/* The same with a facility code from <syslog.h> (LOG_AUTH, ...). */
+int prog_log_to_syslog_code(int facility);
+
 /* Log at FATAL ("name: message") and exit(255), as OpenSSH's tools do. */
 void prog_fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
