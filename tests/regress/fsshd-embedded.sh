@@ -111,6 +111,19 @@ ok "$( [ "$(kssh restricted 'echo r')" = r ]; echo $?)" "restrict still allows a
 ok "$(grep -q 'authorized_keys:1' "$TMP/server1.log"; echo $?)" "a malformed line is logged with its file and line"
 ok "$( [ "$(rssh 'echo still')" = still ]; echo $?)" "and skipped: later lines still work"
 
+# A connection's process that crashes never takes the listener down.
+exec 7<>/dev/tcp/127.0.0.1/"$port"
+for i in $(seq 1 50); do
+	child=$(pgrep -P "$server_pid" | head -1)
+	[ -n "$child" ] && break
+	sleep 0.1
+done
+ok "$( [ -n "$child" ]; echo $?)" "each connection has a process of its own"
+kill -SEGV "$child" 2>/dev/null
+exec 7<&-
+ok "$( [ "$(rssh 'echo survived')" = survived ]; echo $?)" \
+    "after a connection's process is killed by SIGSEGV, the next login works"
+
 kill -0 "$server_pid"
 ok $? "the listener keeps serving after all that"
 
