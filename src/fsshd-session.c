@@ -792,7 +792,7 @@ fsshd_pump(struct fsshd_session *s)
 {
 	struct transport_event ev;
 	size_t i;
-	int r;
+	int r = 0;
 
 	while (!s->done && (r = transport_poll(s->t, &ev)) == 0 &&
 	    ev.type != TRANSPORT_EV_NONE) {
