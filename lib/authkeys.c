@@ -238,20 +238,17 @@ ak_opt_tunnel(struct authkeys_opts *o, char **val, const char **errstr)
 	return 0;
 }
 
-/*
- * expiry-time: YYYYMMDD or YYYYMMDDHHMM[SS], local time unless followed
- * by "Z" (UTC).  Several clauses: the earliest wins.
- */
-static int
-ak_opt_expiry(struct authkeys_opts *o, char **val, const char **errstr)
+int
+authkeys_parse_time(const char *s, uint64_t *tp)
 {
-	const char *s = *val;
 	struct tm tm;
-	size_t n = strspn(s, "0123456789");
+	size_t n;
 	int utc = 0, i, f[6] = { 0, 0, 0, 0, 0, 0 };
 	time_t t;
 
-	*errstr = "invalid expiry-time";
+	if (s == NULL || tp == NULL)
+		return FERR_ARGUMENT;
+	n = strspn(s, "0123456789");
 	if ((s[n] == 'Z' || s[n] == 'z') && s[n + 1] == '\0')
 		utc = 1;
 	else if (s[n] != '\0')
@@ -275,9 +272,22 @@ ak_opt_expiry(struct authkeys_opts *o, char **val, const char **errstr)
 	tm.tm_isdst = -1;
 	if ((t = utc ? timegm(&tm) : mktime(&tm)) == (time_t)-1 || t <= 0)
 		return FERR_FORMAT;
-	if (o->valid_before == 0 || (uint64_t)t < o->valid_before)
-		o->valid_before = (uint64_t)t;
-	*errstr = NULL;
+	*tp = (uint64_t)t;
+	return 0;
+}
+
+/* expiry-time: several clauses, the earliest wins. */
+static int
+ak_opt_expiry(struct authkeys_opts *o, char **val, const char **errstr)
+{
+	uint64_t t;
+
+	if (authkeys_parse_time(*val, &t) != 0) {
+		*errstr = "invalid expiry-time";
+		return FERR_FORMAT;
+	}
+	if (o->valid_before == 0 || t < o->valid_before)
+		o->valid_before = t;
 	return 0;
 }
 

@@ -78,6 +78,13 @@ void authkeys_opts_free(struct authkeys_opts *opts);
 int authkeys_parse_options(const char *s, struct authkeys_opts **optsp,
     const char **restp, const char **errstrp) FERRY_WUR;
 
+/*
+ * Parse a time as expiry-time takes it (and ssh-keygen -V): YYYYMMDD,
+ * YYYYMMDDHHMM or YYYYMMDDHHMMSS, local time unless followed by "Z"
+ * (UTC).  *tp gets seconds since the epoch; FERR_FORMAT otherwise.
+ */
+int authkeys_parse_time(const char *s, uint64_t *tp) FERRY_WUR;
+
 /* A parsed line: the options and the key (never NULL). */
 struct authkeys_entry {
 	struct authkeys_opts *opts;
