@@ -1565,7 +1565,7 @@ kg_do_sign_certs(int argc, char **argv)
 		if (!kg.quiet) {
 			kg_cert_fmt_validity(cert, valid, sizeof(valid));
 			fprintf(stderr, "Signed %s key %s: id \"%s\" serial "
-			    "%llu%s%s valid %s\n", kg.cert_host ? "host" :
+			    "%llu%s%s valid %s\r\n", kg.cert_host ? "host" :
 			    "user", out, cert->key_id,
 			    (unsigned long long)cert->serial,
 			    kg.cert_principals != NULL ? " for " : "",
@@ -1670,7 +1670,7 @@ kg_do_show_cert(void)
 		if (*line == '#' || *line == '\0' || *line == '\r')
 			continue;
 		if (key_cert_parse_line(line, &c) != 0) {
-			fprintf(stderr, "%s:%lu is not a certificate\n",
+			fprintf(stderr, "%s:%lu is not a certificate\r\n",
 			    kg.path, lnum);
 			exit(1);
 		}
@@ -1840,8 +1840,10 @@ main(int argc, char **argv)
 		}
 	}
 	if (kg.cert_ca != NULL) {
-		if (optind >= argc)
-			fatal("Too few arguments.");
+		if (optind >= argc) {
+			fprintf(stderr, "Too few arguments.\n");
+			kg_usage();
+		}
 		kg_do_sign_certs(argc - optind, argv + optind);
 	}
 	if (optind < argc) {
