@@ -1,9 +1,9 @@
 /*
  * fssh-keygen: key generation, public keys, fingerprints, passphrase and
- * comment changes, RFC 4716 conversion, known_hosts upkeep (-F, -R, -H).
- * The command line, messages, output and exit statuses follow OpenSSH
- * 9.2's ssh-keygen for the options implemented here; host key sets and
- * certificates are refused with a usage error until they exist.
+ * comment changes, RFC 4716 conversion, known_hosts upkeep (-F, -R, -H),
+ * certificates (-s, -L).  The command line, messages, output and exit
+ * statuses follow OpenSSH 9.2's ssh-keygen for the options implemented
+ * here; host key sets and the rest are refused with a usage error.
  *
  * Exit statuses as ssh-keygen: 0 success, 1 usage errors, declined
  * overwrites and failed saves, 255 fatal errors (unreadable or wrong
