@@ -29,7 +29,12 @@
 #include "misc.h"
 
 #define KH_HASH_MAGIC		"|1|"
-#define KH_LOCK_TRIES		10
+/*
+ * Each retry of kh_open_locked means another writer replaced the file
+ * meanwhile, so progress is made; the bound only stops a pathological
+ * loop.  Ten proved too few with two busy writers.
+ */
+#define KH_LOCK_TRIES		1000
 
 static const struct {
 	const char *word;
