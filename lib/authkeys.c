@@ -18,6 +18,7 @@
 #include "ferry/authkeys.h"
 #include "ferry/buf.h"
 #include "ferry/err.h"
+#include "ferry/key-cert.h"
 #include "ferry/key.h"
 #include "ferry/knownhosts.h"
 #include "ferry/log.h"
@@ -238,20 +239,17 @@ ak_opt_tunnel(struct authkeys_opts *o, char **val, const char **errstr)
 	return 0;
 }
 
-/*
- * expiry-time: YYYYMMDD or YYYYMMDDHHMM[SS], local time unless followed
- * by "Z" (UTC).  Several clauses: the earliest wins.
- */
-static int
-ak_opt_expiry(struct authkeys_opts *o, char **val, const char **errstr)
+int
+authkeys_parse_time(const char *s, uint64_t *tp)
 {
-	const char *s = *val;
 	struct tm tm;
-	size_t n = strspn(s, "0123456789");
+	size_t n;
 	int utc = 0, i, f[6] = { 0, 0, 0, 0, 0, 0 };
 	time_t t;
 
-	*errstr = "invalid expiry-time";
+	if (s == NULL || tp == NULL)
+		return FERR_ARGUMENT;
+	n = strspn(s, "0123456789");
 	if ((s[n] == 'Z' || s[n] == 'z') && s[n + 1] == '\0')
 		utc = 1;
 	else if (s[n] != '\0')
@@ -275,9 +273,22 @@ ak_opt_expiry(struct authkeys_opts *o, char **val, const char **errstr)
 	tm.tm_isdst = -1;
 	if ((t = utc ? timegm(&tm) : mktime(&tm)) == (time_t)-1 || t <= 0)
 		return FERR_FORMAT;
-	if (o->valid_before == 0 || (uint64_t)t < o->valid_before)
-		o->valid_before = (uint64_t)t;
-	*errstr = NULL;
+	*tp = (uint64_t)t;
+	return 0;
+}
+
+/* expiry-time: several clauses, the earliest wins. */
+static int
+ak_opt_expiry(struct authkeys_opts *o, char **val, const char **errstr)
+{
+	uint64_t t;
+
+	if (authkeys_parse_time(*val, &t) != 0) {
+		*errstr = "invalid expiry-time";
+		return FERR_FORMAT;
+	}
+	if (o->valid_before == 0 || t < o->valid_before)
+		o->valid_before = t;
 	return 0;
 }
 
@@ -694,10 +705,83 @@ ak_note(struct authkeys_decision *d, const char *name, unsigned long lineno)
 	return 0;
 }
 
+/* What is offered: a plain key, or a certificate for a user. */
+struct ak_offer {
+	const struct key *key;
+	const struct key_cert *cert;
+	const char *user;
+};
+
+/* Whether a certificate principal is in the line's principals="". */
+static int
+ak_cert_principal_listed(const struct key_cert *cert, const char *list)
+{
+	size_t i;
+
+	for (i = 0; i < cert->nprincipals; i++)
+		if (knownhosts_match_list(cert->principals[i], list) == 1)
+			return 1;
+	return 0;
+}
+
+/* Certificate extensions and the permission flag each one grants. */
+static const struct {
+	const char *ext;
+	size_t flag;
+} ak_cert_exts[] = {
+	{ "permit-pty", offsetof(struct authkeys_opts, permit_pty) },
+	{ "permit-port-forwarding",
+	    offsetof(struct authkeys_opts, permit_port_forwarding) },
+	{ "permit-agent-forwarding",
+	    offsetof(struct authkeys_opts, permit_agent_forwarding) },
+	{ "permit-X11-forwarding",
+	    offsetof(struct authkeys_opts, permit_x11_forwarding) },
+	{ "permit-user-rc", offsetof(struct authkeys_opts, permit_user_rc) },
+};
+
+/*
+ * A cert-authority line that signed cert: check the certificate and
+ * merge its restrictions into the line's options.  NULL when it may log
+ * in, else why not.
+ */
+static const char *
+ak_authorise_cert(struct authkeys_opts *o, const struct ak_offer *of,
+    const struct authkeys_client *client)
+{
+	const char *why = NULL;
+	char *cmd = NULL;
+	size_t i;
+
+	if (o->principals != NULL) {
+		if (!ak_cert_principal_listed(of->cert, o->principals))
+			return "no certificate principal in principals=";
+		if (key_cert_check(of->cert, KEY_CERT_USER, NULL,
+		    (uint64_t)client->now, NULL, 0, client->addr, &why) != 0)
+			return why;
+	} else if (key_cert_check(of->cert, KEY_CERT_USER, of->user,
+	    (uint64_t)client->now, NULL, 0, client->addr, &why) != 0)
+		return why;
+	if (key_cert_option_string(of->cert, "force-command", &cmd) != 0)
+		return "malformed force-command";
+	if (cmd != NULL && o->force_command != NULL &&
+	    strcmp(cmd, o->force_command) != 0) {
+		free(cmd);
+		return "certificate and command= force different commands";
+	}
+	if (cmd != NULL) {
+		free(o->force_command);
+		o->force_command = cmd;
+	}
+	for (i = 0; i < sizeof(ak_cert_exts) / sizeof(ak_cert_exts[0]); i++)
+		if (!key_cert_has_extension(of->cert, ak_cert_exts[i].ext))
+			*(int *)(void *)((char *)o + ak_cert_exts[i].flag) = 0;
+	return NULL;
+}
+
 /* One line: 1 when it allows the key (d filled in), 0 to go on. */
 static int
 ak_check_line(const char *line, const char *name, unsigned long lineno,
-    const struct key *key, const struct authkeys_client *client,
+    const struct ak_offer *of, const struct authkeys_client *client,
     struct authkeys_decision *d)
 {
 	struct authkeys_entry *ent = NULL;
@@ -715,12 +799,17 @@ ak_check_line(const char *line, const char *name, unsigned long lineno,
 		    name, lineno, errstr);
 		return 0;
 	}
-	if (ent == NULL || ent->opts->cert_authority ||
-	    !key_equal_public(ent->key, key)) {
+	if (ent == NULL || (of->cert == NULL && (ent->opts->cert_authority ||
+	    !key_equal_public(ent->key, of->key))) ||
+	    (of->cert != NULL && (!ent->opts->cert_authority ||
+	    !key_equal_public(ent->key, of->cert->ca)))) {
 		authkeys_entry_free(ent);
 		return 0;
 	}
-	if ((why = ak_authorise(ent->opts, client)) != NULL) {
+	why = ak_authorise(ent->opts, client);
+	if (why == NULL && of->cert != NULL)
+		why = ak_authorise_cert(ent->opts, of, client);
+	if (why != NULL) {
 		log_verbose("%s:%lu: key refused: %s", name, lineno, why);
 		(void)snprintf(d->reason, sizeof(d->reason), "%s", why);
 		r = ak_note(d, name, lineno);
@@ -741,8 +830,9 @@ ak_check_line(const char *line, const char *name, unsigned long lineno,
 
 /* Walk the lines of b until one allows the key. */
 static int
-ak_check_text(const struct buf *b, const char *name, const struct key *key,
-    const struct authkeys_client *client, struct authkeys_decision *d)
+ak_check_text(const struct buf *b, const char *name,
+    const struct ak_offer *of, const struct authkeys_client *client,
+    struct authkeys_decision *d)
 {
 	const uint8_t *p, *end, *nl;
 	unsigned long lineno = 0;
@@ -764,7 +854,7 @@ ak_check_text(const struct buf *b, const char *name, const struct key *key,
 		}
 		if ((line = strndup((const char *)p, n)) == NULL)
 			return FERR_ALLOC;
-		r = ak_check_line(line, name, lineno, key, client, d);
+		r = ak_check_line(line, name, lineno, of, client, d);
 		free(line);
 		if (r < 0)
 			return r;
@@ -775,7 +865,7 @@ ak_check_text(const struct buf *b, const char *name, const struct key *key,
 /* Both entry points: files, or (when files is NULL) one buffer. */
 static int
 ak_check(const char *const *files, size_t nfiles, const struct buf *text,
-    const char *textname, const struct key *key,
+    const char *textname, const struct ak_offer *of,
     const struct authkeys_client *client, struct authkeys_decision *d)
 {
 	struct buf *b = NULL;
@@ -787,11 +877,13 @@ ak_check(const char *const *files, size_t nfiles, const struct buf *text,
 	memset(d, 0, sizeof(*d));
 	(void)snprintf(d->reason, sizeof(d->reason), "%s",
 	    err_str(FERR_ARGUMENT));
-	if ((files == NULL && nfiles > 0) || key == NULL || client == NULL ||
-	    client->addr == NULL || (text != NULL && textname == NULL))
+	if ((files == NULL && nfiles > 0) || (of->key == NULL &&
+	    of->cert == NULL) || (of->cert != NULL && of->user == NULL) ||
+	    client == NULL || client->addr == NULL ||
+	    (text != NULL && textname == NULL))
 		return FERR_ARGUMENT;
 	d->reason[0] = '\0';
-	if (text != NULL && (r = ak_check_text(text, textname, key, client,
+	if (text != NULL && (r = ak_check_text(text, textname, of, client,
 	    d)) != 0)
 		goto out;
 	for (i = 0; i < nfiles && !d->allowed; i++) {
@@ -805,7 +897,7 @@ ak_check(const char *const *files, size_t nfiles, const struct buf *text,
 			    files[i]);
 			goto out;
 		}
-		r = ak_check_text(b, files[i], key, client, d);
+		r = ak_check_text(b, files[i], of, client, d);
 		buf_free(b);
 		b = NULL;
 		if (r != 0)
@@ -828,7 +920,23 @@ authkeys_check(const char *const *files, size_t nfiles,
     const struct key *key, const struct authkeys_client *client,
     struct authkeys_decision *d)
 {
-	return ak_check(files, nfiles, NULL, NULL, key, client, d);
+	struct ak_offer of = { key, NULL, NULL };
+
+	return ak_check(files, nfiles, NULL, NULL, &of, client, d);
+}
+
+int
+authkeys_check_cert(const char *const *files, size_t nfiles,
+    const struct key_cert *cert, const char *user,
+    const struct authkeys_client *client, struct authkeys_decision *d)
+{
+	struct ak_offer of = { NULL, cert, user };
+
+	if (cert == NULL && d != NULL)
+		memset(d, 0, sizeof(*d));
+	if (cert == NULL)
+		return FERR_ARGUMENT;
+	return ak_check(files, nfiles, NULL, NULL, &of, client, d);
 }
 
 int
@@ -836,10 +944,12 @@ authkeys_check_buf(const struct buf *b, const char *name,
     const struct key *key, const struct authkeys_client *client,
     struct authkeys_decision *d)
 {
+	struct ak_offer of = { key, NULL, NULL };
+
 	if (b == NULL) {
 		if (d != NULL)
 			memset(d, 0, sizeof(*d));
 		return FERR_ARGUMENT;
 	}
-	return ak_check(NULL, 0, b, name, key, client, d);
+	return ak_check(NULL, 0, b, name, &of, client, d);
 }

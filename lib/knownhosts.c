@@ -22,13 +22,19 @@
 
 #include "ferry/buf.h"
 #include "ferry/err.h"
+#include "ferry/key-cert.h"
 #include "ferry/key.h"
 #include "ferry/knownhosts.h"
 #include "ferry/log.h"
 #include "misc.h"
 
 #define KH_HASH_MAGIC		"|1|"
-#define KH_LOCK_TRIES		10
+/*
+ * Each retry of kh_open_locked means another writer replaced the file
+ * meanwhile, so progress is made; the bound only stops a pathological
+ * loop.  Ten proved too few with two busy writers.
+ */
+#define KH_LOCK_TRIES		1000
 
 static const struct {
 	const char *word;
@@ -450,6 +456,7 @@ struct kh_check {
 	const char *name;
 	const char *path;
 	const struct key *key;
+	const struct key_cert *cert;	/* checking a certificate */
 	/* The deciding entry of each status, first one found. */
 	const char *file[KNOWNHOSTS_UNKNOWN + 1];
 	unsigned long line[KNOWNHOSTS_UNKNOWN + 1];
@@ -468,6 +475,28 @@ kh_check_note(struct kh_check *c, enum knownhosts_status st,
 	return key_demote(ent->key, &c->known[st]);
 }
 
+/* A certificate: revocations of its key or CA, and CA entries. */
+static int
+kh_check_cert_entry(struct kh_check *c, const struct knownhosts_entry *ent,
+    unsigned long lineno)
+{
+	switch (ent->marker) {
+	case KNOWNHOSTS_MARKER_REVOKED:
+		if (key_equal_public(ent->key, c->cert->key) ||
+		    key_equal_public(ent->key, c->cert->ca))
+			return kh_check_note(c, KNOWNHOSTS_REVOKED, ent,
+			    lineno);
+		return 0;
+	case KNOWNHOSTS_MARKER_CA:
+		if (key_equal_public(ent->key, c->cert->ca))
+			return kh_check_note(c, KNOWNHOSTS_MATCH, ent, lineno);
+		return 0;
+	case KNOWNHOSTS_MARKER_NONE:
+	default:
+		return 0;
+	}
+}
+
 static int
 kh_check_cb(const char *raw, unsigned long lineno,
     enum knownhosts_line_kind kind, const struct knownhosts_entry *ent,
@@ -482,6 +511,8 @@ kh_check_cb(const char *raw, unsigned long lineno,
 	if (kind != KNOWNHOSTS_LINE_ENTRY || ent->key == NULL ||
 	    !knownhosts_entry_matches(ent, c->name))
 		return 0;
+	if (c->cert != NULL)
+		return kh_check_cert_entry(c, ent, lineno);
 	switch (ent->marker) {
 	case KNOWNHOSTS_MARKER_REVOKED:
 		if (key_equal_public(ent->key, c->key))
@@ -514,10 +545,12 @@ knownhosts_result_clear(struct knownhosts_result *res)
 	res->status = KNOWNHOSTS_ERROR;
 }
 
-int
-knownhosts_check(const char *const *files, size_t nfiles,
-    const char *host, unsigned int port, const char *alias,
-    const struct key *key, struct knownhosts_result *res)
+/* Walk the files for knownhosts_check and knownhosts_check_cert. */
+static int
+kh_check(const char *const *files, size_t nfiles, const char *host,
+    unsigned int port, const char *alias, const struct key *key,
+    const struct key_cert *cert, uint64_t now,
+    struct knownhosts_result *res)
 {
 	static const enum knownhosts_status order[] = {
 		KNOWNHOSTS_REVOKED, KNOWNHOSTS_MATCH, KNOWNHOSTS_MISMATCH,
@@ -538,6 +571,7 @@ knownhosts_check(const char *const *files, size_t nfiles,
 		return r;
 	c.name = name;
 	c.key = key;
+	c.cert = cert;
 	for (i = 0; i < nfiles; i++) {
 		c.path = files[i];
 		r = knownhosts_foreach(files[i], kh_check_cb, &c);
@@ -569,6 +603,15 @@ knownhosts_check(const char *const *files, size_t nfiles,
 		res->status = order[i];
 		break;
 	}
+	if (cert != NULL && res->status == KNOWNHOSTS_MATCH) {
+		free(name);
+		/* Principals name the host without a port. */
+		if ((r = knownhosts_lookup_name(host, 0, alias, &name)) != 0)
+			goto out;
+		if (key_cert_check(cert, KEY_CERT_HOST, name, now, NULL, 0,
+		    NULL, &res->reason) != 0)
+			res->status = KNOWNHOSTS_CERT_INVALID;
+	}
 	r = 0;
  out:
 	for (i = 0; i <= KNOWNHOSTS_UNKNOWN; i++)
@@ -577,6 +620,31 @@ knownhosts_check(const char *const *files, size_t nfiles,
 	if (r != 0)
 		knownhosts_result_clear(res);
 	return r;
+}
+
+int
+knownhosts_check(const char *const *files, size_t nfiles,
+    const char *host, unsigned int port, const char *alias,
+    const struct key *key, struct knownhosts_result *res)
+{
+	return kh_check(files, nfiles, host, port, alias, key, NULL, 0, res);
+}
+
+int
+knownhosts_check_cert(const char *const *files, size_t nfiles,
+    const char *host, unsigned int port, const char *alias,
+    const struct key_cert *cert, uint64_t now,
+    struct knownhosts_result *res)
+{
+	if (cert == NULL) {
+		if (res != NULL) {
+			memset(res, 0, sizeof(*res));
+			res->status = KNOWNHOSTS_ERROR;
+		}
+		return FERR_ARGUMENT;
+	}
+	return kh_check(files, nfiles, host, port, alias, cert->key, cert,
+	    now, res);
 }
 
 /* The line "name type base64\n" for key, name hashed when asked. */

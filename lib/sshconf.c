@@ -500,10 +500,10 @@ sshconf_h_addkeys(struct sshconf_reader *rd, const struct sshconf_kw *kw,
 		{ "no", 0 }, { "false", 0 }, { "yes", 1 }, { "true", 1 },
 		{ "ask", 1 }, { "confirm", 1 }, { NULL, 0 }
 	};
-	const char *errstr;
-	int v;
+	int v = 1;
 
 	(void)rest;
+	/* A bare time ("AddKeysToAgent 1h") is a lifetime: also "yes". */
 	if (config_enum_value(tab, av->v[0], &v) != 0 &&
 	    config_convtime(av->v[0]) == -1) {
 		sshconf_err(rd, "unsupported option \"%s\".", av->v[0]);
@@ -516,7 +516,6 @@ sshconf_h_addkeys(struct sshconf_reader *rd, const struct sshconf_kw *kw,
 		    kw->name);
 		return 0;
 	}
-	(void)errstr;
 	if (v != 0 && rd->active)
 		log_msg(LOGL_INFO, "%s line %d: Ferry does not add keys to "
 		    "an agent: AddKeysToAgent %s is ignored", rd->file,

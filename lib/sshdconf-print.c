@@ -155,6 +155,44 @@ sshdconf_copy(const struct sshdconf *src, struct sshdconf **dstp)
 	return 0;
 }
 
+/*
+ * A Subsystem of a Match block replaces the global one of that name and
+ * adds the others, as OpenSSH (9.5 and later) merges them.
+ */
+static int
+sshdconf_merge_subsystems(struct sshdconf *dst, const struct sshdconf *o)
+{
+	size_t i, j;
+	char *cmd;
+	int r;
+
+	for (i = 0; i < o->subsystem_names.n; i++) {
+		for (j = 0; j < dst->subsystem_names.n; j++)
+			if (strcmp(dst->subsystem_names.v[j],
+			    o->subsystem_names.v[i]) == 0)
+				break;
+		if (j < dst->subsystem_names.n) {
+			if ((cmd = strdup(o->subsystem_commands.v[i])) == NULL)
+				return FERR_ALLOC;
+			free(dst->subsystem_commands.v[j]);
+			dst->subsystem_commands.v[j] = cmd;
+			continue;
+		}
+		if ((r = config_strv_add(sshdconf_strv(&dst->subsystem_names),
+		    o->subsystem_names.v[i], SIZE_MAX)) != 0)
+			return r;
+		if ((r = config_strv_add(sshdconf_strv(
+		    &dst->subsystem_commands), o->subsystem_commands.v[i],
+		    SIZE_MAX)) != 0) {
+			/* Keep both lists the same length. */
+			free(dst->subsystem_names.v[--dst->subsystem_names.n]);
+			dst->subsystem_names.v[dst->subsystem_names.n] = NULL;
+			return r;
+		}
+	}
+	return 0;
+}
+
 int
 sshdconf_merge(struct sshdconf *dst, struct sshdconf *o)
 {
@@ -178,6 +216,11 @@ sshdconf_merge(struct sshdconf *dst, struct sshdconf *o)
 			}
 			break;
 		case SF_LIST:
+			if (sshdconf_fields[i].off ==
+			    offsetof(struct sshdconf, subsystem_names) ||
+			    sshdconf_fields[i].off ==
+			    offsetof(struct sshdconf, subsystem_commands))
+				break;	/* merged by name below */
 			if (((struct config_strv *)FIELD(o, i))->n > 0 &&
 			    (r = config_strv_copy(FIELD(dst, i),
 			    FIELD(o, i))) != 0)
@@ -189,7 +232,7 @@ sshdconf_merge(struct sshdconf *dst, struct sshdconf *o)
 	}
 	if (o->rekey_limit != -1)
 		dst->rekey_limit = o->rekey_limit;
-	return 0;
+	return sshdconf_merge_subsystems(dst, o);
 }
 
 static void

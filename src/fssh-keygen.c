@@ -1,9 +1,9 @@
 /*
  * fssh-keygen: key generation, public keys, fingerprints, passphrase and
- * comment changes, RFC 4716 conversion, known_hosts upkeep (-F, -R, -H).
- * The command line, messages, output and exit statuses follow OpenSSH
- * 9.2's ssh-keygen for the options implemented here; host key sets and
- * certificates are refused with a usage error until they exist.
+ * comment changes, RFC 4716 conversion, known_hosts upkeep (-F, -R, -H),
+ * certificates (-s, -L).  The command line, messages, output and exit
+ * statuses follow OpenSSH 9.2's ssh-keygen for the options implemented
+ * here; host key sets and the rest are refused with a usage error.
  *
  * Exit statuses as ssh-keygen: 0 success, 1 usage errors, declined
  * overwrites and failed saves, 255 fatal errors (unreadable or wrong
@@ -22,10 +22,13 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ferry/buf.h"
 #include "ferry/err.h"
+#include "ferry/authkeys.h"
+#include "ferry/key-cert.h"
 #include "ferry/key.h"
 #include "ferry/knownhosts.h"
 #include "ferry/log.h"
@@ -51,6 +54,7 @@ enum kg_mode {
 	KG_CHANGE_COMMENT,	/* -c */
 	KG_EXPORT,		/* -e */
 	KG_IMPORT,		/* -i */
+	KG_SHOW_CERT,		/* -L */
 };
 
 /* -F, -R, -H: known_hosts upkeep. */
@@ -66,6 +70,16 @@ static struct {
 	enum kg_kh_mode kh_mode;
 	const char *kh_host;	/* -F, -R */
 	int hash_hosts;		/* -H */
+	const char *cert_ca;	/* -s */
+	const char *cert_key_id;	/* -I */
+	const char *cert_principals;	/* -n */
+	const char *cert_validity;	/* -V */
+	int cert_host;		/* -h */
+	uint64_t cert_serial;	/* -z */
+	const char *cert_force_command;	/* -O force-command= */
+	const char *cert_source_address;	/* -O source-address= */
+	unsigned char cert_ext[5];	/* -O: which extensions */
+	int cert_ext_set;
 	int nmodes;
 	const char *type;
 	unsigned int bits;
@@ -109,24 +123,16 @@ static const struct {
 	{ 'B', "bubblebabble digests" },
 	{ 'D', "PKCS#11" },
 	{ 'G', "moduli generation" },
-	{ 'I', "certificates" },
 	{ 'K', "FIDO keys" },
-	{ 'L', "certificates" },
 	{ 'M', "moduli" },
-	{ 'O', "key generation options" },
 	{ 'Q', "key revocation lists" },
 	{ 'T', "moduli screening" },
 	{ 'U', "ssh-agent keys" },
-	{ 'V', "certificates" },
 	{ 'Y', "SSHSIG signatures" },
-	{ 'h', "certificates" },
 	{ 'k', "key revocation lists" },
-	{ 'n', "certificates" },
 	{ 'r', "SSHFP records" },
-	{ 's', "certificates" },
 	{ 'u', "key revocation lists" },
 	{ 'w', "FIDO keys" },
-	{ 'z', "certificates" },
 };
 
 static void __attribute__((noreturn))
@@ -149,7 +155,12 @@ kg_usage(void)
 	    "[-f input_keyfile]\n"
 	    "       fssh-keygen -F hostname [-lv] [-f known_hosts_file]\n"
 	    "       fssh-keygen -H [-f known_hosts_file]\n"
-	    "       fssh-keygen -R hostname [-f known_hosts_file]\n");
+	    "       fssh-keygen -R hostname [-f known_hosts_file]\n"
+	    "       fssh-keygen -I certificate_identity -s ca_key [-h] "
+	    "[-n principals]\n"
+	    "                   [-O option] [-V validity_interval] "
+	    "[-z serial_number] file ...\n"
+	    "       fssh-keygen -L [-f input_keyfile]\n");
 	exit(KG_EXIT_USAGE);
 }
 
@@ -1268,6 +1279,408 @@ kg_do_known_hosts(void)
 	exit(0);
 }
 
+/*
+ * Certificates: -s signs public keys with a CA key (-I key id, -n
+ * principals, -V validity, -h host, -z serial, -O options), -L shows a
+ * certificate.  Output, messages and exit statuses as ssh-keygen's.
+ */
+
+/* -O names that turn an extension off or on, as ssh-keygen's. */
+static const struct {
+	const char *opt;
+	const char *ext;	/* extension name */
+	int on;
+} kg_cert_ext_opts[] = {
+	{ "no-x11-forwarding", "permit-X11-forwarding", 0 },
+	{ "permit-x11-forwarding", "permit-X11-forwarding", 1 },
+	{ "no-agent-forwarding", "permit-agent-forwarding", 0 },
+	{ "permit-agent-forwarding", "permit-agent-forwarding", 1 },
+	{ "no-port-forwarding", "permit-port-forwarding", 0 },
+	{ "permit-port-forwarding", "permit-port-forwarding", 1 },
+	{ "no-pty", "permit-pty", 0 },
+	{ "permit-pty", "permit-pty", 1 },
+	{ "no-user-rc", "permit-user-rc", 0 },
+	{ "permit-user-rc", "permit-user-rc", 1 },
+};
+#define KG_CERT_NEXT	5	/* distinct extensions above */
+
+static const char *const kg_cert_ext_names[KG_CERT_NEXT] = {
+	"permit-X11-forwarding", "permit-agent-forwarding",
+	"permit-port-forwarding", "permit-pty", "permit-user-rc",
+};
+
+static int
+kg_cert_ext_index(const char *ext)
+{
+	int i;
+
+	for (i = 0; i < KG_CERT_NEXT; i++)
+		if (strcmp(kg_cert_ext_names[i], ext) == 0)
+			return i;
+	return -1;
+}
+
+/* Apply one -O option to the certificate being made. */
+static void
+kg_cert_option(const char *opt)
+{
+	size_t i;
+
+	if (strcasecmp(opt, "clear") == 0) {
+		memset(kg.cert_ext, 0, sizeof(kg.cert_ext));
+		kg.cert_ext_set = 1;
+		return;
+	}
+	if (strncasecmp(opt, "force-command=", 14) == 0) {
+		if (kg.cert_force_command != NULL)
+			fatal("force-command already specified");
+		kg.cert_force_command = opt + 14;
+		return;
+	}
+	if (strncasecmp(opt, "source-address=", 15) == 0) {
+		if (kg.cert_source_address != NULL)
+			fatal("source-address already specified");
+		if (authkeys_match_from(opt + 15, "127.0.0.1", NULL) < 0 &&
+		    authkeys_match_from(opt + 15, "::2", NULL) < 0)
+			fatal("Invalid source-address list");
+		kg.cert_source_address = opt + 15;
+		return;
+	}
+	for (i = 0; i < sizeof(kg_cert_ext_opts) /
+	    sizeof(kg_cert_ext_opts[0]); i++) {
+		if (strcasecmp(opt, kg_cert_ext_opts[i].opt) == 0) {
+			if (!kg.cert_ext_set) {
+				/* Start from the default: all permitted. */
+				memset(kg.cert_ext, 1, sizeof(kg.cert_ext));
+				kg.cert_ext_set = 1;
+			}
+			kg.cert_ext[kg_cert_ext_index(
+			    kg_cert_ext_opts[i].ext)] = kg_cert_ext_opts[i].on;
+			return;
+		}
+	}
+	fatal("Unsupported certificate option \"%s\"", opt);
+}
+
+/* Seconds of a relative time "1w2d3h4m5s" (bare numbers: seconds). */
+static int
+kg_cert_reltime(const char *s, uint64_t *secsp)
+{
+	static const struct {
+		char unit;
+		uint64_t secs;
+	} units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+		{ 'w', 604800 },
+	};
+	uint64_t total = 0, n, mul;
+	size_t i;
+
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		for (n = 0; isdigit((unsigned char)*s); s++) {
+			if (n > (UINT32_MAX - 9) / 10)
+				return -1;
+			n = n * 10 + (uint64_t)(*s - '0');
+		}
+		mul = 1;
+		if (*s != '\0') {
+			for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+				if (tolower((unsigned char)*s) == units[i].unit)
+					break;
+			if (i == sizeof(units) / sizeof(units[0]))
+				return -1;
+			mul = units[i].secs;
+			s++;
+		}
+		if (n > (UINT64_MAX - total) / mul)
+			return -1;
+		total += n * mul;
+	}
+	*secsp = total;
+	return 0;
+}
+
+/* One end of a -V interval: relative, absolute, or the open word. */
+static uint64_t
+kg_cert_time(const char *s, const char *open, uint64_t openval,
+    uint64_t now)
+{
+	uint64_t t;
+
+	if (strcmp(s, open) == 0)
+		return openval;
+	if (*s == '+' || *s == '-') {
+		if (kg_cert_reltime(s + 1, &t) != 0)
+			fatal("Invalid relative certificate life %s", s);
+		if (*s == '+')
+			return t > UINT64_MAX - now ? UINT64_MAX : now + t;
+		return t > now ? 0 : now - t;
+	}
+	if (authkeys_parse_time(s, &t) != 0)
+		fatal("Invalid certificate time %s", s);
+	return t;
+}
+
+/*
+ * -V: "from:to", or "+interval" alone meaning from a minute before the
+ * start of the current minute (as ssh-keygen) to now plus interval.
+ */
+static void
+kg_cert_validity(const char *spec, uint64_t *fromp, uint64_t *top)
+{
+	uint64_t now = (uint64_t)time(NULL);
+	char *from, *to;
+
+	if (*spec == '+' && strchr(spec, ':') == NULL) {
+		*fromp = now - now % 60 - 60;
+		*top = kg_cert_time(spec, "forever", KEY_CERT_FOREVER, now);
+	} else {
+		if ((from = strdup(spec)) == NULL)
+			fatal("out of memory");
+		if ((to = strchr(from, ':')) == NULL || to == from ||
+		    to[1] == '\0')
+			fatal("Invalid certificate life specification %s",
+			    spec);
+		*to++ = '\0';
+		*fromp = kg_cert_time(from, "always", 0, now);
+		*top = kg_cert_time(to, "forever", KEY_CERT_FOREVER, now);
+		free(from);
+	}
+	if (*top <= *fromp)
+		fatal("Empty certificate validity interval");
+}
+
+/* A time as ssh-keygen prints it: local time, ISO 8601 without zone. */
+static void
+kg_cert_fmt_time(uint64_t t, char *out, size_t outlen)
+{
+	struct tm tm;
+	time_t tt = t > (uint64_t)INT64_MAX ? (time_t)INT64_MAX : (time_t)t;
+
+	if (localtime_r(&tt, &tm) == NULL ||
+	    strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		snprintf(out, outlen, "%llu", (unsigned long long)t);
+}
+
+/* "forever", "after X", "before Y" or "from X to Y". */
+static void
+kg_cert_fmt_validity(const struct key_cert *c, char *out, size_t outlen)
+{
+	char from[64], to[64];
+
+	kg_cert_fmt_time(c->valid_after, from, sizeof(from));
+	kg_cert_fmt_time(c->valid_before, to, sizeof(to));
+	if (c->valid_after == 0 && c->valid_before == KEY_CERT_FOREVER)
+		snprintf(out, outlen, "forever");
+	else if (c->valid_after == 0)
+		snprintf(out, outlen, "before %s", to);
+	else if (c->valid_before == KEY_CERT_FOREVER)
+		snprintf(out, outlen, "after %s", from);
+	else
+		snprintf(out, outlen, "from %s to %s", from, to);
+}
+
+/* The certificate's file: FILE.pub -> FILE-cert.pub. */
+static void
+kg_cert_path(const char *path, char *out, size_t outlen)
+{
+	size_t n = strlen(path);
+
+	if (n >= 4 && strcmp(path + n - 4, ".pub") == 0)
+		n -= 4;
+	if ((size_t)snprintf(out, outlen, "%.*s-cert.pub", (int)n, path) >=
+	    outlen)
+		fatal("Certificate path too long");
+}
+
+static void __attribute__((noreturn))
+kg_do_sign_certs(int argc, char **argv)
+{
+	struct key_cert_params p;
+	struct key_cert *cert;
+	struct key *ca, *k;
+	const char *exts[KG_CERT_NEXT];
+	char **principals = NULL, *plist = NULL, *tok, *next;
+	char out[KG_PATH_MAX + 16], valid[160];
+	struct buf *b;
+	size_t np = 0;
+	int i, r;
+
+	if (kg.cert_key_id == NULL)
+		fatal("Must specify key id (-I) when certifying");
+	memset(&p, 0, sizeof(p));
+	p.type = kg.cert_host ? KEY_CERT_HOST : KEY_CERT_USER;
+	p.key_id = kg.cert_key_id;
+	p.serial = kg.cert_serial;
+	p.valid_after = 0;
+	p.valid_before = KEY_CERT_FOREVER;
+	if (kg.cert_validity != NULL)
+		kg_cert_validity(kg.cert_validity, &p.valid_after,
+		    &p.valid_before);
+	if (kg.cert_principals != NULL) {
+		if ((plist = strdup(kg.cert_principals)) == NULL ||
+		    (principals = calloc(strlen(plist) + 1,
+		    sizeof(*principals))) == NULL)
+			fatal("out of memory");
+		for (tok = plist; tok != NULL; tok = next) {
+			if ((next = strchr(tok, ',')) != NULL)
+				*next++ = '\0';
+			if (*tok != '\0')
+				principals[np++] = tok;
+		}
+		p.principals = (const char *const *)principals;
+		p.nprincipals = np;
+	}
+	if (!kg.cert_host) {
+		p.force_command = kg.cert_force_command;
+		p.source_address = kg.cert_source_address;
+		if (kg.cert_ext_set) {
+			for (i = 0; i < KG_CERT_NEXT; i++)
+				if (kg.cert_ext[i])
+					exts[p.nextensions++] =
+					    kg_cert_ext_names[i];
+			p.extensions = exts;
+			p.no_extensions = p.nextensions == 0;
+		}
+	}
+	p.sig_alg = kg.type;
+	ca = kg_load_identity("Load key", kg.cert_ca, 0, NULL);
+	for (i = 0; i < argc; i++) {
+		if ((r = kg_load_public(argv[i], &k)) != 0)
+			fatal("load pubkey \"%s\": %s", argv[i],
+			    r == FERR_SYSTEM ? strerror(errno) : err_str(r));
+		if ((r = key_cert_sign(k, ca, &p, &cert)) != 0)
+			fatal_r(r, "Couldn't certify key %s", argv[i]);
+		kg_cert_path(argv[i], out, sizeof(out));
+		if ((b = buf_new()) == NULL ||
+		    (r = key_cert_format_line(cert, b)) != 0 ||
+		    (r = buf_put_u8(b, '\n')) != 0 ||
+		    (r = key_write_file(out, b, 0644)) != 0)
+			fatal("Could not write certified key to %s", out);
+		buf_free(b);
+		if (!kg.quiet) {
+			kg_cert_fmt_validity(cert, valid, sizeof(valid));
+			fprintf(stderr, "Signed %s key %s: id \"%s\" serial "
+			    "%llu%s%s valid %s\r\n", kg.cert_host ? "host" :
+			    "user", out, cert->key_id,
+			    (unsigned long long)cert->serial,
+			    kg.cert_principals != NULL ? " for " : "",
+			    kg.cert_principals != NULL ?
+			    kg.cert_principals : "", valid);
+		}
+		key_cert_free(cert);
+		key_free(k);
+	}
+	key_free(ca);
+	free(principals);
+	free(plist);
+	exit(0);
+}
+
+/* -L: critical options or extensions, as ssh-keygen's show_options. */
+static void
+kg_cert_show_options(const struct key_cert *c, int critical)
+{
+	const struct key_cert_option *o = critical ? c->critical :
+	    c->extensions;
+	size_t n = critical ? c->ncritical : c->nextensions, i, j;
+	char *val;
+
+	printf("        %s: %s\n", critical ? "Critical Options" :
+	    "Extensions", n == 0 ? "(none)" : "");
+	for (i = 0; i < n; i++) {
+		printf("                %s", o[i].name);
+		if (critical && (strcmp(o[i].name, "force-command") == 0 ||
+		    strcmp(o[i].name, "source-address") == 0) &&
+		    key_cert_option_string(c, o[i].name, &val) == 0 &&
+		    val != NULL) {
+			printf(" %s\n", val);
+			free(val);
+		} else if (o[i].datalen == 0) {
+			printf("\n");
+		} else {
+			printf(" UNKNOWN OPTION: ");
+			for (j = 0; j < o[i].datalen; j++)
+				printf("%02x", o[i].data[j]);
+			printf(" (len %zu)\n", o[i].datalen);
+		}
+	}
+}
+
+static void
+kg_cert_show(const char *label, const struct key_cert *c)
+{
+	char *fp = NULL, *cafp = NULL, valid[160];
+	size_t i;
+	int r;
+
+	if ((r = key_fingerprint(c->key, kg.fp_hash, &fp)) != 0 ||
+	    (r = key_fingerprint(c->ca, kg.fp_hash, &cafp)) != 0)
+		fatal_r(r, "fingerprint");
+	kg_cert_fmt_validity(c, valid, sizeof(valid));
+	printf("%s:\n", label);
+	printf("        Type: %s %s certificate\n", c->type_name,
+	    c->type == KEY_CERT_USER ? "user" : "host");
+	printf("        Public key: %s-CERT %s\n",
+	    key_type_short(key_get_type(c->key)), fp);
+	printf("        Signing CA: %s %s (using %s)\n",
+	    key_type_short(key_get_type(c->ca)), cafp, c->sig_alg);
+	printf("        Key ID: \"%s\"\n", c->key_id);
+	printf("        Serial: %llu\n", (unsigned long long)c->serial);
+	printf("        Valid: %s\n", valid);
+	printf("        Principals: %s\n", c->nprincipals == 0 ? "(none)" :
+	    "");
+	for (i = 0; i < c->nprincipals; i++)
+		printf("                %s\n", c->principals[i]);
+	kg_cert_show_options(c, 1);
+	kg_cert_show_options(c, 0);
+	free(fp);
+	free(cafp);
+}
+
+static void __attribute__((noreturn))
+kg_do_show_cert(void)
+{
+	struct buf *file = NULL;
+	struct key_cert *c;
+	char *text, *line, *next;
+	unsigned long lnum = 0;
+	int r;
+
+	if (!kg.have_path)
+		kg_ask_filename("Enter file in which the key is");
+	if ((r = key_read_file(kg.path, 0, &file)) != 0) {
+		if (r == FERR_SYSTEM)
+			fatal("%s: %s: %s", prog_name(), kg.path,
+			    strerror(errno));
+		fatal_r(r, "%s", kg.path);
+	}
+	if ((text = buf_dup_string(file)) == NULL)
+		fatal("%s is not a certificate", kg.path);
+	buf_free(file);
+	for (line = text; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		lnum++;
+		line += strspn(line, " \t");
+		if (*line == '#' || *line == '\0' || *line == '\r')
+			continue;
+		if (key_cert_parse_line(line, &c) != 0) {
+			fprintf(stderr, "%s:%lu is not a certificate\r\n",
+			    kg.path, lnum);
+			exit(1);
+		}
+		kg_cert_show(kg.path, c);
+		key_cert_free(c);
+	}
+	free(text);
+	exit(0);
+}
+
 static void
 kg_set_mode(enum kg_mode mode)
 {
@@ -1285,6 +1698,20 @@ kg_number(const char *s, long long min, long long max, const char *what)
 	if (errstr != NULL)
 		fatal("%s has bad value %s (%s).", what, s, errstr);
 	return (unsigned int)v;
+}
+
+/* -z: a serial number, any 64-bit value. */
+static unsigned long long
+kg_serial(const char *s)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	if (*s == '-' || !isdigit((unsigned char)*s) ||
+	    (v = strtoull(s, &end, 10), errno != 0) || *end != '\0')
+		fatal("Invalid serial number \"%s\"", s);
+	return v;
 }
 
 int
@@ -1335,6 +1762,30 @@ main(int argc, char **argv)
 			break;
 		case 'H':
 			kg.hash_hosts = 1;
+			break;
+		case 'h':
+			kg.cert_host = 1;
+			break;
+		case 'I':
+			kg.cert_key_id = optarg;
+			break;
+		case 'L':
+			kg_set_mode(KG_SHOW_CERT);
+			break;
+		case 'n':
+			kg.cert_principals = optarg;
+			break;
+		case 'O':
+			kg_cert_option(optarg);
+			break;
+		case 's':
+			kg.cert_ca = optarg;
+			break;
+		case 'V':
+			kg.cert_validity = optarg;
+			break;
+		case 'z':
+			kg.cert_serial = (uint64_t)kg_serial(optarg);
 			break;
 		case 'R':
 			kg.kh_mode = KG_KH_REMOVE;
@@ -1388,6 +1839,13 @@ main(int argc, char **argv)
 			kg_not_yet(ch);
 		}
 	}
+	if (kg.cert_ca != NULL) {
+		if (optind >= argc) {
+			fprintf(stderr, "Too few arguments.\n");
+			kg_usage();
+		}
+		kg_do_sign_certs(argc - optind, argv + optind);
+	}
 	if (optind < argc) {
 		fprintf(stderr, "Too many arguments.\n");
 		kg_usage();
@@ -1435,6 +1893,8 @@ main(int argc, char **argv)
 		kg_do_export();
 	case KG_IMPORT:
 		kg_do_import();
+	case KG_SHOW_CERT:
+		kg_do_show_cert();
 	case KG_GENERATE:
 	default:
 		kg_do_generate();

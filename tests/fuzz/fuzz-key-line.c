@@ -1,7 +1,7 @@
 /*
  * Fuzz target for public key lines ("type base64 comment"), RFC 4716
- * public key files and PEM public keys.  A line that parses must format back to a line that
- * parses to the same key and comment.
+ * public key files and PEM public keys.  A line that parses must format
+ * back to a line that parses to the same key and comment.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ferry/buf.h"
@@ -506,6 +507,49 @@ test_add(void)
 	key_free(k2);
 }
 
+/* Two processes adding at once: every entry lands, no line is torn. */
+static void
+test_add_concurrent(void)
+{
+	struct knownhosts_result res;
+	const char *files[1];
+	struct key *k = pub(K1);
+	char *path = strdup(path_in("concurrent")), name[64];
+	pid_t pids[2];
+	int i, j, st, all = 1, exits = 0;
+
+	files[0] = path;
+	unlink(path);
+	for (i = 0; i < 2; i++) {
+		if ((pids[i] = fork()) == 0) {
+			for (j = 0; j < 25; j++) {
+				snprintf(name, sizeof(name), "p%d-h%d", i, j);
+				if (knownhosts_add(path, name, k, j % 2) != 0)
+					_exit(1);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 2; i++)
+		if (pids[i] > 0 && waitpid(pids[i], &st, 0) == pids[i] &&
+		    WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			exits++;
+	is_int(exits, 2, "both adders succeed");
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < 25; j++) {
+			snprintf(name, sizeof(name), "p%d-h%d", i, j);
+			if (knownhosts_check(files, 1, name, 22, NULL, k,
+			    &res) != 0 || res.status != KNOWNHOSTS_MATCH)
+				all = 0;
+			knownhosts_result_clear(&res);
+		}
+	}
+	ok(all, "all 50 entries added concurrently are there");
+	unlink(path);
+	free(path);
+	key_free(k);
+}
+
 int
 main(void)
 {
@@ -520,6 +564,7 @@ main(void)
 	test_check();
 	test_foreach();
 	test_add();
+	test_add_concurrent();
 	unlink(path_in("known_hosts"));
 	unlink(path_in("ssh_known_hosts"));
 	rmdir(dir);

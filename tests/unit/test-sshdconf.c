@@ -301,11 +301,13 @@ test_match(void)
 	    "Banner /global\n"
 	    "AllowUsers a b c\n"
 	    "Subsystem sftp /usr/lib/sftp-server\n"
+	    "Subsystem other /bin/other\n"
 	    "Match User alice,!bob\n"
 	    "  MaxSessions 2\n"
 	    "  ChrootDirectory /srv/%u\n"
 	    "  ForceCommand internal-sftp\n"
 	    "  Subsystem sftp internal-sftp -R\n"
+	    "  Subsystem extra /bin/extra\n"
 	    "Match Group staff\n"
 	    "  MaxSessions 3\n"
 	    "  AllowUsers staffer\n"
@@ -327,9 +329,11 @@ test_match(void)
 		{ "user=alice", "maxsessions 2\n" },
 		{ "user=alice", "chrootdirectory /srv/%u\n" },
 		{ "user=alice", "forcecommand internal-sftp\n" },
-		{ "user=alice", "subsystem sftp internal-sftp -R\n" },
+		{ "user=alice", "subsystem sftp internal-sftp -R\n"
+		    "subsystem other /bin/other\nsubsystem extra /bin/extra\n" },
 		{ "user=bob", "maxsessions 8\n" },
-		{ "user=bob", "subsystem sftp /usr/lib/sftp-server\n" },
+		{ "user=bob", "subsystem sftp /usr/lib/sftp-server\n"
+		    "subsystem other /bin/other\nmaxstartups" },
 		{ "user=bob", "allowusers a\nallowusers b\nallowusers c\n" },
 		{ "user=bob,addr=10.1.2.3", "banner /ten\n" },
 		{ "user=bob,addr=10.1.2.3", "passwordauthentication no\n" },

@@ -51,8 +51,9 @@ int agent_connect(const char *path, int timeout_ms, struct agent **agentp)
     FERRY_WUR;
 
 /*
- * Wrap a connected stream socket fd (taken over: agent_close closes it),
- * for agents reached otherwise and for tests.
+ * Wrap a connected stream socket fd, for agents reached otherwise and
+ * for tests.  On success the connection owns fd (agent_close closes it;
+ * it is made non-blocking); on failure the caller still does.
  */
 int agent_from_fd(int fd, int timeout_ms, struct agent **agentp) FERRY_WUR;
 

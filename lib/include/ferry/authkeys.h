@@ -31,6 +31,7 @@
 #include "ferry/buf.h"
 
 struct key;
+struct key_cert;
 
 /* Largest authorized_keys file read: 4 MiB; most values per option. */
 #define AUTHKEYS_FILE_MAX	(4U * 1024 * 1024)
@@ -77,6 +78,13 @@ void authkeys_opts_free(struct authkeys_opts *opts);
  */
 int authkeys_parse_options(const char *s, struct authkeys_opts **optsp,
     const char **restp, const char **errstrp) FERRY_WUR;
+
+/*
+ * Parse a time as expiry-time takes it (and ssh-keygen -V): YYYYMMDD,
+ * YYYYMMDDHHMM or YYYYMMDDHHMMSS, local time unless followed by "Z"
+ * (UTC).  *tp gets seconds since the epoch; FERR_FORMAT otherwise.
+ */
+int authkeys_parse_time(const char *s, uint64_t *tp) FERRY_WUR;
 
 /* A parsed line: the options and the key (never NULL). */
 struct authkeys_entry {
@@ -150,5 +158,23 @@ int authkeys_check_buf(const struct buf *b, const char *name,
     const struct key *key, const struct authkeys_client *client,
     struct authkeys_decision *d) FERRY_WUR;
 void authkeys_decision_clear(struct authkeys_decision *d);
+
+/*
+ * Decide whether the user certificate cert may log in as user: the
+ * files are searched for cert-authority lines with the certificate's CA
+ * key whose from=""/expiry-time allow the client.  With principals=""
+ * on the line, one of the certificate's principals must be in that
+ * list; otherwise user must be.  The certificate must then pass
+ * key_cert_check at client->now (source-address against client->addr).
+ * The options to enforce are the line's, less what the certificate's
+ * extensions do not permit (permit-pty, permit-port-forwarding,
+ * permit-agent-forwarding, permit-X11-forwarding, permit-user-rc),
+ * with the certificate's force-command (a different command= on the
+ * line refuses).  Errors and logging as authkeys_check.
+ */
+int authkeys_check_cert(const char *const *files, size_t nfiles,
+    const struct key_cert *cert, const char *user,
+    const struct authkeys_client *client, struct authkeys_decision *d)
+    FERRY_WUR;
 
 #endif /* FERRY_AUTHKEYS_H */

@@ -26,6 +26,7 @@
 #include "ferry/buf.h"
 
 struct key;
+struct key_cert;
 
 /* Largest known_hosts file read: 16 MiB. */
 #define KNOWNHOSTS_FILE_MAX	(16U * 1024 * 1024)
@@ -131,6 +132,7 @@ enum knownhosts_status {
 	KNOWNHOSTS_MISMATCH,	/* another key of this type is known */
 	KNOWNHOSTS_REVOKED,	/* the key is marked @revoked */
 	KNOWNHOSTS_UNKNOWN,	/* no key of this type is known */
+	KNOWNHOSTS_CERT_INVALID, /* a known CA signed it, but it fails */
 };
 
 /*
@@ -147,6 +149,7 @@ struct knownhosts_result {
 	char *known_fp;
 	char *offered_fp;
 	unsigned int other_types;
+	const char *reason;	/* CERT_INVALID: why (static) */
 };
 
 /*
@@ -165,6 +168,21 @@ int knownhosts_check(const char *const *files, size_t nfiles,
     const char *host, unsigned int port, const char *alias,
     const struct key *key, struct knownhosts_result *res) FERRY_WUR;
 void knownhosts_result_clear(struct knownhosts_result *res);
+
+/*
+ * Decide whether the host certificate cert is acceptable for the host at
+ * time now: a @revoked entry for the host with the certified key or the
+ * CA key gives REVOKED; else a @cert-authority entry for the host with
+ * the CA key makes key_cert_check decide, for a host certificate naming
+ * alias (when set) or host among its principals: MATCH (file and line
+ * of the CA entry, known_fp the CA's fingerprint) or CERT_INVALID with
+ * reason; with no such entry UNKNOWN (the caller may then check
+ * cert->key as a plain key).  Errors as knownhosts_check.
+ */
+int knownhosts_check_cert(const char *const *files, size_t nfiles,
+    const char *host, unsigned int port, const char *alias,
+    const struct key_cert *cert, uint64_t now,
+    struct knownhosts_result *res) FERRY_WUR;
 
 /*
  * Add an entry "name keytype base64" for key (its comment is not
