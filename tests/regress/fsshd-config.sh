@@ -48,6 +48,7 @@ AllowUsers alice-$tag bob-$tag carol-$tag mallory-$tag dave-$tag
 DenyUsers mallory-$tag
 Subsystem sftp internal-sftp
 LogLevel VERBOSE
+RekeyLimit 1M
 Match User carol-$tag
 	ChrootDirectory $croot/%u
 	ForceCommand internal-sftp
@@ -77,6 +78,11 @@ kssh() { local u=$1; shift; ssh "${base[@]}" -o IdentitiesOnly=yes -i "$TMP/key-
 out=$(kssh bob 'id -un; id -u; id -ru')
 ok "$( [ "$(echo "$out" | head -1)" = "bob-$tag" ] && [ "$(echo "$out" | sed -n 2p)" = "$(id -u "bob-$tag")" ] &&
     [ "$(echo "$out" | sed -n 3p)" != 0 ]; echo $?)" "a key login runs as the user, not root"
+head -c $((8 * 1024 * 1024)) /dev/urandom >"$TMP/rand"
+kssh bob -v cat <"$TMP/rand" 2>"$TMP/rekey.err" | sha256sum >"$TMP/rekey.sum"
+ok "$( [ "$(cat "$TMP/rekey.sum")" = "$(sha256sum <"$TMP/rand")" ] &&
+    [ "$(grep -c 'SSH2_MSG_KEXINIT received' "$TMP/rekey.err")" -gt 4 ]; echo $?)" \
+    "fsshd rekeys every 1 MiB (RekeyLimit) with OpenSSH's ssh while 8 MiB flow, byte-exact"
 out=$(kssh bob 'echo $HOME; pwd')
 ok "$( [ "$out" = "$(printf '%s\n%s' "$TMP/homes/bob-$tag" "$TMP/homes/bob-$tag")" ]; echo $?)" "in the user's home"
 

@@ -59,6 +59,12 @@ ok "$( [ "$(rssh sha256sum <"$TMP/rand" | cut -d' ' -f1)" = "$(sha256sum <"$TMP/
 ok "$( [ "$(rssh 'cat' <"$TMP/rand" | sha256sum)" = "$(sha256sum <"$TMP/rand")" ]; echo $?)" \
     "and come back byte-exact"
 
+ssh "${opts[@]}" -v -o RekeyLimit=1M -p "$port" "$user@127.0.0.1" cat <"$TMP/rand" \
+    2>"$TMP/rekey.err" | sha256sum >"$TMP/rekey.sum"
+ok "$( [ "$(cat "$TMP/rekey.sum")" = "$(sha256sum <"$TMP/rand")" ] &&
+    [ "$(grep -c 'SSH2_MSG_NEWKEYS received' "$TMP/rekey.err")" -gt 4 ]; echo $?)" \
+    "OpenSSH rekeys every 1 MiB (RekeyLimit) while 8 MiB flow through fsshd, byte-exact"
+
 cat >"$TMP/batch" <<EOB
 put $TMP/rand up.bin
 mkdir d
