@@ -2153,7 +2153,7 @@ main(int argc, char **argv)
 	char *file2;
 	const char *es;
 	FILE *in = stdin;
-	int ch, err, i, dargc;
+	int ch, err, i, dargc, noisy = 0;
 	long long limit = 0;
 	char *dargv[MAX_ARGS];
 
@@ -2207,7 +2207,7 @@ main(int argc, char **argv)
 				usage();
 			break;
 		case 'N':
-			quiet = 0;
+			noisy = 1;
 			break;
 		case 'P':
 			argl_addf(&args, "-oPort %s", optarg);
@@ -2251,6 +2251,8 @@ main(int argc, char **argv)
 			usage();
 		}
 	}
+	if (noisy)
+		quiet = 0;
 	if (direct == NULL && (optind == argc || argc > optind + 2))
 		usage();
 	if (direct != NULL && argc > optind)
