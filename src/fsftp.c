@@ -83,8 +83,9 @@ err_msg(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* OpenSSH's sftp ends its error lines with CR LF. */
 	if ((v = sftp_client_vis(raw)) != NULL)
-		fprintf(stderr, "%s\n", v);
+		fprintf(stderr, "%s\r\n", v);
 	free(v);
 }
 
@@ -634,8 +635,10 @@ static void
 xfer_msg_cb(void *arg, int is_error, const char *msg)
 {
 	(void)arg;
-	if (is_error || !quiet)
-		fprintf(is_error ? stderr : stdout, "%s\n", msg);
+	if (is_error)
+		fprintf(stderr, "%s\r\n", msg);
+	else if (!quiet)
+		printf("%s\n", msg);
 }
 
 static struct sftp_xfer *
@@ -728,8 +731,12 @@ nargs(struct cmd_ctx *x, int min, int max)
 	int n = x->argc - x->optind;
 
 	if (n < min) {
-		err_msg("You must specify %s.", min == 1 ? "a path" :
-		    "two paths");
+		if (max == 2 && min == 1)
+			err_msg("You must specify at least one path after a "
+			    "%s command.", x->argv[0]);
+		else
+			err_msg("You must specify %s after a %s command.",
+			    min == 1 ? "a path" : "two paths", x->argv[0]);
 		return -1;
 	}
 	if (n > max) {
@@ -1008,7 +1015,8 @@ cmd_lumask(struct cmd_ctx *x)
 	es = (errno != 0 || m < 0 || m > 0777 || u[0] == '\0' ||
 	    u[strspn(u, "01234567")] != '\0') ? "invalid" : NULL;
 	if (es != NULL) {
-		err_msg("Invalid umask \"%s\"", u);
+		err_msg("You must supply a numeric argument to the lumask "
+		    "command.");
 		free(u);
 		return -1;
 	}
@@ -1225,7 +1233,7 @@ cmd_rename(struct cmd_ctx *x)
 	    !sftp_client_has_ext(cn.c, "posix-rename@openssh.com", "1", NULL);
 	r = call_two(legacy ? SSH_FXP_RENAME : SSH_FXP_EXTENDED,
 	    legacy ? NULL : "posix-rename@openssh.com", a, b,
-	    "Couldn't rename file");
+	    "remote rename");
 	free(a);
 	free(b);
 	return r;
@@ -1249,7 +1257,7 @@ do_symlink(struct cmd_ctx *x, int first)
 		free(b);
 		b = abs;
 	}
-	r = call_two(SSH_FXP_SYMLINK, NULL, u, b, "Couldn't symlink file");
+	r = call_two(SSH_FXP_SYMLINK, NULL, u, b, "remote symlink file");
 	free(u);
 	free(b);
 	return r;
@@ -1284,7 +1292,7 @@ cmd_ln(struct cmd_ctx *x)
 		r = -1;
 	} else
 		r = call_two(SSH_FXP_EXTENDED, "hardlink@openssh.com", a, b,
-		    "Couldn't link file");
+		    "remote link");
 	free(a);
 	free(b);
 	return r;
@@ -1298,6 +1306,7 @@ cmd_copy(struct cmd_ctx *x)
 	struct buf *b;
 	uint8_t rh[256], wh[256];
 	size_t rhl, whl;
+	uint32_t st = SSH_FX_FAILURE;
 	char *src, *dst;
 	int r = -1;
 
@@ -1307,8 +1316,11 @@ cmd_copy(struct cmd_ctx *x)
 		err_msg("Server does not support copy-data extension");
 		goto out2;
 	}
-	if (remote_stat(src, 0, &a, NULL) != 0 ||
-	    !(a.flags & SSH_FILEXFER_ATTR_PERMISSIONS) || !S_ISREG(a.perm)) {
+	if (remote_stat(src, 0, &a, &st) != 0) {
+		err_msg("stat remote: %s", fx2txt(st));
+		goto out2;
+	}
+	if (!(a.flags & SSH_FILEXFER_ATTR_PERMISSIONS) || !S_ISREG(a.perm)) {
 		err_msg("Cannot copy non-regular file: %s", src);
 		goto out2;
 	}
@@ -1376,6 +1388,7 @@ change_attr(struct cmd_ctx *x, int which)
 	char *u, *end;
 	long long v;
 	int globbed, r = 0, hflag = 0;
+	uint32_t st = SSH_FX_FAILURE;
 	size_t i;
 
 	if (parse_flags(x, "h") != 0 || nargs(x, 2, 2) != 0)
@@ -1388,7 +1401,7 @@ change_attr(struct cmd_ctx *x, int which)
 	if (which == 0) {
 		v = strtoll(u, &end, 8);
 		if (*u == '\0' || *end != '\0' || v < 0 || v > 07777)
-			es = "You must supply a numeric mode.";
+			es = "";
 	} else {
 		v = misc_strtonum(u, 0, UINT32_MAX, &es);
 		if (es != NULL) {
@@ -1402,21 +1415,19 @@ change_attr(struct cmd_ctx *x, int which)
 				v = gr->gr_gid;
 				es = NULL;
 			} else
-				es = which == 1 ? "You must specify a "
-				    "numeric UID." : "You must specify a "
-				    "numeric GID.";
+				es = "";
 		}
 	}
 	free(u);
 	if (es != NULL) {
-		err_msg("%s", es);
+		err_msg("You must supply a numeric argument to the %s "
+		    "command.", x->argv[0]);
 		return -1;
 	}
 	remote_glob(x->argv[x->optind + 1], &g, &globbed);
 	for (i = 0; i < g.n; i++) {
-		if (which != 0 && remote_stat(g.v[i], hflag, &a, NULL) != 0) {
-			err_msg("stat %s: %s", g.v[i], "No such file or "
-			    "directory");
+		if (which != 0 && remote_stat(g.v[i], hflag, &a, &st) != 0) {
+			err_msg("stat remote: %s", fx2txt(st));
 			r = -1;
 			continue;
 		}
@@ -1729,9 +1740,10 @@ cmd_ls(struct cmd_ctx *x)
 	}
 	remote_glob(word, &g, &globbed);
 	if (g.n == 0) {
-		char *u = unescape(word);
+		char *u = unescape(word), *abs = make_absolute(u);
 
-		err_msg("Can't ls: \"%s\" not found", u);
+		err_msg("Can't ls: \"%s\" not found", abs);
+		free(abs);
 		free(u);
 		return -1;
 	}
@@ -1741,8 +1753,10 @@ cmd_ls(struct cmd_ctx *x)
 		if (remote_stat(g.v[i], 1, &e[k].a, &st) != 0) {
 			if (!globbed) {
 				char *u = unescape(word);
+				char *abs = make_absolute(u);
 
-				err_msg("Can't ls: \"%s\" not found", u);
+				err_msg("Can't ls: \"%s\" not found", abs);
+				free(abs);
 				free(u);
 				r = -1;
 			}
