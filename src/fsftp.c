@@ -2168,6 +2168,7 @@ main(int argc, char **argv)
 	const char *es;
 	FILE *in = stdin;
 	int ch, err, i, dargc, noisy = 0;
+	char *port_opt = NULL;
 	long long limit = 0;
 	char *dargv[MAX_ARGS];
 
@@ -2184,7 +2185,7 @@ main(int argc, char **argv)
 			argl_addf(&args, "-%c", ch);
 			break;
 		case 'A':
-			argl_add(&args, "-oForwardAgent yes");
+			argl_add(&args, "-A");
 			break;
 		case 'a':
 			gflags |= SFTP_XFER_RESUME;
@@ -2224,7 +2225,7 @@ main(int argc, char **argv)
 			noisy = 1;
 			break;
 		case 'P':
-			argl_addf(&args, "-oPort %s", optarg);
+			port_opt = optarg;
 			break;
 		case 'p':
 			gflags |= SFTP_XFER_PRESERVE;
@@ -2284,8 +2285,12 @@ main(int argc, char **argv)
 		file2 = optind + 1 < argc ? argv[optind + 1] : NULL;
 		if (parse_destination(dest, &user, &host, &port, &path) != 0)
 			fatal("Invalid destination \"%s\"", argv[optind]);
+		/* Where and in which order OpenSSH's sftp puts them. */
+		argl_add(&args, "-oForwardAgent no");
 		if (port != NULL)
-			argl_addf(&args, "-oPort %s", port);
+			port_opt = port;
+		if (port_opt != NULL)
+			argl_addf(&args, "-oPort %s", port_opt);
 		if (user != NULL) {
 			argl_add(&args, "-l");
 			argl_add(&args, user);
