@@ -70,7 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sftp_xfer_opts o;
 	struct sftp_client *c;
 	struct sftp_xfer *x;
-	char lp[128], tp[128], up[128];
+	char lp[128], lp2[160], tp[128], up[128];
 	size_t chunk, n;
 	int rounds = 0;
 
@@ -91,6 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(lp, sizeof(lp), "%s/get", fuzz_dir);
 	snprintf(tp, sizeof(tp), "%s/tree", fuzz_dir);
 	snprintf(up, sizeof(up), "%s/up", fuzz_dir);
+	snprintf(lp2, sizeof(lp2), "%s%s", lp, SFTP_XFER_PART_SUFFIX);
 	x = NULL;
 	while (size > 0 && sftp_client_error(c) == 0 && rounds++ < 10000) {
 		if (sftp_client_ready(c) && x == NULL) {
@@ -115,12 +116,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();	/* the session is over: step must say so */
 	sftp_client_free(c);
 	sftp_xfer_free(x);
-	nftw(fuzz_dir, fuzz_rm, 16, FTW_DEPTH | FTW_PHYS);
-	if ((n = (size_t)open(up, O_WRONLY | O_CREAT | O_TRUNC, 0644)) !=
-	    (size_t)-1) {
-		if (write((int)n, "0123456789", 10) != 10)
-			abort();
-		close((int)n);
+	/* Remove what the run created; the upload source stays. */
+	(void)remove(lp);
+	(void)remove(lp2);
+	if (access(tp, F_OK) == 0) {
+		nftw(tp, fuzz_rm, 16, FTW_DEPTH | FTW_PHYS);
+		(void)rmdir(tp);
 	}
 	return 0;
 }
