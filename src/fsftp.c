@@ -552,7 +552,10 @@ local_glob(const char *word, struct glist *out)
 struct meter {
 	time_t last;
 	time_t start;
-	uint64_t total_done;
+	/* The whole transfer set, for the overall line of -r. */
+	time_t set_start;
+	uint64_t set_bytes;
+	unsigned int set_files;
 };
 static struct meter meter;
 
@@ -592,6 +595,10 @@ progress_cb(void *arg, const char *name, uint64_t done, uint64_t total,
 	int pct, w, namew;
 
 	(void)arg;
+	if (finished) {
+		meter.set_files++;
+		meter.set_bytes += done;
+	}
 	if (!showprogress || quiet || !isatty(STDOUT_FILENO))
 		return;
 	if (!finished && now == meter.last)
@@ -639,6 +646,33 @@ xfer_msg_cb(void *arg, int is_error, const char *msg)
 		fprintf(stderr, "%s\r\n", msg);
 	else if (!quiet)
 		printf("%s\n", msg);
+}
+
+/* Run a transfer set; recursive ones end with an overall line. */
+static int
+xfer_run(struct sftp_xfer *xf, unsigned int flags)
+{
+	char sz[16], rate[16];
+	double el;
+	int r;
+
+	meter.set_start = time(NULL);
+	meter.set_bytes = 0;
+	meter.set_files = 0;
+	r = conn_run_xfer(&cn, xf);
+	if (sftp_client_error(cn.c) != 0)
+		fatal("Connection closed");
+	if ((flags & SFTP_XFER_RECURSE) && showprogress && !quiet &&
+	    isatty(STDOUT_FILENO)) {
+		el = difftime(time(NULL), meter.set_start);
+		fmt_size(sz, sizeof(sz), (double)meter.set_bytes);
+		fmt_size(rate, sizeof(rate), el > 0 ?
+		    (double)meter.set_bytes / el : (double)meter.set_bytes);
+		printf("%u files, %s in %02d:%02d (%s/s)%s\n",
+		    meter.set_files, sz, (int)el / 60, (int)el % 60, rate,
+		    sftp_xfer_failures(xf) != 0 ? ", some failed" : "");
+	}
+	return r;
 }
 
 static struct sftp_xfer *
@@ -796,9 +830,7 @@ cmd_get_common(struct cmd_ctx *x, unsigned int extra)
 		free(ldst);
 	}
 	fflush(stdout);
-	r = conn_run_xfer(&cn, xf);
-	if (sftp_client_error(cn.c) != 0)
-		fatal("Connection closed");
+	r = xfer_run(xf, gflags | x->flags | extra);
 	sftp_xfer_free(xf);
 	free(dst);
 	glist_free(&g);
@@ -873,9 +905,7 @@ cmd_put_common(struct cmd_ctx *x, unsigned int extra)
 		free(rdst);
 	}
 	fflush(stdout);
-	r = conn_run_xfer(&cn, xf);
-	if (sftp_client_error(cn.c) != 0)
-		fatal("Connection closed");
+	r = xfer_run(xf, gflags | x->flags | extra);
 	sftp_xfer_free(xf);
 	free(dst);
 	glist_free(&g);
@@ -1924,6 +1954,120 @@ run_command(char *line)
 	return r;
 }
 
+/* ---- Completion (libedit's readline interface) ---- */
+
+/* Commands whose path arguments are remote. */
+static const char *const remote_cmds[] = {
+	"cd", "chdir", "chgrp", "chmod", "chown", "copy", "cp", "df", "dir",
+	"get", "ln", "ls", "mget", "mkdir", "reget", "rename", "rm", "rmdir",
+	"symlink", NULL,
+};
+
+static char **compl_list;
+static size_t compl_n, compl_i;
+
+static void
+compl_reset(void)
+{
+	size_t i;
+
+	for (i = 0; i < compl_n; i++)
+		free(compl_list[i]);
+	free(compl_list);
+	compl_list = NULL;
+	compl_n = compl_i = 0;
+}
+
+static void
+compl_add(const char *s)
+{
+	if ((compl_list = reallocarray(compl_list, compl_n + 1,
+	    sizeof(*compl_list))) == NULL)
+		fatal("out of memory");
+	compl_list[compl_n++] = xstrdup(s);
+}
+
+/* Hand out the prepared candidates one by one. */
+static char *
+compl_next(const char *text, int state)
+{
+	(void)text;
+	if (state == 0)
+		compl_i = 0;
+	if (compl_i < compl_n)
+		return xstrdup(compl_list[compl_i++]);
+	return NULL;
+}
+
+/* Candidates for a remote path: entries of its directory. */
+static void
+compl_remote(const char *text)
+{
+	const char *slash = strrchr(text, '/');
+	char *dir, *abs;
+	struct rent *e;
+	size_t n, i, plen;
+	uint32_t st;
+	char *cand;
+
+	if (slash != NULL)
+		dir = strndup(text, (size_t)(slash - text + 1));
+	else
+		dir = xstrdup(".");
+	if (dir == NULL)
+		fatal("out of memory");
+	abs = make_absolute(dir);
+	plen = slash != NULL ? (size_t)(slash - text + 1) : 0;
+	if (remote_readdir(abs, &e, &n, &st) == 0) {
+		for (i = 0; i < n; i++) {
+			if (strcmp(e[i].name, ".") == 0 ||
+			    strcmp(e[i].name, "..") == 0 ||
+			    strncmp(e[i].name, text + plen,
+			    strlen(text + plen)) != 0)
+				continue;
+			if (asprintf(&cand, "%.*s%s%s", (int)plen, text,
+			    e[i].name, S_ISDIR(e[i].a.perm) ? "/" : "") < 0)
+				fatal("out of memory");
+			compl_add(cand);
+			free(cand);
+		}
+	}
+	rents_free(e, n);
+	free(abs);
+	free(dir);
+}
+
+static char **
+compl_attempt(const char *text, int start, int end)
+{
+	char first[32];
+	size_t i, wl;
+	const char *p = rl_line_buffer;
+
+	(void)end;
+	compl_reset();
+	while (isspace((unsigned char)*p))
+		p++;
+	wl = strcspn(p, " \t");
+	if (start <= (int)(p - rl_line_buffer)) {
+		/* The command name. */
+		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+			if (cmds[i].fn != NULL && strncmp(cmds[i].name, text,
+			    strlen(text)) == 0)
+				compl_add(cmds[i].name);
+		return rl_completion_matches(text, compl_next);
+	}
+	snprintf(first, sizeof(first), "%.*s", (int)wl, p);
+	for (i = 0; remote_cmds[i] != NULL; i++)
+		if (strcmp(first, remote_cmds[i]) == 0)
+			break;
+	if (remote_cmds[i] == NULL)
+		return NULL;	/* local names: libedit's own completion */
+	rl_completion_append_character = '\0';
+	compl_remote(text);
+	return rl_completion_matches(text, compl_next);
+}
+
 /* ---- Main loop ---- */
 
 static int
@@ -1935,8 +2079,10 @@ interactive_loop(FILE *in)
 	int err = 0, ignore, noecho, r, use_edit;
 
 	use_edit = in == stdin && interactive && isatty(STDIN_FILENO);
-	if (use_edit)
+	if (use_edit) {
 		using_history();
+		rl_attempted_completion_function = compl_attempt;
+	}
 	while (!quit_requested) {
 		if (use_edit) {
 			free(line);
