@@ -221,7 +221,15 @@ conn_run_xfer(struct conn *cn, struct sftp_xfer *x)
 {
 	struct conn_xfer_wait w = { cn, x, 0 };
 
-	if (conn_pump(cn, conn_xfer_done, &w) != 0 || w.err != 0)
+	if (conn_pump(cn, conn_xfer_done, &w) != 0)
+		return -1;
+	/*
+	 * A scheduler failure leaves requests whose callbacks point into
+	 * the set: the session cannot go on safely.
+	 */
+	if (w.err != 0 && sftp_client_error(cn->c) == 0)
+		fatal_r(w.err, "transfer");
+	if (w.err != 0)
 		return -1;
 	return sftp_xfer_failures(x) == 0 ? 0 : -1;
 }

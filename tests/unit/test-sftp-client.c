@@ -426,6 +426,58 @@ test_atomic(void)
 	    "atomic put renamed into place");
 }
 
+/* The window: -R fixes it; adaptive windows stay within the budget. */
+static void
+test_window(void)
+{
+	struct sftp_xfer_opts o;
+	struct sftp_xfer *x;
+	unsigned int max_inflight = 0, max_window = 0;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.max_requests = 3;
+	H((x = sftp_xfer_new(C, &o)) == NULL);
+	H(sftp_xfer_get(x, "src-3000017", rp("win")));
+	is_int(sftp_xfer_window(x), 3, "-R fixes the window");
+	for (;;) {
+		H(sftp_xfer_step(x));
+		if (sftp_client_inflight(C) > max_inflight)
+			max_inflight = sftp_client_inflight(C);
+		if (sftp_xfer_done(x))
+			break;
+		H(pump_once() == 0);
+	}
+	ok(max_inflight <= 3, "at most 3 requests in flight (saw %u)",
+	    max_inflight);
+	ok(same_file(rp("src-3000017"), rp("win")), "... file intact");
+	sftp_xfer_free(x);
+
+	memset(&o, 0, sizeof(o));
+	o.mem_budget = 32 * SFTP_MAX_RW;
+	H((x = sftp_xfer_new(C, &o)) == NULL);
+	H(sftp_xfer_get(x, "src-3000017", rp("win2")));
+	H(sftp_xfer_get(x, "src-261121", rp("win3")));
+	is_int(sftp_xfer_window(x), 16, "the adaptive window starts at 16");
+	for (r = 0; r == 0;) {
+		H(sftp_xfer_step(x));
+		if (sftp_xfer_window(x) > max_window)
+			max_window = sftp_xfer_window(x);
+		if (sftp_client_inflight(C) > max_inflight)
+			max_inflight = sftp_client_inflight(C);
+		if (sftp_xfer_done(x))
+			break;
+		H(pump_once() == 0);
+	}
+	ok(max_window >= 16 && max_window <= 32,
+	    "the window stays within the memory budget (max %u)", max_window);
+	ok(max_inflight <= max_window + 2,
+	    "requests in flight follow the window (max %u)", max_inflight);
+	ok(same_file(rp("src-3000017"), rp("win2")) &&
+	    same_file(rp("src-261121"), rp("win3")), "two files at once intact");
+	sftp_xfer_free(x);
+}
+
 /* ---- Hand-made replies ---- */
 
 static int
@@ -637,6 +689,7 @@ main(void)
 	test_tree();
 	test_resume();
 	test_atomic();
+	test_window();
 	session_end();
 	/* The same with tiny chunks: replies arrive in pieces. */
 	session_start();
