@@ -569,17 +569,22 @@ term_width(void)
 	return 80;
 }
 
+/* A size in at most four characters, as fmt_scaled(3): 999B 9.8K 977K. */
 static void
 fmt_size(char *buf, size_t len, double v)
 {
-	static const char units[] = "BKMGTP";
+	static const char units[] = "BKMGTPE";
 	int u = 0;
 
-	while (v >= 1024 && u < 5) {
+	while (v >= 1024 && u < 6) {
 		v /= 1024;
 		u++;
 	}
-	if (u == 0)
+	if (u > 0 && v >= 999.5 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0 || v >= 9.95)
 		snprintf(buf, len, "%.0f%c", v, units[u]);
 	else
 		snprintf(buf, len, "%.1f%c", v, units[u]);
@@ -1651,11 +1656,124 @@ ls_mode_string(uint32_t m, char *s)
 	s[10] = '\0';
 }
 
-/* A long line built locally (ls -n, -h, glob results). */
+/* Names of the owners and groups of a listing, from the server. */
+struct idnames {
+	uint32_t *uids, *gids;
+	char **unames, **gnames;
+	size_t nu, ng;
+};
+
 static void
-ls_long_local(const char *name, const struct sftp_attrs *a, int lflags)
+idnames_free(struct idnames *m)
 {
-	char mode[11], when[32], size[16];
+	size_t i;
+
+	for (i = 0; i < m->nu; i++)
+		free(m->unames != NULL ? m->unames[i] : NULL);
+	for (i = 0; i < m->ng; i++)
+		free(m->gnames != NULL ? m->gnames[i] : NULL);
+	free(m->uids);
+	free(m->gids);
+	free(m->unames);
+	free(m->gnames);
+	memset(m, 0, sizeof(*m));
+}
+
+static void
+idnames_add(uint32_t **v, size_t *n, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if ((*v)[i] == id)
+			return;
+	if ((*v = reallocarray(*v, *n + 1, sizeof(**v))) == NULL)
+		fatal("out of memory");
+	(*v)[(*n)++] = id;
+}
+
+/* Parse count names from the string in m into *out. */
+static int
+idnames_parse(struct buf *m, size_t count, char ***out)
+{
+	struct buf *sub = NULL;
+	size_t i;
+	int r;
+
+	if ((*out = calloc(count + 1, sizeof(**out))) == NULL)
+		fatal("out of memory");
+	if ((r = buf_froms(m, &sub)) != 0)
+		return r;
+	for (i = 0; i < count && r == 0; i++)
+		r = buf_get_cstring(sub, &(*out)[i], NULL);
+	if (r == 0)
+		r = buf_expect_end(sub);
+	buf_free(sub);
+	return r;
+}
+
+/* One users-groups-by-id@openssh.com request for a whole listing. */
+static void
+idnames_lookup(struct idnames *m, const struct rent *e, size_t n)
+{
+	struct conn_reply rep;
+	struct buf *b, *rb = NULL;
+	size_t i, off;
+
+	memset(m, 0, sizeof(*m));
+	if (!sftp_client_has_ext(cn.c, "users-groups-by-id@openssh.com",
+	    "1", NULL))
+		return;
+	for (i = 0; i < n; i++) {
+		if (!(e[i].a.flags & SSH_FILEXFER_ATTR_UIDGID))
+			continue;
+		idnames_add(&m->uids, &m->nu, e[i].a.uid);
+		idnames_add(&m->gids, &m->ng, e[i].a.gid);
+	}
+	if (m->nu == 0)
+		return;
+	if (sftp_client_begin(cn.c, SSH_FXP_EXTENDED,
+	    "users-groups-by-id@openssh.com", &b) != 0 ||
+	    buf_begin_string(b, &off) != 0)
+		fatal("out of memory");
+	for (i = 0; i < m->nu; i++)
+		if (buf_put_u32(b, m->uids[i]) != 0)
+			fatal("out of memory");
+	if (buf_end_string(b, off) != 0 || buf_begin_string(b, &off) != 0)
+		fatal("out of memory");
+	for (i = 0; i < m->ng; i++)
+		if (buf_put_u32(b, m->gids[i]) != 0)
+			fatal("out of memory");
+	if (buf_end_string(b, off) != 0 || conn_call_end(&cn, &rep) != 0)
+		fatal("Connection closed");
+	if (rep.type == SSH_FXP_EXTENDED_REPLY &&
+	    (rb = buf_from(rep.data, rep.len)) != NULL &&
+	    (idnames_parse(rb, m->nu, &m->unames) != 0 ||
+	    idnames_parse(rb, m->ng, &m->gnames) != 0 ||
+	    buf_expect_end(rb) != 0))
+		idnames_free(m);
+	buf_free(rb);
+	conn_reply_free(&rep);
+}
+
+static const char *
+idnames_get(uint32_t *ids, char **names, size_t n, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; names != NULL && i < n; i++)
+		if (ids[i] == id && names[i] != NULL && names[i][0] != '\0')
+			return names[i];
+	return NULL;
+}
+
+/* A long line as OpenSSH's sftp formats it. */
+static void
+ls_long_local(const char *name, const struct sftp_attrs *a, int lflags,
+    const struct idnames *m)
+{
+	char mode[11], when[32], size[16], ub[16], gb[16];
+	const char *user = NULL, *group = NULL;
 	time_t t = (time_t)a->mtime;
 	struct tm *tm = localtime(&t);
 
@@ -1669,21 +1787,30 @@ ls_long_local(const char *name, const struct sftp_attrs *a, int lflags)
 	else
 		snprintf(size, sizeof(size), "%llu",
 		    (unsigned long long)a->size);
-	out_msg("%s    ? %-8u %-8u %8s %s %s\n", mode, a->uid, a->gid, size,
-	    when, name);
+	if (m != NULL && !(lflags & LS_NUMERIC)) {
+		user = idnames_get(m->uids, m->unames, m->nu, a->uid);
+		group = idnames_get(m->gids, m->gnames, m->ng, a->gid);
+	}
+	snprintf(ub, sizeof(ub), "%u", a->uid);
+	snprintf(gb, sizeof(gb), "%u", a->gid);
+	out_msg("%s    ? %-8s %-8s %8s %s %s\n", mode, user ? user : ub,
+	    group ? group : gb, size, when, name);
 }
 
 static void
-ls_print(struct rent *e, size_t n, int lflags, const char *prefix)
+ls_print(struct rent *e, size_t n, int lflags, const char *prefix,
+    size_t minlen)
 {
 	size_t i, maxlen = 0, len;
 	int width = term_width(), columns, colspace, c = 1;
+	struct idnames m;
 	char *name;
 
 	if (!(lflags & LS_UNSORTED)) {
 		ls_sort_flags = lflags;
 		qsort(e, n, sizeof(*e), ls_cmp);
 	}
+	maxlen = minlen;
 	for (i = 0; i < n; i++) {
 		len = strlen(e[i].name) + (prefix ? strlen(prefix) + 1 : 0);
 		if (len > maxlen)
@@ -1691,6 +1818,9 @@ ls_print(struct rent *e, size_t n, int lflags, const char *prefix)
 	}
 	if (!isatty(STDOUT_FILENO))
 		width = 80;
+	memset(&m, 0, sizeof(m));
+	if ((lflags & LS_LONG) && !(lflags & LS_NUMERIC))
+		idnames_lookup(&m, e, n);
 	columns = width / (int)(maxlen + 2);
 	if (columns < 1)
 		columns = 1;
@@ -1701,9 +1831,11 @@ ls_print(struct rent *e, size_t n, int lflags, const char *prefix)
 		else
 			name = xstrdup(e[i].name);
 		if (lflags & LS_LONG) {
-			if ((lflags & (LS_NUMERIC | LS_SI)) ||
+			/* As OpenSSH: the server's long name only when it
+			 * cannot name owners and nothing asks otherwise. */
+			if ((lflags & (LS_NUMERIC | LS_SI)) || m.nu > 0 ||
 			    e[i].longname == NULL)
-				ls_long_local(name, &e[i].a, lflags);
+				ls_long_local(name, &e[i].a, lflags, &m);
 			else
 				out_msg("%s\n", e[i].longname);
 		} else if (lflags & LS_ONE)
@@ -1720,6 +1852,7 @@ ls_print(struct rent *e, size_t n, int lflags, const char *prefix)
 	}
 	if (!(lflags & (LS_LONG | LS_ONE)) && c != 1)
 		printf("\n");
+	idnames_free(&m);
 }
 
 static int
@@ -1762,7 +1895,7 @@ cmd_ls(struct cmd_ctx *x)
 			e[k++] = e[i];
 		}
 		shown = u != NULL && strcmp(u, ".") != 0 ? u : NULL;
-		ls_print(e, k, x->lflags, shown);
+		ls_print(e, k, x->lflags, shown, 0);
 		rents_free(e, k);
 		free(abs);
 		free(u);
@@ -1779,7 +1912,7 @@ cmd_ls(struct cmd_ctx *x)
 	}
 	if ((e = calloc(g.n, sizeof(*e))) == NULL)
 		fatal("out of memory");
-	for (i = k = 0; i < g.n; i++) {
+	for (i = k = n = 0; i < g.n; i++) {
 		if (remote_stat(g.v[i], 1, &e[k].a, &st) != 0) {
 			if (!globbed) {
 				char *u = unescape(word);
@@ -1798,14 +1931,16 @@ cmd_ls(struct cmd_ctx *x)
 			    (strcmp(rcwd, "/") == 0 ? 0 : 1);
 		else
 			shown = g.v[i];
+		/* Columns as wide as the absolute paths, as OpenSSH's. */
+		if (strlen(g.v[i]) + (S_ISDIR(e[k].a.perm) ? 1 : 0) > n)
+			n = strlen(g.v[i]) + (S_ISDIR(e[k].a.perm) ? 1 : 0);
 		/* Directories are marked as glob(3)'s GLOB_MARK does. */
 		if (asprintf(&e[k].name, "%s%s", shown, S_ISDIR(e[k].a.perm) ?
 		    "/" : "") < 0)
 			fatal("out of memory");
 		k++;
 	}
-	ls_print(e, k, x->lflags | ((x->lflags & LS_LONG) ? LS_NUMERIC : 0),
-	    NULL);
+	ls_print(e, k, x->lflags, NULL, n);
 	rents_free(e, k);
 	glist_free(&g);
 	return r;
