@@ -107,6 +107,8 @@ done
 rm -rf "${R:?}"/*
 printf 'x\n' >"$R/file"
 mkdir -p "$R/adir"
+head -c 5000 /dev/zero >"$R/adir/five-k"
+printf 'y\n' >"$R/adir/.hidden"
 while IFS= read -r cmd; do
 	printf '%s\n' "$cmd" >"$TMP/eb"
 	(cd "$R" && sftp -b "$TMP/eb" -D "$OSS") >"$TMP/o1" 2>"$TMP/e1"
@@ -137,6 +139,19 @@ symlink a
 ls nothere
 lumask 999
 cp nothere x
+ls
+ls -1
+ls -l
+ls -la adir
+ls -lh adir
+ls -1a adir
+ls adir/*
+ls -l adir/*
+ls -l file
+ls -1r
+pwd
+lpwd
+version
 EOB
 printf -- '-rm nothere\npwd\nget nothere\npwd\n' >"$TMP/eb"
 (cd "$R" && sftp -b "$TMP/eb" -D "$OSS") >"$TMP/o1" 2>"$TMP/e1"
