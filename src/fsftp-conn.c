@@ -146,9 +146,10 @@ conn_pump(struct conn *cn, int (*done)(void *), void *arg)
 	while (!done(arg)) {
 		if (sftp_client_error(cn->c) != 0)
 			goto out;
-		wait_ms = buf_len(out) > 0 ? conn_throttle_ms(cn) : 0;
+		/* -l: neither send nor receive while ahead of the rate. */
+		wait_ms = conn_throttle_ms(cn);
 		pfd[0].fd = cn->in_fd;
-		pfd[0].events = POLLIN;
+		pfd[0].events = wait_ms == 0 ? POLLIN : 0;
 		pfd[1].fd = cn->out_fd;
 		pfd[1].events = buf_len(out) > 0 && wait_ms == 0 ? POLLOUT : 0;
 		if (poll(pfd, 2, wait_ms > 0 ? wait_ms : -1) < 0) {
@@ -174,7 +175,8 @@ conn_pump(struct conn *cn, int (*done)(void *), void *arg)
 			}
 		}
 		if (pfd[0].revents & (POLLIN | POLLERR | POLLHUP)) {
-			n = read(cn->in_fd, rb, CONN_READ_SIZE);
+			n = read(cn->in_fd, rb, cn->limit_bps != 0 ? 16384 :
+			    CONN_READ_SIZE);
 			if (n < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			if (n <= 0) {
@@ -182,6 +184,7 @@ conn_pump(struct conn *cn, int (*done)(void *), void *arg)
 				log_error("Connection closed");
 				goto out;
 			}
+			cn->sent += (uint64_t)n;
 			r = sftp_client_input(cn->c, rb, (size_t)n);
 			if (r != 0 && sftp_client_error(cn->c) != 0) {
 				log_error("Connection closed: %s",

@@ -31,7 +31,7 @@ struct conn {
 	int out_fd;		/* requests to the server */
 	pid_t pid;		/* the transport program */
 	uint64_t limit_bps;	/* -l, bytes per second; 0: none */
-	uint64_t sent;		/* bytes sent (for -l) */
+	uint64_t sent;		/* bytes sent and received (for -l) */
 	uint64_t start_ns;
 };
 

@@ -103,6 +103,15 @@ ln dir/g1 hard"
 	fi
 done
 
+# -l: 500 KB each way at 8000 Kbit/s (1 MB/s) takes about a second.
+head -c 500000 /dev/urandom >"$L/half"
+start=$(date +%s%N)
+fb "$FSS" "get $L/half half-back
+put $L/half half-up" -l 8000
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+ok "$( [ "$ms" -ge 850 ] && cmp -s "$L/half" "$R/half-back" &&
+    cmp -s "$L/half" "$R/half-up"; echo $?)" "-l limits the rate both ways ($ms ms)"
+
 # Batch failures: exit status and messages as OpenSSH's sftp prints them.
 rm -rf "${R:?}"/*
 printf 'x\n' >"$R/file"

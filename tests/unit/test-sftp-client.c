@@ -36,6 +36,7 @@ static char root[256];
 static struct sftp_server *S;
 static struct sftp_client *C;
 static unsigned int max_chunk = 1 << 30;
+static unsigned int round_trips;
 
 /* Move bytes both ways once; returns how many moved. */
 static size_t
@@ -44,6 +45,7 @@ pump_once(void)
 	struct buf *co = sftp_client_output(C), *so = sftp_server_output(S);
 	size_t n, moved = 0;
 
+	round_trips++;
 	n = buf_len(co);
 	if (n > sftp_server_input_space(S))
 		n = sftp_server_input_space(S);
@@ -326,7 +328,11 @@ test_tree(void)
 	H((x = sftp_xfer_new(C, &o)) == NULL);
 	snprintf(p, sizeof(p), "%s/tree-back", root);
 	H(sftp_xfer_get(x, "tree", p));
+	round_trips = 0;
 	is_int(run_xfer(x), 0, "get -r of 300 files in 7 directories");
+	/* One by one: about 4 round trips per file.  Pipelined: batches. */
+	ok(round_trips < 60, "get -r took %u round trips for 300 files",
+	    round_trips);
 	is_int(sftp_xfer_failures(x), 0, "no file failed");
 	sftp_xfer_free(x);
 	snprintf(cmd, sizeof(cmd), "%s/tree", root);
@@ -334,7 +340,10 @@ test_tree(void)
 
 	H((x = sftp_xfer_new(C, &o)) == NULL);
 	H(sftp_xfer_put(x, p, "tree-up"));
+	round_trips = 0;
 	is_int(run_xfer(x), 0, "put -r of the tree");
+	ok(round_trips < 60, "put -r took %u round trips for 300 files",
+	    round_trips);
 	sftp_xfer_free(x);
 	snprintf(cmd, sizeof(cmd), "%s/tree", root);
 	ok(same_tree(cmd, rp("tree-up")), "uploaded tree intact");
