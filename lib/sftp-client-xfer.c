@@ -623,6 +623,21 @@ xfer_data_cb(void *arg, const struct sftp_client_reply *rep)
 	int r = 0;
 
 	j->inflight--;
+	if (rep->type == SSH_FXP_STATUS &&
+	    rep->status == SSH_FX_CONNECTION_LOST &&
+	    sftp_client_error(x->c) != 0) {
+		/* The session is over: the caller reports it once. */
+		if (q->sample)
+			j->samples--;
+		else
+			x->data_inflight--;
+		if (!j->failed) {
+			j->failed = 1;
+			x->failures++;
+		}
+		free(q);
+		return 0;
+	}
 	if (q->sample) {
 		j->samples--;
 		xfer_sample_check(j, q, rep);
@@ -1161,9 +1176,12 @@ xfer_ctl_cb(void *arg, const struct sftp_client_reply *rep)
 
 	j->waiting = 0;
 	if (rep->type == SSH_FXP_STATUS &&
-	    rep->status == SSH_FX_CONNECTION_LOST) {
-		xfer_status_fail(j, rep, "transfer", j->rpath);
-		return xfer_advance(j);
+	    rep->status == SSH_FX_CONNECTION_LOST &&
+	    sftp_client_error(x->c) != 0) {
+		/* The session is over: the caller reports it once. */
+		j->failed = 1;
+		x->failures++;
+		return 0;
 	}
 	switch (j->state) {
 	case XS_STAT:

@@ -125,7 +125,9 @@ client_fail(struct sftp_client *c, int code, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(c->errmsg, sizeof(c->errmsg), fmt, ap);
 		va_end(ap);
-		log_error("sftp: %s", c->errmsg);
+		/* A closed connection is the caller's to report. */
+		log_msg(code == FERR_CONN_CLOSED ? LOGL_DEBUG1 : LOGL_ERROR,
+		    "sftp: %s", c->errmsg);
 	}
 	return code;
 }

@@ -164,8 +164,8 @@ conn_pump(struct conn *cn, int (*done)(void *), void *arg)
 				want = 16384;
 			n = write(cn->out_fd, buf_ptr(out), want);
 			if (n < 0 && errno != EINTR && errno != EAGAIN) {
+				/* The caller says "Connection closed". */
 				sftp_client_eof(cn->c);
-				log_error("Connection closed");
 				goto out;
 			}
 			if (n > 0) {
@@ -181,7 +181,6 @@ conn_pump(struct conn *cn, int (*done)(void *), void *arg)
 				continue;
 			if (n <= 0) {
 				sftp_client_eof(cn->c);
-				log_error("Connection closed");
 				goto out;
 			}
 			cn->sent += (uint64_t)n;

@@ -6,7 +6,8 @@
 # (detected: the batch fails and the destination is left alone, while an
 # interactive session starts over); 24 transfers cut at random points by
 # a server that dies, each resumed to an identical sha256; atomic mode
-# leaves nothing under the real name after a cut.
+# leaves nothing under the real name after a cut; 8 more transfers cut
+# by killing fsftp-server mid-transfer, then resumed.
 . "${top_srcdir:-.}/tests/regress/lib.sh"
 require_cmd sha256sum
 FSFTP=$(ferry_bin fsftp)
@@ -97,6 +98,22 @@ for i in $(seq 1 12); do
 	fs "$PY $HS honest" "reput $L/lsrc cut"
 	ok "$( [ $? -eq 0 ] && [ "$(sum "$S/cut")" = "$(sum "$L/lsrc")" ]; echo $?)" \
 	    "put cut after $k bytes, resumed (sampled prefix): identical"
+done
+
+# Cuts by killing fsftp-server itself at random moments (-l slows the
+# transfer to about 5 MB/s so the kill lands inside it).
+for i in $(seq 1 4); do
+	t=0.$(( RANDOM % 5 + 1 ))$(( RANDOM % 10 ))
+	rm -f "$L/kcut"
+	fs "timeout -s KILL $t $FSS" "get src $L/kcut" -l 40000
+	fs "$FSS" "reget src $L/kcut"
+	ok "$( [ $? -eq 0 ] && [ "$(sum "$L/kcut")" = "$(sum "$S/src")" ]; echo $?)" \
+	    "get with the server killed after ${t}s, resumed: identical"
+	rm -f "$S/kcut"
+	fs "timeout -s KILL $t $FSS" "put $L/lsrc kcut" -l 40000
+	fs "$FSS" "reput $L/lsrc kcut"
+	ok "$( [ $? -eq 0 ] && [ "$(sum "$S/kcut")" = "$(sum "$L/lsrc")" ]; echo $?)" \
+	    "put with the server killed after ${t}s, resumed: identical"
 done
 
 # Atomic: after a cut nothing carries the real name; resume completes.
