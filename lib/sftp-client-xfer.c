@@ -274,6 +274,24 @@ sftp_xfer_failures(const struct sftp_xfer *x)
 	return x->failures;
 }
 
+void
+sftp_xfer_cancel(struct sftp_xfer *x)
+{
+	struct xjob *j, *n;
+
+	for (j = x->queue; j != NULL; j = n) {
+		n = j->next;
+		xfer_job_free(j);
+		x->failures++;
+	}
+	x->queue = NULL;
+	x->queue_tail = &x->queue;
+	for (j = x->jobs; j != NULL; j = j->next)
+		if (!j->failed)
+			xfer_job_fail(j, "Transfer of \"%s\" interrupted",
+			    j->upload ? j->lpath : j->rpath);
+}
+
 unsigned int
 sftp_xfer_window(const struct sftp_xfer *x)
 {

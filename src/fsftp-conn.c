@@ -202,10 +202,13 @@ conn_pump(struct conn *cn, int (*done)(void *), void *arg)
 	return rc;
 }
 
+volatile sig_atomic_t conn_interrupted;
+
 struct conn_xfer_wait {
 	struct conn *cn;
 	struct sftp_xfer *x;
 	int err;
+	int cancelled;
 };
 
 static int
@@ -213,6 +216,10 @@ conn_xfer_done(void *arg)
 {
 	struct conn_xfer_wait *w = arg;
 
+	if (conn_interrupted && !w->cancelled) {
+		w->cancelled = 1;
+		sftp_xfer_cancel(w->x);
+	}
 	if ((w->err = sftp_xfer_step(w->x)) != 0)
 		return 1;
 	return sftp_xfer_done(w->x);
@@ -221,7 +228,9 @@ conn_xfer_done(void *arg)
 int
 conn_run_xfer(struct conn *cn, struct sftp_xfer *x)
 {
-	struct conn_xfer_wait w = { cn, x, 0 };
+	struct conn_xfer_wait w = { cn, x, 0, 0 };
+
+	conn_interrupted = 0;
 
 	if (conn_pump(cn, conn_xfer_done, &w) != 0)
 		return -1;

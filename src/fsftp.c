@@ -653,18 +653,35 @@ xfer_msg_cb(void *arg, int is_error, const char *msg)
 		printf("%s\n", msg);
 }
 
+/* ^C during a transfer stops it, as OpenSSH's sftp does. */
+static void
+sig_interrupt(int sig)
+{
+	(void)sig;
+	conn_interrupted = 1;
+}
+
 /* Run a transfer set; recursive ones end with an overall line. */
 static int
 xfer_run(struct sftp_xfer *xf, unsigned int flags)
 {
 	char sz[16], rate[16];
+	struct sigaction sa;
 	double el;
 	int r;
 
 	meter.set_start = time(NULL);
 	meter.set_bytes = 0;
 	meter.set_files = 0;
+	if (interactive) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = sig_interrupt;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+	}
 	r = conn_run_xfer(&cn, xf);
+	if (interactive)
+		signal(SIGINT, SIG_IGN);
 	if (sftp_client_error(cn.c) != 0)
 		fatal("Connection closed");
 	if ((flags & SFTP_XFER_RECURSE) && showprogress && !quiet &&
@@ -2439,6 +2456,7 @@ sig_ignore_pipe(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+
 int
 main(int argc, char **argv)
 {
@@ -2557,6 +2575,9 @@ main(int argc, char **argv)
 	    (in = fopen(batchfile, "r")) == NULL)
 		fatal("Couldn't open \"%s\": %s", batchfile, strerror(errno));
 	interactive = !batchmode && isatty(STDIN_FILENO);
+	/* At the prompt ^C does nothing; during transfers it stops them. */
+	if (interactive)
+		signal(SIGINT, SIG_IGN);
 	cn.limit_bps = (uint64_t)limit * 1024 / 8;
 	path = NULL;
 	file2 = NULL;

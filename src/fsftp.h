@@ -50,6 +50,13 @@ int conn_init(struct conn *cn);
  */
 int conn_pump(struct conn *cn, int (*done)(void *), void *arg);
 
+/*
+ * Set by fsftp's SIGINT handler in interactive sessions: the running
+ * transfer set is cancelled and the prompt comes back.
+ */
+#include <signal.h>
+extern volatile sig_atomic_t conn_interrupted;
+
 /* Run a transfer set to completion; 0 when every file succeeded. */
 int conn_run_xfer(struct conn *cn, struct sftp_xfer *x);
 

@@ -240,6 +240,13 @@ int sftp_xfer_put(struct sftp_xfer *x, const char *lpath,
  */
 int sftp_xfer_step(struct sftp_xfer *x) FERRY_WUR;
 
+/*
+ * Stop: queued files are dropped, running ones fail (their outstanding
+ * requests are still answered and their handles closed: keep pumping
+ * until sftp_xfer_done()).  Partial files stay for a later resume.
+ */
+void sftp_xfer_cancel(struct sftp_xfer *x);
+
 /* Whether every queued transfer has finished (successfully or not). */
 int sftp_xfer_done(const struct sftp_xfer *x);
 
