@@ -487,6 +487,43 @@ test_window(void)
 	sftp_xfer_free(x);
 }
 
+/* Cancelling drains outstanding requests and keeps the partial file. */
+static void
+test_cancel(void)
+{
+	struct sftp_xfer_opts o;
+	struct sftp_xfer *x;
+	struct stat st;
+	int i;
+
+	memset(&o, 0, sizeof(o));
+	o.max_requests = 2;
+	o.max_files = 1;
+	H((x = sftp_xfer_new(C, &o)) == NULL);
+	H(sftp_xfer_get(x, "src-3000017", rp("cancelled")));
+	H(sftp_xfer_get(x, "src-1", rp("never")));
+	for (i = 0; i < 4; i++) {
+		H(sftp_xfer_step(x));
+		H(pump_once() == 0);
+	}
+	sftp_xfer_cancel(x);
+	while (!sftp_xfer_done(x)) {
+		H(sftp_xfer_step(x));
+		if (sftp_xfer_done(x))
+			break;
+		H(pump_once() == 0);
+	}
+	is_int(sftp_client_inflight(C), 0, "cancel: every request answered");
+	ok(stat(rp("never"), &st) != 0, "cancel: queued files never start");
+	ok(sftp_xfer_failures(x) >= 1, "cancel: the transfer counts as failed");
+	ok(stat(rp("cancelled"), &st) == 0 && st.st_size > 0 &&
+	    st.st_size < 3000017, "cancel: the partial file stays for resume");
+	sftp_xfer_free(x);
+	is_int(xfer_one(0, SFTP_XFER_RESUME, "src-3000017", rp("cancelled")),
+	    0, "cancel: resumed afterwards");
+	ok(same_file(rp("src-3000017"), rp("cancelled")), "... intact");
+}
+
 /* ---- Hand-made replies ---- */
 
 static int
@@ -699,6 +736,7 @@ main(void)
 	test_resume();
 	test_atomic();
 	test_window();
+	test_cancel();
 	session_end();
 	/* The same with tiny chunks: replies arrive in pieces. */
 	session_start();
