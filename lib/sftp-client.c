@@ -294,7 +294,7 @@ sftp_client_begin(struct sftp_client *c, uint8_t type, const char *ext,
 		return FERR_ARGUMENT;
 	if (c->inflight >= CLIENT_SLOTS)
 		return FERR_NO_SPACE;
-	/* An id whose slot is free: ids of long-pending requests are skipped. */
+	/* A free slot's id: ids of long-pending requests are skipped. */
 	for (id = c->next_id; c->slots[id & (CLIENT_SLOTS - 1)].used; id++)
 		;
 	c->next_id = id;

@@ -483,7 +483,7 @@ test_window(void)
 	ok(max_inflight <= max_window + 2,
 	    "requests in flight follow the window (max %u)", max_inflight);
 	ok(same_file(rp("src-3000017"), rp("win2")) &&
-	    same_file(rp("src-261121"), rp("win3")), "two files at once intact");
+	    same_file(rp("src-261121"), rp("win3")), "two files at once");
 	sftp_xfer_free(x);
 }
 
