@@ -1103,8 +1103,7 @@ xfer_get_start(struct xjob *j)
 	xfer_set_wpath(j, j->lpath);
 	if (j->wpath == NULL)
 		return FERR_ALLOC;
-	if (xfer_get_open_local(j) != 0 || j->failed)
-		return 0;
+	/* The local file is made only once the remote one opened. */
 	j->state = XS_OPEN;
 	j->waiting = 1;
 	return sftp_client_open(x->c, j->rpath, SSH_FXF_READ, NULL,
@@ -1229,6 +1228,8 @@ xfer_ctl_cb(void *arg, const struct sftp_client_reply *rep)
 			    j->wpath : j->rpath);
 			break;
 		}
+		if (!j->upload && (xfer_get_open_local(j) != 0 || j->failed))
+			break;
 		r = xfer_start_check(j);
 		break;
 	case XS_CHECK:

@@ -2462,11 +2462,12 @@ main(int argc, char **argv)
 {
 	struct argl args = { NULL, 0 };
 	char *direct = NULL, *ssh_program = "ssh", *sftp_server = NULL;
-	char *batchfile = NULL, *user, *host = NULL, *port, *path, *dest;
+	char *batchfile = NULL, *user, *host = NULL, *port, *path;
+	char *dest = NULL;
 	char *file2;
 	const char *es;
 	FILE *in = stdin;
-	int ch, err, i, dargc, noisy = 0;
+	int ch, err, i, dargc = 0, noisy = 0;
 	char *port_opt = NULL;
 	long long limit = 0;
 	char *dargv[MAX_ARGS];
@@ -2661,5 +2662,11 @@ main(int argc, char **argv)
 	if (in != stdin)
 		fclose(in);
 	free(rcwd);
+	for (i = 0; i < (int)args.n; i++)
+		free(args.v[i]);
+	free(args.v);
+	for (i = 0; direct != NULL && i < dargc; i++)
+		free(dargv[i]);
+	free(dest);
 	return err == 0 ? 0 : 1;
 }

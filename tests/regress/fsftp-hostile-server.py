@@ -9,7 +9,8 @@ honestly, except for the misbehaviour named by its first argument:
   longdata      READ returns one byte more than asked
   unknownid     the first READ reply carries an id nobody used
   dupid         the first STAT is answered twice
-  ctrl          READDIR names and STATUS messages hold terminal escapes
+  ctrl          STATUS messages hold terminal escapes (OPEN of deny*
+                fails with one)
   cut=N         exit abruptly after N bytes of READ data or WRITE data
 """
 import os
@@ -156,6 +157,8 @@ def handle(t, rid, r):
         if pf & 0x10:
             fl |= os.O_TRUNC
         try:
+            if mode == "ctrl" and os.path.basename(p).startswith("deny"):
+                raise OSError(1, "denied")
             fd = os.open(p, fl, a.get("perm", 0o666) & 0o777)
         except OSError as e:
             return errno_status(rid, e)
@@ -185,8 +188,6 @@ def handle(t, rid, r):
         if mode == "dotdot":
             ents = [(n, st) for n, st in ents if n not in (".", "..")]
             ents += [("..", reg), (".", reg)]
-        if mode == "ctrl":
-            ents += [("evil\x1b]0;owned\x07name", reg)]
         body = bytes([FXP_NAME]) + u32(rid) + u32(len(ents))
         for n, st in ents:
             body += s(n) + s("-rw-r--r-- 1 u g 0 Jan 1 00:00 " + n) + attrs(st)

@@ -14,6 +14,8 @@ HS=$top_srcdir/tests/regress/fsftp-hostile-server.py
 S=$TMP/srv
 mkdir -p "$S/d" "$TMP/dl"
 printf 'hello\n' >"$S/d/f"
+EVIL=$'evil\033]0;owned\007name'
+printf 'evil\n' >"$TMP/evil"
 head -c 100000 /dev/urandom >"$S/d/big"
 
 # hostile MODE BATCH-TEXT: run fsftp in $S against the server in MODE.
@@ -61,7 +63,10 @@ ok "$( [ $? -ne 0 ]; echo $?)" "a duplicate reply ends the session"
 grep -q "unknown or answered request id" "$TMP/err"
 ok $? "... with an error naming it"
 
-hostile ctrl "ls -1 d
+cp "$TMP/evil" "$S/d/$EVIL"
+: >"$S/deny-me"
+hostile ctrl "-get deny-me $TMP/dl/deny
+ls -1 d
 ls -l d
 -get nothere
 get -r d $TMP/dl/c"
@@ -70,6 +75,13 @@ ok "$( ! grep -q $'\033' "$TMP/out" "$TMP/err" &&
     "no raw escape character reaches the terminal"
 grep -q 'evil\\033\]0;owned\\007name' "$TMP/out"
 ok $? "control characters in names are shown as octal escapes"
-ok "$( [ -f "$TMP/dl/c/evil"$'\033'"]0;owned"$'\007'"name" ]; echo $?)" \
+ok "$(cmp -s "$TMP/evil" "$TMP/dl/c/$EVIL"; echo $?)" \
     "the file itself keeps its real name"
+grep -q 'ctrl \\033\[31mred' "$TMP/err"
+ok $? "control characters in server messages are shown as octal escapes"
+rm -f "$S/d/$EVIL"
+
+hostile honest "get nothere-at-all $TMP/dl/none"
+ok "$( [ $? -ne 0 ] && [ ! -e "$TMP/dl/none" ]; echo $?)" \
+    "a failed remote open leaves no local file"
 done_testing
