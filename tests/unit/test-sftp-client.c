@@ -1,0 +1,752 @@
+/*
+ * The SFTP client engine in memory: against the server engine of
+ * lib/sftp-server.c with bytes pumped between them (transfers of many
+ * sizes, trees, resume with matching and differing prefixes, atomic
+ * mode, verification), and against hand-made replies for the checks a
+ * hostile server must fail (unknown and duplicate ids, long DATA, bad
+ * READDIR names, wrong reply types, bad framing).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ferry/buf.h"
+#include "ferry/err.h"
+#include "ferry/log.h"
+#include "ferry/sftp.h"
+#include "ferry/sftp-client.h"
+#include "ferry/sftp-server.h"
+#include "tap.h"
+
+#define H(x) do { \
+	if ((x) != 0) { \
+		printf("Bail out! %s\n", #x); \
+		exit(1); \
+	} \
+} while (0)
+
+static char root[256];
+static struct sftp_server *S;
+static struct sftp_client *C;
+static unsigned int max_chunk = 1 << 30;
+static unsigned int round_trips;
+
+/* Move bytes both ways once; returns how many moved. */
+static size_t
+pump_once(void)
+{
+	struct buf *co = sftp_client_output(C), *so = sftp_server_output(S);
+	size_t n, moved = 0;
+
+	round_trips++;
+	n = buf_len(co);
+	if (n > sftp_server_input_space(S))
+		n = sftp_server_input_space(S);
+	if (n > max_chunk)
+		n = max_chunk;
+	if (n > 0) {
+		H(sftp_server_input(S, buf_ptr(co), n));
+		H(buf_consume(co, n));
+		moved += n;
+	}
+	H(sftp_server_process(S));
+	n = buf_len(so);
+	if (n > max_chunk)
+		n = max_chunk;
+	if (n > 0) {
+		if (sftp_client_input(C, buf_ptr(so), n) != 0)
+			return 0;
+		H(buf_consume(so, n));
+		moved += n;
+	}
+	return moved;
+}
+
+static int
+run_xfer(struct sftp_xfer *x)
+{
+	int r;
+
+	for (;;) {
+		if ((r = sftp_xfer_step(x)) != 0)
+			return r;
+		if (sftp_xfer_done(x))
+			return 0;
+		if (pump_once() == 0 && sftp_client_inflight(C) == 0 &&
+		    buf_len(sftp_client_output(C)) == 0) {
+			/* Nothing moves: the scheduler must not stall. */
+			if ((r = sftp_xfer_step(x)) != 0)
+				return r;
+			if (sftp_xfer_done(x))
+				return 0;
+			if (buf_len(sftp_client_output(C)) == 0)
+				return -200;
+		}
+	}
+}
+
+static void
+session_start(void)
+{
+	struct sftp_server_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.root = root;
+	o.start_dir = "/";
+	H((S = sftp_server_new(&o)) == NULL);
+	H((C = sftp_client_new()) == NULL);
+	while (!sftp_client_ready(C))
+		H(pump_once() == 0);
+}
+
+static void
+session_end(void)
+{
+	sftp_client_free(C);
+	sftp_server_free(S);
+	C = NULL;
+	S = NULL;
+}
+
+static int
+limits_cb(void *arg, const struct sftp_client_reply *rep)
+{
+	int *done = arg;
+
+	*done = 1;
+	if (rep->type == SSH_FXP_EXTENDED_REPLY)
+		return sftp_client_set_limits(C, rep->data, rep->len);
+	return 0;
+}
+
+static void
+write_file(const char *path, size_t len, unsigned int seed)
+{
+	uint8_t *p;
+	size_t i;
+	int fd;
+
+	H((p = malloc(len + 1)) == NULL);
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)((i * 131 + seed * 7 + (i >> 9)) & 0xff);
+	H((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0);
+	H(write(fd, p, len) != (ssize_t)len);
+	close(fd);
+	free(p);
+}
+
+/* A whole file in memory (NULL when it cannot be read). */
+static uint8_t *
+slurp(const char *path, size_t *lenp)
+{
+	struct stat st;
+	uint8_t *p;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 || (p = malloc((size_t)st.st_size + 1)) ==
+	    NULL) {
+		close(fd);
+		return NULL;
+	}
+	if (read(fd, p, (size_t)st.st_size) != st.st_size) {
+		free(p);
+		p = NULL;
+	}
+	close(fd);
+	*lenp = (size_t)st.st_size;
+	return p;
+}
+
+static int
+same_file(const char *a, const char *b)
+{
+	uint8_t *pa, *pb;
+	size_t la = 0, lb = 0;
+	int same;
+
+	pa = slurp(a, &la);
+	pb = slurp(b, &lb);
+	same = pa != NULL && pb != NULL && la == lb &&
+	    memcmp(pa, pb, la) == 0;
+	free(pa);
+	free(pb);
+	return same;
+}
+
+static const char *tree_a, *tree_b;
+static int tree_diffs, tree_files;
+
+static int
+tree_cmp_one(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	char other[1024];
+
+	(void)ftw;
+	snprintf(other, sizeof(other), "%s%s", tree_b,
+	    path + strlen(tree_a));
+	tree_files++;
+	(void)st;
+	if (flag == FTW_F && !same_file(path, other))
+		tree_diffs++;
+	else if (flag == FTW_D && access(other, F_OK) != 0)
+		tree_diffs++;
+	return 0;
+}
+
+/* Whether every file under a is the same under b, and as many of them. */
+static int
+same_tree(const char *a, const char *b)
+{
+	int n;
+
+	tree_a = a;
+	tree_b = b;
+	tree_diffs = tree_files = 0;
+	H(nftw(a, tree_cmp_one, 16, FTW_PHYS));
+	n = tree_files;
+	tree_a = b;
+	tree_b = a;
+	tree_files = 0;
+	H(nftw(b, tree_cmp_one, 16, FTW_PHYS));
+	return tree_diffs == 0 && n == tree_files;
+}
+
+static void
+copy_file(const char *src, const char *dst)
+{
+	uint8_t *p;
+	size_t len;
+	int fd;
+
+	H((p = slurp(src, &len)) == NULL);
+	H((fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0);
+	H(write(fd, p, len) != (ssize_t)len);
+	close(fd);
+	free(p);
+}
+
+static char *
+rp(const char *name)
+{
+	static char p[2][512];
+	static int k;
+
+	k ^= 1;
+	snprintf(p[k], sizeof(p[k]), "%s/%s", root, name);
+	return p[k];
+}
+
+static int
+xfer_one(int upload, unsigned int flags, const char *src, const char *dst)
+{
+	struct sftp_xfer_opts o;
+	struct sftp_xfer *x;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.flags = flags;
+	H((x = sftp_xfer_new(C, &o)) == NULL);
+	if (upload)
+		H(sftp_xfer_put(x, src, dst));
+	else
+		H(sftp_xfer_get(x, src, dst));
+	r = run_xfer(x);
+	if (r == 0 && sftp_xfer_failures(x) != 0)
+		r = -100;
+	sftp_xfer_free(x);
+	return r;
+}
+
+static void
+test_sizes(void)
+{
+	static const size_t sizes[] = { 0, 1, 32767, 32768, 255 * 1024 - 1,
+	    255 * 1024, 255 * 1024 + 1, 3 * 1000 * 1000 + 17 };
+	char name[64], back[600];
+	struct buf *b;
+	size_t i;
+	int done = 0;
+
+	/* limits@openssh.com sets the request size. */
+	is_int(sftp_client_rw_size(C), SFTP_CLIENT_DEFAULT_RW,
+	    "32 KiB requests before limits");
+	H(sftp_client_begin(C, SSH_FXP_EXTENDED, "limits@openssh.com", &b));
+	H(sftp_client_end(C, 0, limits_cb, &done, NULL));
+	while (!done)
+		H(pump_once() == 0);
+	is_int(sftp_client_rw_size(C), SFTP_MAX_RW,
+	    "255 KiB requests after limits@openssh.com");
+	ok(sftp_client_has_ext(C, "check-file-name", NULL, NULL),
+	    "server's extensions are recorded");
+	ok(!sftp_client_has_ext(C, "statvfs@openssh.com", "1", NULL),
+	    "extension version is compared");
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		snprintf(name, sizeof(name), "src-%zu", sizes[i]);
+		write_file(rp(name), sizes[i], (unsigned int)i);
+		snprintf(back, sizeof(back), "%s/back-%zu", root, sizes[i]);
+		is_int(xfer_one(0, 0, name, back), 0, "get of %zu bytes",
+		    sizes[i]);
+		ok(same_file(rp(name), back), "get of %zu bytes intact",
+		    sizes[i]);
+		snprintf(name, sizeof(name), "up-%zu", sizes[i]);
+		is_int(xfer_one(1, SFTP_XFER_VERIFY, back, name), 0,
+		    "put of %zu bytes with verification", sizes[i]);
+		ok(same_file(rp(name), back), "put of %zu bytes intact",
+		    sizes[i]);
+	}
+}
+
+static void
+test_tree(void)
+{
+	struct sftp_xfer_opts o;
+	struct sftp_xfer *x;
+	char p[600], cmd[1400];
+	int i;
+
+	snprintf(p, sizeof(p), "%s/tree", root);
+	H(mkdir(p, 0755));
+	for (i = 0; i < 300; i++) {
+		snprintf(p, sizeof(p), "%s/tree/d%d", root, i % 7);
+		(void)mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/tree/d%d/f%d", root, i % 7, i);
+		write_file(p, (size_t)(i * 37), (unsigned int)i);
+	}
+	memset(&o, 0, sizeof(o));
+	o.flags = SFTP_XFER_RECURSE | SFTP_XFER_PRESERVE;
+	H((x = sftp_xfer_new(C, &o)) == NULL);
+	snprintf(p, sizeof(p), "%s/tree-back", root);
+	H(sftp_xfer_get(x, "tree", p));
+	round_trips = 0;
+	is_int(run_xfer(x), 0, "get -r of 300 files in 7 directories");
+	/* One by one: about 4 round trips per file.  Pipelined: batches. */
+	ok(round_trips < 60, "get -r took %u round trips for 300 files",
+	    round_trips);
+	is_int(sftp_xfer_failures(x), 0, "no file failed");
+	sftp_xfer_free(x);
+	snprintf(cmd, sizeof(cmd), "%s/tree", root);
+	ok(same_tree(cmd, p), "tree arrives intact");
+
+	H((x = sftp_xfer_new(C, &o)) == NULL);
+	H(sftp_xfer_put(x, p, "tree-up"));
+	round_trips = 0;
+	is_int(run_xfer(x), 0, "put -r of the tree");
+	ok(round_trips < 60, "put -r took %u round trips for 300 files",
+	    round_trips);
+	sftp_xfer_free(x);
+	snprintf(cmd, sizeof(cmd), "%s/tree", root);
+	ok(same_tree(cmd, rp("tree-up")), "uploaded tree intact");
+
+	/* A file is not a directory without -r. */
+	is_int(xfer_one(0, 0, "tree", p), -100, "get of a directory without "
+	    "-r fails");
+}
+
+static void
+truncate_copy(const char *src, const char *dst, off_t len, int corrupt)
+{
+	int fd;
+
+	copy_file(src, dst);
+	H(truncate(dst, len));
+	if (corrupt && len > 0) {
+		H((fd = open(dst, O_WRONLY)) < 0);
+		H(pwrite(fd, "X", 1, len / 2) != 1);
+		close(fd);
+	}
+}
+
+static void
+test_resume(void)
+{
+	static const off_t cuts[] = { 0, 1, 1024, 1024 * 1024,
+	    3 * 1000 * 1000 + 16, 3 * 1000 * 1000 + 17 };
+	char *src, dst[600];
+	size_t i;
+
+	src = strdup(rp("src-3000017"));
+	snprintf(dst, sizeof(dst), "%s/resume", root);
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		truncate_copy(src, dst, cuts[i], 0);
+		is_int(xfer_one(0, SFTP_XFER_RESUME, "src-3000017", dst), 0,
+		    "reget at %lld", (long long)cuts[i]);
+		ok(same_file(src, dst), "reget at %lld intact",
+		    (long long)cuts[i]);
+		truncate_copy(src, rp("resume-up"), cuts[i], 0);
+		is_int(xfer_one(1, SFTP_XFER_RESUME, src, "resume-up"), 0,
+		    "reput at %lld", (long long)cuts[i]);
+		ok(same_file(src, rp("resume-up")), "reput at %lld intact",
+		    (long long)cuts[i]);
+		if (cuts[i] < 2)
+			continue;
+		/* A prefix that differs from the source is detected. */
+		truncate_copy(src, dst, cuts[i], 1);
+		is_int(xfer_one(0, SFTP_XFER_RESUME, "src-3000017", dst), -100,
+		    "reget over a changed prefix at %lld fails",
+		    (long long)cuts[i]);
+		is_int(xfer_one(0, SFTP_XFER_RESUME | SFTP_XFER_RESTART,
+		    "src-3000017", dst), 0, "... and starts over when allowed");
+		ok(same_file(src, dst), "... intact");
+		truncate_copy(src, rp("resume-up"), cuts[i], 1);
+		is_int(xfer_one(1, SFTP_XFER_RESUME, src, "resume-up"), -100,
+		    "reput over a changed prefix at %lld fails",
+		    (long long)cuts[i]);
+	}
+	/* A destination longer than the source is refused. */
+	write_file(dst, 3 * 1000 * 1000 + 18, 0);
+	is_int(xfer_one(0, SFTP_XFER_RESUME, "src-3000017", dst), -100,
+	    "reget onto a longer file fails");
+	free(src);
+}
+
+static void
+test_atomic(void)
+{
+	char dst[600], part[700];
+	struct stat st;
+
+	snprintf(dst, sizeof(dst), "%s/atomic", root);
+	snprintf(part, sizeof(part), "%s%s", dst, SFTP_XFER_PART_SUFFIX);
+	is_int(xfer_one(0, SFTP_XFER_ATOMIC, "src-32768", dst), 0,
+	    "atomic get");
+	ok(same_file(rp("src-32768"), dst) && stat(part, &st) != 0,
+	    "atomic get renamed into place");
+	/* Resume continues from the temporary file. */
+	truncate_copy(rp("src-3000017"), part, 100000, 0);
+	is_int(xfer_one(0, SFTP_XFER_ATOMIC | SFTP_XFER_RESUME, "src-3000017",
+	    dst), 0, "atomic reget from the temporary file");
+	ok(same_file(rp("src-3000017"), dst) && stat(part, &st) != 0,
+	    "atomic reget intact");
+	is_int(xfer_one(1, SFTP_XFER_ATOMIC, rp("src-1"), "atomic-up"), 0,
+	    "atomic put");
+	ok(same_file(rp("src-1"), rp("atomic-up")) &&
+	    stat(rp("atomic-up" SFTP_XFER_PART_SUFFIX), &st) != 0,
+	    "atomic put renamed into place");
+}
+
+/* The window: -R fixes it; adaptive windows stay within the budget. */
+static void
+test_window(void)
+{
+	struct sftp_xfer_opts o;
+	struct sftp_xfer *x;
+	unsigned int max_inflight = 0, max_window = 0;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.max_requests = 3;
+	H((x = sftp_xfer_new(C, &o)) == NULL);
+	H(sftp_xfer_get(x, "src-3000017", rp("win")));
+	is_int(sftp_xfer_window(x), 3, "-R fixes the window");
+	for (;;) {
+		H(sftp_xfer_step(x));
+		if (sftp_client_inflight(C) > max_inflight)
+			max_inflight = sftp_client_inflight(C);
+		if (sftp_xfer_done(x))
+			break;
+		H(pump_once() == 0);
+	}
+	ok(max_inflight <= 3, "at most 3 requests in flight (saw %u)",
+	    max_inflight);
+	ok(same_file(rp("src-3000017"), rp("win")), "... file intact");
+	sftp_xfer_free(x);
+
+	memset(&o, 0, sizeof(o));
+	o.mem_budget = 32 * SFTP_MAX_RW;
+	H((x = sftp_xfer_new(C, &o)) == NULL);
+	H(sftp_xfer_get(x, "src-3000017", rp("win2")));
+	H(sftp_xfer_get(x, "src-261121", rp("win3")));
+	is_int(sftp_xfer_window(x), 16, "the adaptive window starts at 16");
+	for (r = 0; r == 0;) {
+		H(sftp_xfer_step(x));
+		if (sftp_xfer_window(x) > max_window)
+			max_window = sftp_xfer_window(x);
+		if (sftp_client_inflight(C) > max_inflight)
+			max_inflight = sftp_client_inflight(C);
+		if (sftp_xfer_done(x))
+			break;
+		H(pump_once() == 0);
+	}
+	ok(max_window >= 16 && max_window <= 32,
+	    "the window stays within the memory budget (max %u)", max_window);
+	ok(max_inflight <= max_window + 2,
+	    "requests in flight follow the window (max %u)", max_inflight);
+	ok(same_file(rp("src-3000017"), rp("win2")) &&
+	    same_file(rp("src-261121"), rp("win3")), "two files at once");
+	sftp_xfer_free(x);
+}
+
+/* Cancelling drains outstanding requests and keeps the partial file. */
+static void
+test_cancel(void)
+{
+	struct sftp_xfer_opts o;
+	struct sftp_xfer *x;
+	struct stat st;
+	int i;
+
+	memset(&o, 0, sizeof(o));
+	o.max_requests = 2;
+	o.max_files = 1;
+	H((x = sftp_xfer_new(C, &o)) == NULL);
+	H(sftp_xfer_get(x, "src-3000017", rp("cancelled")));
+	H(sftp_xfer_get(x, "src-1", rp("never")));
+	for (i = 0; i < 4; i++) {
+		H(sftp_xfer_step(x));
+		H(pump_once() == 0);
+	}
+	sftp_xfer_cancel(x);
+	while (!sftp_xfer_done(x)) {
+		H(sftp_xfer_step(x));
+		if (sftp_xfer_done(x))
+			break;
+		H(pump_once() == 0);
+	}
+	is_int(sftp_client_inflight(C), 0, "cancel: every request answered");
+	ok(stat(rp("never"), &st) != 0, "cancel: queued files never start");
+	ok(sftp_xfer_failures(x) >= 1, "cancel: the transfer counts as failed");
+	ok(stat(rp("cancelled"), &st) == 0 && st.st_size > 0 &&
+	    st.st_size < 3000017, "cancel: the partial file stays for resume");
+	sftp_xfer_free(x);
+	is_int(xfer_one(0, SFTP_XFER_RESUME, "src-3000017", rp("cancelled")),
+	    0, "cancel: resumed afterwards");
+	ok(same_file(rp("src-3000017"), rp("cancelled")), "... intact");
+}
+
+/* ---- Hand-made replies ---- */
+
+static int
+count_cb(void *arg, const struct sftp_client_reply *rep)
+{
+	int *n = arg;
+
+	(void)rep;
+	(*n)++;
+	return 0;
+}
+
+static struct sftp_client *
+fake_start(void)
+{
+	static const uint8_t version[] = { 0, 0, 0, 5, SSH_FXP_VERSION,
+	    0, 0, 0, 3 };
+	struct sftp_client *c;
+
+	H((c = sftp_client_new()) == NULL);
+	buf_reset(sftp_client_output(c));
+	H(sftp_client_input(c, version, sizeof(version)));
+	return c;
+}
+
+static int
+fake_reply(struct sftp_client *c, const struct buf *body)
+{
+	struct buf *f = buf_new();
+	int r;
+
+	H(f == NULL);
+	H(buf_put_stringb(f, body));
+	r = sftp_client_input(c, buf_ptr(f), buf_len(f));
+	buf_free(f);
+	return r;
+}
+
+static struct buf *
+body(uint8_t type, uint32_t id)
+{
+	struct buf *b = buf_new();
+
+	H(b == NULL);
+	H(buf_put_u8(b, type));
+	H(buf_put_u32(b, id));
+	return b;
+}
+
+static void
+test_hostile(void)
+{
+	struct sftp_client *c;
+	struct buf *b;
+	uint8_t h[4] = { 1, 2, 3, 4 };
+	uint32_t id1, id2;
+	int n = 0;
+
+	/* Out of order replies reach their own callbacks. */
+	c = fake_start();
+	H(sftp_client_path(c, SSH_FXP_STAT, "a", count_cb, &n));
+	H(sftp_client_path(c, SSH_FXP_STAT, "b", count_cb, &n));
+	is_int(sftp_client_inflight(c), 2, "two requests in flight");
+	b = body(SSH_FXP_STATUS, 2);
+	H(buf_put_u32(b, SSH_FX_NO_SUCH_FILE));
+	is_int(fake_reply(c, b), 0, "reply to the second request first");
+	buf_free(b);
+	b = body(SSH_FXP_ATTRS, 1);
+	H(buf_put_u32(b, 0));
+	is_int(fake_reply(c, b), 0, "then to the first");
+	is_int(n, 2, "both callbacks ran");
+	/* A duplicate reply ends the session. */
+	is_int(fake_reply(c, b), FERR_PROTOCOL, "duplicate id refused");
+	is_int(sftp_client_error(c), FERR_PROTOCOL, "session over");
+	is_int(sftp_client_path(c, SSH_FXP_STAT, "x", NULL, NULL),
+	    FERR_CONN_CLOSED, "no requests after a protocol error");
+	buf_free(b);
+	sftp_client_free(c);
+
+	c = fake_start();
+	b = body(SSH_FXP_STATUS, 77);
+	H(buf_put_u32(b, 0));
+	is_int(fake_reply(c, b), FERR_PROTOCOL, "unknown id refused");
+	buf_free(b);
+	sftp_client_free(c);
+
+	/* DATA longer than the READ asked for. */
+	c = fake_start();
+	H(sftp_client_read(c, h, 4, 0, 10, count_cb, &n));
+	H(sftp_client_read(c, h, 4, 10, 10, count_cb, &n));
+	b = body(SSH_FXP_DATA, 2);
+	H(buf_put_string(b, "0123456789", 10));
+	is_int(fake_reply(c, b), 0, "DATA of the requested length");
+	buf_free(b);
+	b = body(SSH_FXP_DATA, 1);
+	H(buf_put_string(b, "0123456789A", 11));
+	is_int(fake_reply(c, b), FERR_PROTOCOL, "longer DATA refused");
+	ok(strstr(sftp_client_error_msg(c), "11 bytes") != NULL,
+	    "the error says why");
+	buf_free(b);
+	sftp_client_free(c);
+
+	/* READDIR names with '/' or empty. */
+	c = fake_start();
+	H(sftp_client_handle(c, SSH_FXP_READDIR, h, 4, count_cb, &n));
+	H(sftp_client_handle(c, SSH_FXP_READDIR, h, 4, count_cb, &n));
+	b = body(SSH_FXP_NAME, 1);
+	H(buf_put_u32(b, 2));
+	H(buf_put_cstring(b, ".."));
+	H(buf_put_cstring(b, "drwx ..."));
+	H(buf_put_u32(b, 0));
+	H(buf_put_cstring(b, "ok"));
+	H(buf_put_cstring(b, "-rw ok"));
+	H(buf_put_u32(b, 0));
+	is_int(fake_reply(c, b), 0, "plain names accepted");
+	buf_free(b);
+	b = body(SSH_FXP_NAME, 2);
+	H(buf_put_u32(b, 1));
+	H(buf_put_cstring(b, "../../etc/passwd"));
+	H(buf_put_cstring(b, "x"));
+	H(buf_put_u32(b, 0));
+	is_int(fake_reply(c, b), FERR_PROTOCOL, "a name with '/' refused");
+	buf_free(b);
+	sftp_client_free(c);
+
+	/* A reply type the request cannot have. */
+	c = fake_start();
+	H(sftp_client_path(c, SSH_FXP_REMOVE, "a", count_cb, &n));
+	b = body(SSH_FXP_HANDLE, 1);
+	H(buf_put_string(b, h, 4));
+	is_int(fake_reply(c, b), FERR_PROTOCOL, "HANDLE to REMOVE refused");
+	buf_free(b);
+	sftp_client_free(c);
+
+	/* Trailing bytes, oversized frames. */
+	c = fake_start();
+	H(sftp_client_path(c, SSH_FXP_REMOVE, "a", count_cb, &n));
+	b = body(SSH_FXP_STATUS, 1);
+	H(buf_put_u32(b, 0));
+	H(buf_put_cstring(b, "m"));
+	H(buf_put_cstring(b, ""));
+	H(buf_put_u8(b, 0));
+	is_int(fake_reply(c, b), FERR_PROTOCOL, "trailing data refused");
+	buf_free(b);
+	sftp_client_free(c);
+	c = fake_start();
+	{
+		static const uint8_t big[] = { 0, 0x10, 0, 0, 101 };
+
+		is_int(sftp_client_input(c, big, sizeof(big)), FERR_PROTOCOL,
+		    "a 1 MiB frame refused");
+	}
+	sftp_client_free(c);
+
+	/* EOF fails what is outstanding. */
+	c = fake_start();
+	id1 = id2 = 0;
+	H(sftp_client_path(c, SSH_FXP_STAT, "a", count_cb, &n));
+	n = 0;
+	sftp_client_eof(c);
+	is_int(n, 1, "EOF calls outstanding callbacks");
+	is_int(sftp_client_error(c), FERR_CONN_CLOSED, "EOF ends the session");
+	(void)id1;
+	(void)id2;
+	sftp_client_free(c);
+}
+
+static void
+test_vis(void)
+{
+	char *v = sftp_client_vis("a\033[2Jb\n\x7f");
+
+	ok(v != NULL && strcmp(v, "a\\033[2Jb\\012\\177") == 0,
+	    "control characters become octal escapes");
+	free(v);
+	v = sftp_client_vis("caf\xc3\xa9");
+	ok(v != NULL && strcmp(v, "caf\xc3\xa9") == 0, "UTF-8 left alone");
+	free(v);
+}
+
+static int
+cleanup_one(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	(void)remove(path);
+	return 0;
+}
+
+static void
+cleanup(void)
+{
+	if (root[0] != '\0')
+		(void)nftw(root, cleanup_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+main(void)
+{
+	char tmpl[] = "/tmp/test-sftp-client.XXXXXX";
+
+	H(mkdtemp(tmpl) == NULL);
+	snprintf(root, sizeof(root), "%s", tmpl);
+	atexit(cleanup);
+	session_start();
+	test_sizes();
+	test_tree();
+	test_resume();
+	test_atomic();
+	test_window();
+	test_cancel();
+	session_end();
+	/* The same with tiny chunks: replies arrive in pieces. */
+	session_start();
+	max_chunk = 7;
+	is_int(xfer_one(0, 0, "src-32768", rp("small-pieces")), 0,
+	    "get with replies in 7-byte pieces");
+	ok(same_file(rp("src-32768"), rp("small-pieces")), "intact");
+	max_chunk = 1 << 30;
+	session_end();
+	test_hostile();
+	test_vis();
+	return tap_done();
+}
