@@ -61,8 +61,9 @@ struct packet {
 	struct buf *zrecv;	/* decompressed received payload */
 	struct packet_keys *send, *recv;
 	/*
-	 * zlib streams live as long as the connection: OpenSSH keeps them
-	 * across rekeys, so they cannot belong to a set of keys.
+	 * zlib streams: each set of keys starts them afresh, as OpenSSH
+	 * does at every NEWKEYS; delayed compression starts them at the
+	 * first packet after authentication.
 	 */
 	struct packet_zlib zsend, zrecvs;
 	int after_auth;		/* delayed compression may run */
@@ -227,6 +228,10 @@ packet_keys_new(const char *cipher_name, const uint8_t *key, size_t keylen,
 void
 packet_set_send_keys(struct packet *p, struct packet_keys *k, int reset_seq)
 {
+	if (p->zsend.active) {
+		deflateEnd(&p->zsend.z);
+		p->zsend.active = 0;
+	}
 	packet_keys_free(p->send);
 	p->send = k;
 	p->send_bytes = 0;
@@ -237,6 +242,10 @@ packet_set_send_keys(struct packet *p, struct packet_keys *k, int reset_seq)
 void
 packet_set_recv_keys(struct packet *p, struct packet_keys *k, int reset_seq)
 {
+	if (p->zrecvs.active) {
+		inflateEnd(&p->zrecvs.z);
+		p->zrecvs.active = 0;
+	}
 	packet_keys_free(p->recv);
 	p->recv = k;
 	p->recv_bytes = 0;

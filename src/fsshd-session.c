@@ -864,6 +864,18 @@ fsshd_grace(struct evloop *loop, void *ctx)
 	fsshd_pump(s);
 }
 
+/* Once a second: time-based rekeying (RekeyLimit's interval). */
+static void
+fsshd_tick(struct evloop *loop, void *ctx)
+{
+	struct fsshd_session *s = ctx;
+
+	(void)loop;
+	if (transport_tick(s->t, time(NULL)) != 0)
+		s->failed = 1;
+	fsshd_pump(s);
+}
+
 static void
 fsshd_sigchld(struct evloop *loop, int signo, void *ctx)
 {
@@ -988,6 +1000,8 @@ fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
 	    (out_fd != in_fd && (r = evloop_add_fd(s.loop, out_fd, 0,
 	    fsshd_readable, &s)) != 0) ||
 	    (r = evloop_add_signal(s.loop, SIGCHLD, fsshd_sigchld, &s)) != 0 ||
+	    (tc.rekey_seconds != 0 && (r = evloop_add_timer(s.loop, 1000, 1,
+	    fsshd_tick, &s, NULL)) != 0) ||
 	    (o->grace != 0 && (r = evloop_add_timer(s.loop,
 	    (uint64_t)o->grace * 1000, 0, fsshd_grace, &s, NULL)) != 0)) {
 		if (r == FERR_CONFIG)

@@ -49,6 +49,7 @@ DenyUsers mallory-$tag
 Subsystem sftp internal-sftp
 LogLevel VERBOSE
 RekeyLimit 1M
+Compression yes
 Match User carol-$tag
 	ChrootDirectory $croot/%u
 	ForceCommand internal-sftp
@@ -83,6 +84,10 @@ kssh bob -v cat <"$TMP/rand" 2>"$TMP/rekey.err" | sha256sum >"$TMP/rekey.sum"
 ok "$( [ "$(cat "$TMP/rekey.sum")" = "$(sha256sum <"$TMP/rand")" ] &&
     [ "$(grep -c 'SSH2_MSG_KEXINIT received' "$TMP/rekey.err")" -gt 4 ]; echo $?)" \
     "fsshd rekeys every 1 MiB (RekeyLimit) with OpenSSH's ssh while 8 MiB flow, byte-exact"
+kssh bob -v -C 'cat' <"$TMP/rand" 2>"$TMP/comp.err" | sha256sum >"$TMP/comp.sum"
+ok "$( [ "$(cat "$TMP/comp.sum")" = "$(sha256sum <"$TMP/rand")" ] &&
+    grep -q 'compression: zlib@openssh.com' "$TMP/comp.err"; echo $?)" \
+    "zlib@openssh.com with OpenSSH's ssh -C: compression after login, 8 MiB byte-exact"
 out=$(kssh bob 'echo $HOME; pwd')
 ok "$( [ "$out" = "$(printf '%s\n%s' "$TMP/homes/bob-$tag" "$TMP/homes/bob-$tag")" ]; echo $?)" "in the user's home"
 

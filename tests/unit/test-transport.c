@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -668,6 +669,35 @@ test_misc(void)
 	ok(i == 20000 && c.err == 0 && s.err == 0 && transport_is_open(s.t),
 	    "20000 IGNORE/PING messages served");
 	ok(buf_len(transport_output(s.t)) == 0, "no output left behind");
+	/* Rekeying on time: nothing before the interval, a new kex after. */
+	{
+		struct side c2, s2;
+		struct transport_config cc;
+		time_t now = time(NULL);
+
+		side_init(&c2);
+		side_init(&s2);
+		memset(&cc, 0, sizeof(cc));
+		cc.rekey_seconds = 60;
+		if (transport_new(&cc, &c2.t) != 0)
+			abort();
+		cc.server = 1;
+		cc.rekey_seconds = 0;
+		cc.hostkeys = hostkeys;
+		cc.nhostkeys = nhostkeys;
+		if (transport_new(&cc, &s2.t) != 0)
+			abort();
+		pump(&c2, &s2);
+		ok(transport_tick(c2.t, now + 30) == 0, "tick before the interval");
+		pump(&c2, &s2);
+		is_int(c2.kex_done, 1, "no rekey before RekeyLimit's time");
+		ok(transport_tick(c2.t, now + 61) == 0, "tick after the interval");
+		pump(&c2, &s2);
+		ok(c2.kex_done == 2 && s2.kex_done == 2 && c2.err == 0,
+		    "a rekey starts once the interval has passed");
+		side_free(&c2);
+		side_free(&s2);
+	}
 	/* Messages sent during a key exchange are held, then sent. */
 	ok(transport_rekey(c.t) == 0 && send_data(&c, (const uint8_t *)"held", 4) == 0 &&
 	    transport_held_bytes(c.t) > 0, "a message sent during a rekey is held");
