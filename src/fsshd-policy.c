@@ -125,7 +125,14 @@ fsshd_policy_authkeys(const struct sshdconf *eff, const struct fsshd_account *a,
 		}
 		/* Relative paths are relative to the home directory. */
 		if (e[0] != '/') {
-			snprintf(path, sizeof(path), "%s/%s", a->home, e);
+			if (snprintf(path, sizeof(path), "%s/%s", a->home, e) >=
+			    (int)sizeof(path)) {
+				/* Never a truncated path: that names another file. */
+				log_error("AuthorizedKeysFile %s for %s: path too long",
+				    e, a->name);
+				free(e);
+				continue;
+			}
 			free(e);
 			if ((e = strdup(path)) == NULL) {
 				r = FERR_ALLOC;
