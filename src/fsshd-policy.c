@@ -28,6 +28,7 @@
 #include "ferry/sshdconf.h"
 #include "fsshd.h"
 #include "misc.h"
+#include "prog.h"
 
 /* Whether pattern (a user or user@host pattern) matches. */
 static int
@@ -102,6 +103,48 @@ fsshd_policy_account(const struct sshdconf *eff,
 	return 1;
 }
 
+/*
+ * Read the user's files with the user's identity, as OpenSSH does, so a
+ * link in ~/.ssh cannot make root read what the user could not.
+ */
+struct fsshd_euid {
+	gid_t groups[256];
+	int ngroups;
+	int switched;
+};
+
+static int
+fsshd_euid_user(const struct fsshd_account *a, struct fsshd_euid *save)
+{
+	save->switched = 0;
+	if (geteuid() != 0 || a->uid == 0)
+		return 0;
+	if ((save->ngroups = getgroups(256, save->groups)) == -1)
+		return -1;
+	if (setgroups(1, &a->gid) == -1 || setegid(a->gid) == -1 ||
+	    seteuid(a->uid) == -1) {
+		/* Leave nothing half switched. */
+		if (seteuid(0) == -1 || setegid(0) == -1 ||
+		    setgroups((size_t)save->ngroups, save->groups) == -1)
+			return -2;
+		return -1;
+	}
+	save->switched = 1;
+	return 0;
+}
+
+static int
+fsshd_euid_restore(struct fsshd_euid *save)
+{
+	if (!save->switched)
+		return 0;
+	save->switched = 0;
+	if (seteuid(0) == -1 || setegid(0) == -1 ||
+	    setgroups((size_t)save->ngroups, save->groups) == -1)
+		return -1;
+	return 0;
+}
+
 int
 fsshd_policy_authkeys(const struct sshdconf *eff, const struct fsshd_account *a,
     const struct key *key, const char *addr, struct authkeys_decision *d)
@@ -109,6 +152,7 @@ fsshd_policy_authkeys(const struct sshdconf *eff, const struct fsshd_account *a,
 	const char *files[SSHDCONF_MAX_LIST];
 	char *expanded[SSHDCONF_MAX_LIST], path[4096];
 	struct authkeys_client client;
+	struct fsshd_euid save;
 	size_t i, n = 0;
 	int r = 0;
 
@@ -146,7 +190,18 @@ fsshd_policy_authkeys(const struct sshdconf *eff, const struct fsshd_account *a,
 	memset(&client, 0, sizeof(client));
 	client.addr = addr;
 	client.now = time(NULL);
+	if ((r = fsshd_euid_user(a, &save)) != 0) {
+		/* Could not take the user's identity: fail closed. */
+		log_error("cannot read %s's keys as the user: %s", a->name,
+		    strerror(errno));
+		if (r == -2)
+			fatal("cannot restore root's identity");
+		r = FERR_SYSTEM;
+		goto out;
+	}
 	r = authkeys_check(files, n, key, &client, d);
+	if (fsshd_euid_restore(&save) != 0)
+		fatal("cannot restore root's identity");
  out:
 	for (i = 0; i < n; i++)
 		free(expanded[i]);

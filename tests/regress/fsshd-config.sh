@@ -88,6 +88,13 @@ kssh bob -v -C 'cat' <"$TMP/rand" 2>"$TMP/comp.err" | sha256sum >"$TMP/comp.sum"
 ok "$( [ "$(cat "$TMP/comp.sum")" = "$(sha256sum <"$TMP/rand")" ] &&
     grep -q 'compression: zlib@openssh.com' "$TMP/comp.err"; echo $?)" \
     "zlib@openssh.com with OpenSSH's ssh -C: compression after login, 8 MiB byte-exact"
+# Keys are read with the user's identity: a file only root can read is
+# no file at all for the user's login.
+chmod 600 "$TMP/homes/bob-$tag/.ssh/authorized_keys"
+chown root: "$TMP/homes/bob-$tag/.ssh/authorized_keys"
+kssh bob true 2>/dev/null
+ok "$( [ $? -eq 255 ]; echo $?)" "authorized_keys is read as the user: a root-only file grants nothing"
+chown "bob-$tag:" "$TMP/homes/bob-$tag/.ssh/authorized_keys"
 out=$(kssh bob 'echo $HOME; pwd')
 ok "$( [ "$out" = "$(printf '%s\n%s' "$TMP/homes/bob-$tag" "$TMP/homes/bob-$tag")" ]; echo $?)" "in the user's home"
 
