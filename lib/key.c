@@ -77,6 +77,37 @@ key_type_from_name(const char *name)
 	return impl->type;
 }
 
+/* Key types OpenSSH knows that Ferry does not support. */
+static const char *const key_foreign_types[] = {
+	"ssh-dss",
+	"sk-ecdsa-sha2-nistp256@openssh.com",
+	"sk-ssh-ed25519@openssh.com",
+	"ssh-rsa-cert-v01@openssh.com",
+	"ssh-dss-cert-v01@openssh.com",
+	"ecdsa-sha2-nistp256-cert-v01@openssh.com",
+	"ecdsa-sha2-nistp384-cert-v01@openssh.com",
+	"ecdsa-sha2-nistp521-cert-v01@openssh.com",
+	"ssh-ed25519-cert-v01@openssh.com",
+	"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+	"sk-ssh-ed25519-cert-v01@openssh.com",
+};
+
+int
+key_type_name_known(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return 0;
+	if (key_type_from_name(name) != KEY_UNSPEC)
+		return 1;
+	for (i = 0; i < sizeof(key_foreign_types) /
+	    sizeof(key_foreign_types[0]); i++)
+		if (strcmp(name, key_foreign_types[i]) == 0)
+			return 1;
+	return 0;
+}
+
 const char *
 key_type_name(enum key_type type)
 {

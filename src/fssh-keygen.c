@@ -1,8 +1,8 @@
 /*
  * fssh-keygen: key generation, public keys, fingerprints, passphrase and
- * comment changes, RFC 4716 conversion.  The command line, messages,
- * output and exit statuses follow OpenSSH 9.2's ssh-keygen for the
- * options implemented here; known_hosts upkeep, host key sets and
+ * comment changes, RFC 4716 conversion, known_hosts upkeep (-F, -R, -H).
+ * The command line, messages, output and exit statuses follow OpenSSH
+ * 9.2's ssh-keygen for the options implemented here; host key sets and
  * certificates are refused with a usage error until they exist.
  *
  * Exit statuses as ssh-keygen: 0 success, 1 usage errors, declined
@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,6 +27,7 @@
 #include "ferry/buf.h"
 #include "ferry/err.h"
 #include "ferry/key.h"
+#include "ferry/knownhosts.h"
 #include "ferry/log.h"
 #include "misc.h"
 #include "prog.h"
@@ -51,8 +53,19 @@ enum kg_mode {
 	KG_IMPORT,		/* -i */
 };
 
+/* -F, -R, -H: known_hosts upkeep. */
+enum kg_kh_mode {
+	KG_KH_NONE = 0,
+	KG_KH_FIND,		/* -F */
+	KG_KH_REMOVE,		/* -R */
+	KG_KH_HASH,		/* -H alone */
+};
+
 static struct {
 	enum kg_mode mode;
+	enum kg_kh_mode kh_mode;
+	const char *kh_host;	/* -F, -R */
+	int hash_hosts;		/* -H */
 	int nmodes;
 	const char *type;
 	unsigned int bits;
@@ -95,16 +108,13 @@ static const struct {
 	{ 'A', "host key generation" },
 	{ 'B', "bubblebabble digests" },
 	{ 'D', "PKCS#11" },
-	{ 'F', "known_hosts search" },
 	{ 'G', "moduli generation" },
-	{ 'H', "known_hosts hashing" },
 	{ 'I', "certificates" },
 	{ 'K', "FIDO keys" },
 	{ 'L', "certificates" },
 	{ 'M', "moduli" },
 	{ 'O', "key generation options" },
 	{ 'Q', "key revocation lists" },
-	{ 'R', "known_hosts removal" },
 	{ 'T', "moduli screening" },
 	{ 'U', "ssh-agent keys" },
 	{ 'V', "certificates" },
@@ -136,7 +146,10 @@ kg_usage(void)
 	    "       fssh-keygen -c [-a rounds] [-C comment] [-f keyfile] "
 	    "[-P passphrase]\n"
 	    "       fssh-keygen -l [-v] [-E fingerprint_hash] "
-	    "[-f input_keyfile]\n");
+	    "[-f input_keyfile]\n"
+	    "       fssh-keygen -F hostname [-lv] [-f known_hosts_file]\n"
+	    "       fssh-keygen -H [-f known_hosts_file]\n"
+	    "       fssh-keygen -R hostname [-f known_hosts_file]\n");
 	exit(KG_EXIT_USAGE);
 }
 
@@ -1042,6 +1055,219 @@ kg_do_generate(void)
 	exit(0);
 }
 
+/*
+ * known_hosts upkeep (-F find, -R remove, -H hash), with ssh-keygen's
+ * output: "# Host NAME found: line N [CA|REVOKED]" before each line
+ * found, "FILE updated." and a FILE.old backup after a rewrite, and a
+ * refusal to rewrite a file with invalid lines (exit 1).  Its log
+ * messages end in CR LF on stderr, and so do ours.
+ */
+struct kg_kh {
+	const char *path;
+	struct buf *out;	/* -R/-H: the new file; -F: what to print */
+	int invalid;
+	unsigned long found;
+	unsigned long hashed;
+};
+
+static void
+kg_kh_put(struct buf *b, const char *s)
+{
+	int r;
+
+	if ((r = buf_putf(b, "%s\n", s)) != 0)
+		fatal_r(r, "buffer");
+}
+
+/*
+ * Append the hashed form of an entry: one line per name of its hosts
+ * field with the rest of the line unchanged.  Lines already hashed, with
+ * wildcards or negations, and marker lines are kept as they are.
+ */
+static void
+kg_kh_hash_entry(struct kg_kh *c, const char *raw, unsigned long lineno,
+    const struct knownhosts_entry *ent)
+{
+	const char *rest, *p, *e;
+	char *name, *q;
+	int r, wild = strpbrk(ent->hosts, "*?!") != NULL;
+
+	if (ent->hashed || wild || ent->marker != KNOWNHOSTS_MARKER_NONE) {
+		kg_kh_put(c->out, raw);
+		/* Shown even with -q, as ssh-keygen does. */
+		if (wild && kg.kh_mode != KG_KH_FIND)
+			fprintf(stderr, "%s:%lu: ignoring host name with "
+			    "wildcard: %s\r\n", c->path, lineno, ent->hosts);
+		return;
+	}
+	rest = raw + strspn(raw, " \t");
+	rest += strcspn(rest, " \t");
+	rest += strspn(rest, " \t");
+	for (p = ent->hosts; *p != '\0'; p = *e != '\0' ? e + 1 : e) {
+		e = p + strcspn(p, ",");
+		if (e == p)
+			continue;
+		if ((name = strndup(p, (size_t)(e - p))) == NULL)
+			fatal("out of memory");
+		/* Like ssh-keygen, hash the lowercased name. */
+		for (q = name; *q != '\0'; q++)
+			*q = (char)tolower((unsigned char)*q);
+		if ((r = knownhosts_hash_name(name, NULL, c->out)) != 0 ||
+		    (r = buf_putf(c->out, " %s\n", rest)) != 0)
+			fatal_r(r, "hashing %s", name);
+		free(name);
+	}
+	c->hashed++;
+}
+
+static void
+kg_kh_print_fp(const struct knownhosts_entry *ent, const char *raw)
+{
+	char *fp = NULL, *art = NULL;
+	int r;
+
+	if (ent->key == NULL) {
+		printf("%s\n", raw);
+		return;
+	}
+	if ((r = key_fingerprint(ent->key, kg.fp_hash, &fp)) != 0 ||
+	    (r = key_randomart(ent->key, kg.fp_hash, &art)) != 0)
+		fatal_r(r, "fingerprint");
+	printf("%s %s %s%s%s\n", kg.kh_host, key_type_short(
+	    key_get_type(ent->key)), fp, *ent->comment != '\0' ? " " : "",
+	    ent->comment);
+	if (kg.verbose)
+		printf("%s\n", art);
+	free(fp);
+	free(art);
+}
+
+static const char *
+kg_kh_marker_name(enum knownhosts_marker m)
+{
+	switch (m) {
+	case KNOWNHOSTS_MARKER_CA:
+		return "CA";
+	case KNOWNHOSTS_MARKER_REVOKED:
+		return "REVOKED";
+	case KNOWNHOSTS_MARKER_NONE:
+	default:
+		return "";
+	}
+}
+
+static int
+kg_kh_cb(const char *raw, unsigned long lineno,
+    enum knownhosts_line_kind kind, const struct knownhosts_entry *ent,
+    void *ctx)
+{
+	struct kg_kh *c = ctx;
+
+	if (kind == KNOWNHOSTS_LINE_INVALID && kg.kh_mode != KG_KH_FIND) {
+		c->invalid = 1;
+		fprintf(stderr, "%s:%lu: invalid line\r\n", c->path, lineno);
+	}
+	if (kind != KNOWNHOSTS_LINE_ENTRY) {
+		if (kg.kh_mode != KG_KH_FIND)
+			kg_kh_put(c->out, raw);
+		return 0;
+	}
+	if (kg.kh_mode == KG_KH_HASH) {
+		kg_kh_hash_entry(c, raw, lineno, ent);
+		return 0;
+	}
+	if (!knownhosts_entry_matches(ent, kg.kh_host) ||
+	    (kg.kh_mode == KG_KH_REMOVE &&
+	    ent->marker != KNOWNHOSTS_MARKER_NONE)) {
+		/* CA and revocation lines are never removed. */
+		if (kg.kh_mode == KG_KH_REMOVE)
+			kg_kh_put(c->out, raw);
+		return 0;
+	}
+	c->found++;
+	if (kg.kh_mode == KG_KH_REMOVE) {
+		if (!kg.quiet)
+			printf("# Host %s found: line %lu\n", kg.kh_host,
+			    lineno);
+		return 0;
+	}
+	if (!kg.quiet)
+		printf("# Host %s found: line %lu %s\n", kg.kh_host, lineno,
+		    kg_kh_marker_name(ent->marker));
+	if (kg.hash_hosts) {
+		buf_reset(c->out);
+		kg_kh_hash_entry(c, raw, lineno, ent);
+		fwrite(buf_ptr(c->out), 1, buf_len(c->out), stdout);
+	} else if (kg.mode == KG_FINGERPRINT)
+		kg_kh_print_fp(ent, raw);
+	else
+		printf("%s\n", raw);
+	return 0;
+}
+
+/* Keep the old file as PATH.old and put the new contents in place. */
+static void
+kg_kh_replace(const char *path, const struct buf *out, mode_t mode)
+{
+	char old[KG_PATH_MAX + 8];
+	int r;
+
+	if ((size_t)snprintf(old, sizeof(old), "%s.old", path) >= sizeof(old))
+		fatal("known_hosts path too long");
+	if (unlink(old) == -1 && errno != ENOENT)
+		fatal("unlink %s: %s", old, strerror(errno));
+	if (link(path, old) == -1)
+		fatal("link %s to %s: %s", path, old, strerror(errno));
+	if ((r = key_write_file(path, out, (unsigned int)(mode & 07777))) != 0)
+		fatal("writing %s: %s", path, r == FERR_SYSTEM ?
+		    strerror(errno) : err_str(r));
+	printf("%s updated.\nOriginal contents retained as %s\n", path, old);
+}
+
+static void __attribute__((noreturn))
+kg_do_known_hosts(void)
+{
+	struct kg_kh c;
+	struct stat st;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if (!kg.have_path) {
+		if ((size_t)snprintf(kg.path, sizeof(kg.path),
+		    "%s/.ssh/known_hosts", kg.pw->pw_dir) >= sizeof(kg.path))
+			fatal("known_hosts path too long");
+	}
+	c.path = kg.path;
+	if (stat(c.path, &st) == -1)
+		fatal("Cannot stat %s: %s", c.path, strerror(errno));
+	if ((c.out = buf_new()) == NULL)
+		fatal("out of memory");
+	if ((r = knownhosts_foreach(c.path, kg_kh_cb, &c)) != 0)
+		fatal("%s: %s", c.path, r == FERR_SYSTEM ? strerror(errno) :
+		    err_str(r));
+	fflush(stdout);
+	if (kg.kh_mode == KG_KH_FIND)
+		exit(c.found > 0 ? 0 : 1);
+	if (c.invalid) {
+		fprintf(stderr, "%s is not a valid known_hosts file.\r\n"
+		    "Not replacing existing known_hosts file because of "
+		    "errors\r\n", c.path);
+		exit(1);
+	}
+	if (kg.kh_mode == KG_KH_REMOVE && c.found == 0) {
+		fprintf(stderr, "Host %s not found in %s\r\n", kg.kh_host,
+		    c.path);
+		exit(0);
+	}
+	kg_kh_replace(c.path, c.out, st.st_mode);
+	if (kg.kh_mode == KG_KH_HASH && c.hashed > 0)
+		fprintf(stderr, "WARNING: %s.old contains unhashed entries\r\n"
+		    "Delete this file to ensure privacy of hostnames\r\n",
+		    c.path);
+	buf_free(c.out);
+	exit(0);
+}
+
 static void
 kg_set_mode(enum kg_mode mode)
 {
@@ -1102,6 +1328,17 @@ main(int argc, char **argv)
 			break;
 		case 'f':
 			kg_set_path(optarg);
+			break;
+		case 'F':
+			kg.kh_mode = KG_KH_FIND;
+			kg.kh_host = optarg;
+			break;
+		case 'H':
+			kg.hash_hosts = 1;
+			break;
+		case 'R':
+			kg.kh_mode = KG_KH_REMOVE;
+			kg.kh_host = optarg;
 			break;
 		case 'i':
 		case 'X':
@@ -1176,6 +1413,14 @@ main(int argc, char **argv)
 			    "is not supported yet\n", prog_name(), format);
 			kg_usage();
 		}
+	}
+	if (kg.kh_mode == KG_KH_NONE && kg.hash_hosts)
+		kg.kh_mode = KG_KH_HASH;
+	if (kg.kh_mode != KG_KH_NONE) {
+		/* -l (a mode of its own) only changes what -F prints. */
+		if (kg.mode != KG_GENERATE && kg.mode != KG_FINGERPRINT)
+			kg_usage();
+		kg_do_known_hosts();
 	}
 	switch (kg.mode) {
 	case KG_PRINT_PUBLIC:

@@ -3,7 +3,7 @@
 # generation, prompts and passphrases from standard input, overwrite
 # confirmation, the default key type and file, -l on authorized_keys and
 # known_hosts style files, errors and exit statuses, and the options that
-# are refused until known_hosts and certificate support exist.
+# are refused until host key sets and certificate support exist.
 . "${top_srcdir:-.}/tests/regress/lib.sh"
 require_cmd ssh-keygen
 K=$(ferry_bin fssh-keygen)
@@ -142,8 +142,8 @@ status "an unknown option is a usage error" 1 "$K" -J
 status "an extra argument is a usage error" 1 "$K" -l -f gen.pub extra
 status "two modes are a usage error" 1 "$K" -p -c -f gen
 
-# Not supported yet (known_hosts, host keys, certificates): usage error.
-for args in "-F host" "-R host" "-H" "-A" "-s ca" "-I id" "-n user" \
+# Not supported yet (host keys, certificates): usage error.
+for args in "-A" "-s ca" "-I id" "-n user" \
     "-V +1d" "-h" "-L" "-m PEM"; do
 	status "fssh-keygen $args is refused" 1 "$K" $args -f gen.pub
 	grep -q 'not supported yet' err

@@ -58,6 +58,14 @@ enum key_fp_hash {
  * "ECDSA", "RSA"); both return "unknown" for KEY_UNSPEC.
  */
 enum key_type key_type_from_name(const char *name);
+
+/*
+ * Whether name is a key type OpenSSH knows (1) or not (0): the supported
+ * types and those Ferry reads past without using (ssh-dss, security key
+ * types, certificate types).  Lines of files shared with OpenSSH that
+ * carry such keys are valid, not malformed.
+ */
+int key_type_name_known(const char *name);
 const char *key_type_name(enum key_type type);
 const char *key_type_short(enum key_type type);
 
