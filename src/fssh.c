@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -521,18 +522,42 @@ fssh_opt(struct fssh_opts *o, const char *keyword, const char *value)
 	o->lines[o->n++] = line;
 }
 
-static void
-fssh_query(const char *kind)
-{
-	char *list, *cp, *name;
+/* -Q names (as ssh takes them) and the transport list each shows. */
+static const struct {
+	const char *name;
+	const char *kind;
+	int plain;		/* key types only: no rsa-sha2-* */
+} fssh_queries[] = {
+	{ "kex", "kex", 0 }, { "KexAlgorithms", "kex", 0 },
+	{ "cipher", "cipher", 0 }, { "Ciphers", "cipher", 0 },
+	{ "mac", "mac", 0 }, { "MACs", "mac", 0 },
+	{ "key", "key", 1 }, { "key-plain", "key", 1 },
+	{ "key-sig", "key", 0 }, { "sig", "key", 0 },
+	{ "HostKeyAlgorithms", "key", 0 },
+	{ "PubkeyAcceptedAlgorithms", "key", 0 },
+	{ "compression", "compression", 0 },
+};
 
-	if ((list = transport_query(kind, 1)) == NULL)
-		fatal("Unsupported query \"%s\"", kind);
-	for (cp = list; (name = strsep(&cp, ",")) != NULL;)
-		if (*name != '\0')
-			printf("%s\n", name);
+static void
+fssh_query(const char *what)
+{
+	char *list = NULL, *cp, *name;
+	size_t i;
+
+	for (i = 0; i < sizeof(fssh_queries) / sizeof(fssh_queries[0]); i++)
+		if (strcasecmp(what, fssh_queries[i].name) == 0)
+			break;
+	if (i == sizeof(fssh_queries) / sizeof(fssh_queries[0]) ||
+	    (list = transport_query(fssh_queries[i].kind, 1)) == NULL)
+		fatal("Unsupported query \"%s\"", what);
+	for (cp = list; (name = strsep(&cp, ",")) != NULL;) {
+		if (*name == '\0' || (fssh_queries[i].plain &&
+		    strncmp(name, "rsa-sha2-", 9) == 0))
+			continue;
+		printf("%s\n", name);
+	}
 	free(list);
-	prog_exit(0);
+	prog_exit(fflush(stdout) == 0 ? 0 : FSSH_EXIT_FAILURE);
 }
 
 /* The program to run for ProxyJump: this one. */

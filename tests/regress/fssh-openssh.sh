@@ -172,7 +172,24 @@ echo "myalias $(cut -d' ' -f1,2 "$TMP/sshd/host_ed25519.pub")" >>"$TMP/kh"
 out=$(g -o StrictHostKeyChecking=yes -o HostKeyAlias=myalias 127.0.0.1 'echo alias' 2>/dev/null)
 ok "$( [ "$out" = alias ]; echo $?)" "HostKeyAlias: the alias's entry is used"
 
-# 8. ProxyCommand (tokens expanded) and ProxyJump through a second sshd
+# 8. ServerAliveInterval: a server that stops answering is given up.
+f -o ServerAliveInterval=1 -o ServerAliveCountMax=2 127.0.0.1 'sleep 30' >/dev/null 2>"$TMP/err" &
+cpid=$!
+sleep 1.5
+# Freeze the connection's sshd processes (descendants of our listener).
+lpid=$(cat "$TMP/sshd/sshd.pid")
+kids=$(pgrep -P "$lpid")
+frozen="$kids $(for k in $kids; do pgrep -P "$k"; done)"
+for p in $frozen; do kill -STOP "$p"; done
+start=$SECONDS
+wait $cpid
+rc=$?
+for p in $frozen; do kill -CONT "$p"; kill -TERM "$p" 2>/dev/null; done
+ok "$( [ $rc -eq 255 ] && [ $((SECONDS - start)) -le 8 ] &&
+    grep -qx 'Timeout, server 127.0.0.1 not responding.' "$TMP/err"; echo $?)" \
+    "unanswered keepalives end the connection (rc $rc after $((SECONDS - start)) s)"
+
+# 9. ProxyCommand (tokens expanded) and ProxyJump through a second sshd
 # As with ssh, the command runs as "exec COMMAND" under /bin/sh.
 out=$(f -o ProxyCommand="sh -c 'echo %h %p %r >$TMP/tokens; exec /usr/sbin/sshd -i -f $SSHD_CONFIG'" \
     127.0.0.1 'echo proxied' 2>"$TMP/err")
@@ -196,7 +213,7 @@ ok "$( [ $? -eq 255 ] && grep -q 'open failed: connect failed' "$TMP/err"; echo 
 out=$(printf 'SSH-2.0-probe\r\n' | f -W "127.0.0.1:$port" 127.0.0.1 2>/dev/null | head -1)
 ok "$(case "$out" in SSH-2.0-OpenSSH*) echo 0;; *) echo 1;; esac)" "-W forwards stdio to host:port"
 
-# 9. password and keyboard-interactive with a test account
+# 10. password and keyboard-interactive with a test account
 if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null || ! command -v chpasswd >/dev/null; then
 	for i in 1 2 3 4; do skip "password tests need root, useradd and chpasswd"; done
 else
