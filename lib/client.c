@@ -839,7 +839,8 @@ client_alive(struct evloop *loop, void *ctx)
 	(void)loop;
 	if (cl->state != CLIENT_OPEN || cl->done)
 		return;
-	if (cl->alive_missed >= (unsigned int)cl->conf->server_alive_count_max) {
+	if (cl->alive_missed >=
+	    (unsigned int)cl->conf->server_alive_count_max) {
 		client_seterr(cl, "Timeout, server %s not responding.",
 		    cl->conf->hostname);
 		client_fail(cl, FERR_TIMEOUT);
