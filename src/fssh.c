@@ -593,12 +593,51 @@ fssh_join(char **argv, int argc)
 	return s;
 }
 
+/*
+ * What main() owns, released at exit (prog_exit and fatal() exit from
+ * within main, whose frame is still alive then).
+ */
+static struct {
+	struct fssh_opts *opts;
+	struct fssh *s;
+	struct sshconf **conf;
+	char **user, **host, **self;
+} fssh_owned;
+
+static void
+fssh_cleanup(void)
+{
+	size_t i;
+
+	if (fssh_owned.s != NULL) {
+		/*
+		 * The client is freed by main() itself: libcrypto's own exit
+		 * handler has run by now.
+		 */
+		fssh_restore(fssh_owned.s);
+		buf_free(fssh_owned.s->out.buf);
+		buf_free(fssh_owned.s->err.buf);
+		free((char *)fssh_owned.s->command);
+		free(fssh_owned.s->fwd_host);
+	}
+	for (i = 0; fssh_owned.opts != NULL && i < fssh_owned.opts->n; i++)
+		free(fssh_owned.opts->owned[i]);
+	if (fssh_owned.conf != NULL)
+		sshconf_free(*fssh_owned.conf);
+	if (fssh_owned.user != NULL) {
+		free(*fssh_owned.user);
+		free(*fssh_owned.host);
+		free(*fssh_owned.self);
+	}
+	memset(&fssh_owned, 0, sizeof(fssh_owned));
+}
+
 int
 main(int argc, char **argv)
 {
 	struct fssh_opts opts;
 	struct fssh s;
-	struct sshconf *conf;
+	struct sshconf *conf = NULL;
 	struct sshconf_env env;
 	struct client_config cc;
 	struct buf *dump;
@@ -615,6 +654,14 @@ main(int argc, char **argv)
 	memset(&opts, 0, sizeof(opts));
 	memset(&s, 0, sizeof(s));
 	s.out.saved_flags = s.err.saved_flags = s.in_saved_flags = -1;
+	fssh_owned.opts = &opts;
+	fssh_owned.s = &s;
+	fssh_owned.conf = &conf;
+	fssh_owned.user = &user;
+	fssh_owned.host = &host;
+	fssh_owned.self = &self;
+	if (atexit(fssh_cleanup) != 0)
+		fatal("atexit failed");
 	signal(SIGPIPE, SIG_IGN);
  again:
 	while ((ch = getopt(argc, argv,
@@ -788,6 +835,7 @@ main(int argc, char **argv)
 		else
 			log_error("%s: %s", prog_name(), err_str(r));
 		client_free(s.cl);
+		s.cl = NULL;
 		prog_exit(FSSH_EXIT_FAILURE);
 	}
 	r = fssh_session(&s);
@@ -801,15 +849,6 @@ main(int argc, char **argv)
 	status = s.exit_status >= 0 && s.exit_signal[0] == '\0' ?
 	    s.exit_status : FSSH_EXIT_FAILURE;
 	client_free(s.cl);
-	buf_free(s.out.buf);
-	buf_free(s.err.buf);
-	for (i = 0; i < opts.n; i++)
-		free(opts.owned[i]);
-	free((char *)s.command);
-	free(s.fwd_host);
-	free(user);
-	free(host);
-	free(self);
-	sshconf_free(conf);
+	s.cl = NULL;
 	prog_exit(status);
 }
