@@ -848,6 +848,9 @@ main(int argc, char **argv)
 		    s.exit_signal);
 	status = s.exit_status >= 0 && s.exit_signal[0] == '\0' ?
 	    s.exit_status : FSSH_EXIT_FAILURE;
+	/* A forwarding has no exit status: it ends well once it opened. */
+	if (s.fwd_host != NULL && s.opened && r == 0)
+		status = 0;
 	client_free(s.cl);
 	s.cl = NULL;
 	prog_exit(status);

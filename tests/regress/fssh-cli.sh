@@ -95,4 +95,14 @@ ok "$( [ $? -eq 255 ] && grep -q 'Connection refused' "$TMP/log" && [ ! -s "$TMP
     "-E sends the messages to the log file"
 "$FSSH" -q -F /dev/null -o BatchMode=yes -p "$(free_port)" 127.0.0.1 true >/dev/null 2>"$TMP/err"
 ok "$( [ $? -eq 255 ]; echo $?)" "-q: still 255 on failure"
+cport=$(free_port)
+start=$SECONDS
+"$FSSH" -F /dev/null -o ConnectionAttempts=2 -o ConnectTimeout=3 -p "$cport" 127.0.0.1 true 2>"$TMP/err"
+rc=$?
+ok "$( [ $rc -eq 255 ] && [ $((SECONDS - start)) -ge 1 ] &&
+    grep -qx "fssh: connect to host 127.0.0.1 port $cport: Connection refused" "$TMP/err"; echo $?)" \
+    "ConnectionAttempts 2: tried again a second later"
+"$FSSH" -F /dev/null -6 -p "$cport" 127.0.0.1 true 2>"$TMP/err"
+ok "$( [ $? -eq 255 ] && grep -q '^fssh: Could not resolve hostname 127.0.0.1' "$TMP/err"; echo $?)" \
+    "-6 with an IPv4 address: $(head -1 "$TMP/err")"
 done_testing

@@ -45,6 +45,8 @@ ok "$( [ $rc -eq 255 ] && grep -q 'killed by signal KILL' "$TMP/err"; echo $?)" 
     "a remote signal gives 255 and says so (rc $rc)"
 out=$(f 127.0.0.1 echo a  "b  c" 2>/dev/null)
 ok "$( [ "$out" = "a b c" ]; echo $?)" "command words are joined with spaces as ssh does"
+out=$(f -o BindAddress=127.0.0.1 127.0.0.1 'echo $SSH_CLIENT' 2>/dev/null)
+ok "$(case "$out" in "127.0.0.1 "*) echo 0;; *) echo 1;; esac)" "BindAddress"
 out=$(f 127.0.0.1 -l "$me" -p "$port" 'echo after' 2>/dev/null)
 ok "$( [ "$out" = after ]; echo $?)" "options after the destination"
 out=$(f "ssh://$me@127.0.0.1:$port" 'echo uri' 2>/dev/null)
@@ -137,6 +139,7 @@ Host *
     IdentityAgent none
 CFG
 g() { timeout 60 "$FSSH" -F "$TMP/cfg2" -p "$port" "$@"; }
+newfp=$(ssh-keygen -lf "$TMP/sshd/host_ed25519.pub" | awk '{print $2}')
 rm -f "$TMP/kh"
 g 127.0.0.1 true 2>"$TMP/err"
 rc=$?
@@ -159,7 +162,6 @@ ssh-keygen -q -t ed25519 -N '' -f "$TMP/otherhost" </dev/null
 { echo "# first line"; echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TMP/otherhost.pub")"; } >"$TMP/kh"
 g -o StrictHostKeyChecking=no 127.0.0.1 true 2>"$TMP/err"
 rc=$?
-newfp=$(ssh-keygen -lf "$TMP/sshd/host_ed25519.pub" | awk '{print $2}')
 oldfp=$(ssh-keygen -lf "$TMP/otherhost.pub" | awk '{print $2}')
 ok "$( [ $rc -eq 255 ] && grep -q 'WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!' "$TMP/err" &&
     grep -q "^$newfp\.$" "$TMP/err" && grep -q "^$oldfp\.$" "$TMP/err" &&
@@ -171,6 +173,30 @@ ok "$( [ -z "$out" ]; echo $?)" "HostKeyAlias: no entry for the alias"
 echo "myalias $(cut -d' ' -f1,2 "$TMP/sshd/host_ed25519.pub")" >>"$TMP/kh"
 out=$(g -o StrictHostKeyChecking=yes -o HostKeyAlias=myalias 127.0.0.1 'echo alias' 2>/dev/null)
 ok "$( [ "$out" = alias ]; echo $?)" "HostKeyAlias: the alias's entry is used"
+
+# StrictHostKeyChecking ask: the question on the terminal (script(1)
+# gives fssh one), answered yes, with the fingerprint, or no.
+if command -v script >/dev/null; then
+	ask() {
+		(sleep 1; printf '%s\n' "$1"; sleep 2) | timeout 20 script -qec \
+		    "$FSSH -F $TMP/cfg2 -o BatchMode=no -p $port 127.0.0.1 'echo asked'" /dev/null |
+		    tr -d '\r' >"$TMP/out"
+	}
+	rm -f "$TMP/kh"
+	ask no
+	ok "$(grep -q "The authenticity of host '\[127.0.0.1\]:$port (127.0.0.1)' can't be established." "$TMP/out" &&
+	    grep -q "^ED25519 key fingerprint is $newfp\.$" "$TMP/out" &&
+	    grep -qx 'Host key verification failed.' "$TMP/out" && ! grep -q asked "$TMP/out" &&
+	    [ ! -s "$TMP/kh" ]; echo $?)" "ask: OpenSSH's question on the terminal, 'no' refuses"
+	ask "$newfp"
+	ok "$(grep -qx asked "$TMP/out" && [ "$(wc -l <"$TMP/kh")" -eq 1 ]; echo $?)" "ask: the fingerprint as the answer accepts and adds"
+	rm -f "$TMP/kh"
+	ask yes
+	ok "$(grep -qx asked "$TMP/out" && grep -q "Permanently added" "$TMP/out" &&
+	    [ "$(wc -l <"$TMP/kh")" -eq 1 ]; echo $?)" "ask: 'yes' accepts and adds"
+else
+	for i in 1 2 3; do skip "script(1) is not installed"; done
+fi
 
 # 8. ServerAliveInterval: a server that stops answering is given up.
 f -o ServerAliveInterval=1 -o ServerAliveCountMax=2 127.0.0.1 'sleep 30' >/dev/null 2>"$TMP/err" &
@@ -212,6 +238,25 @@ ok "$( [ $? -eq 255 ] && grep -q 'open failed: connect failed' "$TMP/err"; echo 
     "a jump to a closed port fails: $(grep -m1 'open failed' "$TMP/err")"
 out=$(printf 'SSH-2.0-probe\r\n' | f -W "127.0.0.1:$port" 127.0.0.1 2>/dev/null | head -1)
 ok "$(case "$out" in SSH-2.0-OpenSSH*) echo 0;; *) echo 1;; esac)" "-W forwards stdio to host:port"
+/usr/bin/python3 -c 'import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+data = b""
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    data += b
+c.sendall(data[::-1])
+c.close()' >"$TMP/echo.port" &
+track_pid $!
+for i in $(seq 50); do [ -s "$TMP/echo.port" ] && break; sleep 0.1; done
+printf 'abcdef' | f -W "127.0.0.1:$(cat "$TMP/echo.port")" 127.0.0.1 >"$TMP/fwd" 2>/dev/null
+rc=$?
+ok "$( [ $rc -eq 0 ] && [ "$(cat "$TMP/fwd")" = fedcba ]; echo $?)" "-W: stdin EOF reaches the peer, its answer comes back, status 0"
 
 # 10. password and keyboard-interactive with a test account
 if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null || ! command -v chpasswd >/dev/null; then
