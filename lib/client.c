@@ -42,7 +42,6 @@
 #include "misc.h"
 
 #define CLIENT_READ_CHUNK	65536
-#define CLIENT_PASSPHRASE_TRIES	3
 #define CLIENT_DEFAULT_METHODS	"publickey,keyboard-interactive,password"
 #define CLIENT_COMPRESSION	"zlib@openssh.com,zlib,none"
 #define CLIENT_NO_HOSTIP	"<no hostip for proxy command>"
@@ -674,7 +673,7 @@ client_id_private(struct client *cl, struct client_id *id)
 			r = FERR_ALLOC;
 			goto out;
 		}
-		for (i = 0; i < CLIENT_PASSPHRASE_TRIES &&
+		for (i = 0; i < cl->conf->number_of_password_prompts &&
 		    r == FERR_KEY_WRONG_PASSPHRASE; i++) {
 			if (cl->cfg->prompt(prompt, 0, &pass,
 			    cl->cfg->prompt_ctx) != 0)
@@ -683,7 +682,7 @@ client_id_private(struct client *cl, struct client_id *id)
 			misc_freezero(pass, strlen(pass));
 			pass = NULL;
 			if (r == FERR_KEY_WRONG_PASSPHRASE)
-				log_error("Bad passphrase, try again for %s",
+				log_debug("bad passphrase given for %s",
 				    id->path);
 		}
 	}

@@ -128,6 +128,13 @@ rm -f "$TMP/asked"
 out=$(SSH_ASKPASS=$TMP/askpass SSH_ASKPASS_REQUIRE=force fn \
     -o IdentityFile="$TMP/enc" 127.0.0.1 'echo enc' 2>"$TMP/err" </dev/null)
 ok "$( [ -z "$out" ] && [ ! -e "$TMP/asked" ]; echo $?)" "BatchMode asks nothing"
+printf '#!/bin/sh\necho "$1" >>"%s/asked"\necho wrong\n' "$TMP" >"$TMP/askwrong"
+chmod 755 "$TMP/askwrong"
+SSH_ASKPASS=$TMP/askwrong SSH_ASKPASS_REQUIRE=force fn -o BatchMode=no -o NumberOfPasswordPrompts=2 \
+    -o PreferredAuthentications=publickey -o IdentityFile="$TMP/enc" 127.0.0.1 true 2>"$TMP/err" </dev/null
+rc=$?
+ok "$( [ $rc -eq 255 ] && [ "$(wc -l <"$TMP/asked")" -eq 2 ] && grep -q 'passphrase is wrong' "$TMP/err"; echo $?)" \
+    "a wrong passphrase is asked NumberOfPasswordPrompts times, then fails"
 
 # 7. known_hosts
 cat >"$TMP/cfg2" <<CFG
