@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,8 @@
 #include "ferry/transport.h"
 #include "misc.h"
 #include "prog.h"
+
+extern char **environ;
 
 #define FSSH_EXIT_FAILURE	255
 #define FSSH_MAX_OPTIONS	256
@@ -310,6 +313,34 @@ fssh_open_reason(uint32_t code)
 	    "unknown reason";
 }
 
+/* SendEnv: variables of our environment whose name matches a pattern. */
+static int
+fssh_send_env(struct fssh *s)
+{
+	const struct sshconf_list *pats = &s->conf->send_env;
+	char *name, *eq;
+	size_t i, j;
+	int r = 0;
+
+	for (i = 0; pats->n > 0 && environ[i] != NULL && r == 0; i++) {
+		if ((name = strdup(environ[i])) == NULL)
+			return FERR_ALLOC;
+		if ((eq = strchr(name, '=')) != NULL) {
+			*eq++ = '\0';
+			for (j = 0; j < pats->n; j++)
+				if (fnmatch(pats->v[j], name, 0) == 0)
+					break;
+			if (j < pats->n) {
+				log_debug("Sending env %s = %s", name, eq);
+				r = conn_request_env(s->conn, s->chan, name,
+				    eq, 0);
+			}
+		}
+		free(name);
+	}
+	return r;
+}
+
 static int
 fssh_opened(struct fssh *s)
 {
@@ -334,6 +365,8 @@ fssh_opened(struct fssh *s)
 			if (r != 0)
 				return r;
 		}
+		if ((r = fssh_send_env(s)) != 0)
+			return r;
 		if (s->subsystem)
 			r = conn_request_subsystem(s->conn, s->chan,
 			    s->command, 1);

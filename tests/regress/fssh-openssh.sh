@@ -9,7 +9,8 @@
 
 FSSH=$(ferry_bin fssh)
 [ -x "$FSSH" ] || skip_all "fssh not built"
-openssh_sshd_setup "LogLevel INFO" "Subsystem sftp /usr/lib/openssh/sftp-server"
+openssh_sshd_setup "LogLevel INFO" "Subsystem sftp /usr/lib/openssh/sftp-server" \
+    "AcceptEnv FERRY_*"
 openssh_sshd_start
 port=$SSHD_PORT
 me=$(id -un)
@@ -51,6 +52,14 @@ out=$(f 127.0.0.1 -l "$me" -p "$port" 'echo after' 2>/dev/null)
 ok "$( [ "$out" = after ]; echo $?)" "options after the destination"
 out=$(f "ssh://$me@127.0.0.1:$port" 'echo uri' 2>/dev/null)
 ok "$( [ "$out" = uri ]; echo $?)" "ssh:// destination"
+
+out=$(FERRY_A=1 FERRY_B=2 FERRY_C=3 FERRY_DD=4 f -o 'SendEnv FERRY_? FERRY_C' \
+    -o 'SendEnv -FERRY_C' -o 'SetEnv FERRY_S="set value"' 127.0.0.1 \
+    'echo "${FERRY_A:-}:${FERRY_B:-}:${FERRY_C:-}:${FERRY_DD:-}:${FERRY_S:-}"' 2>/dev/null)
+ok "$( [ "$out" = "1:2:3::set value" ]; echo $?)" "SendEnv patterns and SetEnv: $out"
+out=$(FERRY_A=1 FERRY_C=3 f -o 'SendEnv FERRY_A FERRY_C' -o 'SendEnv -FERRY_C' 127.0.0.1 \
+    'echo "${FERRY_A:-}:${FERRY_C:-}"' 2>/dev/null)
+ok "$( [ "$out" = "1:" ]; echo $?)" "SendEnv -PATTERN removes a pattern: $out"
 
 # 2. streams
 out=$(f 127.0.0.1 'echo out; echo err >&2; echo out2' 2>"$TMP/err")
