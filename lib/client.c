@@ -910,6 +910,9 @@ client_transport_event(struct client *cl, struct transport_event *ev)
 			    transport_algorithm(cl->t,
 			    TRANSPORT_ALG_CIPHER_CTOS),
 			    transport_algorithm(cl->t, TRANSPORT_ALG_MAC_CTOS));
+		else
+			log_debug("key exchange %u done (rekeyed)",
+			    transport_kex_count(cl->t));
 		return 0;
 	case TRANSPORT_EV_PACKET:
 		break;

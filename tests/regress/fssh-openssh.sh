@@ -73,6 +73,13 @@ ok "$( [ "$sum" = "$(sha256sum <"$TMP/rand" | cut -d' ' -f1)" ]; echo $?)" "stdi
 # Back-pressure: a slow reader of stdout.
 f 127.0.0.1 'head -c 8388608 /dev/zero' 2>/dev/null | (sleep 1; wc -c) >"$TMP/n"
 ok "$( [ "$(cat "$TMP/n")" -eq 8388608 ]; echo $?)" "a slow local reader loses nothing"
+head -c $((8 * 1024 * 1024)) "$TMP/rand" >"$TMP/rand8"
+f -C 127.0.0.1 cat <"$TMP/rand8" >"$TMP/back" 2>/dev/null
+ok "$(cmp -s "$TMP/rand8" "$TMP/back"; echo $?)" "-C: compressed, byte-exact"
+f -o RekeyLimit=1M -v 127.0.0.1 cat <"$TMP/rand8" >"$TMP/back" 2>"$TMP/err"
+n=$(grep -c 'rekeyed' "$TMP/err")
+ok "$(cmp -s "$TMP/rand8" "$TMP/back" && [ "$n" -ge 4 ]; echo $?)" \
+    "RekeyLimit 1M: 8 MiB through $n more key exchanges, byte-exact"
 out=$(f 127.0.0.1 'cat; echo done' </dev/null 2>/dev/null)
 ok "$( [ "$out" = done ]; echo $?)" "an empty stdin is an immediate EOF"
 
@@ -184,6 +191,12 @@ ok "$( [ $rc -eq 255 ] && grep -q 'WARNING: REMOTE HOST IDENTIFICATION HAS CHANG
     grep -q "Offending ED25519 key in $TMP/kh:2" "$TMP/err" &&
     tail -1 "$TMP/err" | grep -qx 'Host key verification failed.'; echo $?)" \
     "a changed host key is refused with the warning, both fingerprints and the line"
+echo "@revoked * $(cut -d' ' -f1,2 "$TMP/sshd/host_ed25519.pub")" >"$TMP/kh"
+echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TMP/sshd/host_ed25519.pub")" >>"$TMP/kh"
+g -o StrictHostKeyChecking=no 127.0.0.1 true 2>"$TMP/err"
+ok "$( [ $? -eq 255 ] && grep -q 'WARNING: REVOKED HOST KEY DETECTED!' "$TMP/err" &&
+    grep -q "Revoked by $TMP/kh:1" "$TMP/err"; echo $?)" "a @revoked host key is refused"
+: >"$TMP/kh"
 out=$(g -o StrictHostKeyChecking=yes -o HostKeyAlias=myalias 127.0.0.1 'echo alias' 2>/dev/null)
 ok "$( [ -z "$out" ]; echo $?)" "HostKeyAlias: no entry for the alias"
 echo "myalias $(cut -d' ' -f1,2 "$TMP/sshd/host_ed25519.pub")" >>"$TMP/kh"
