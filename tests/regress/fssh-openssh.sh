@@ -80,6 +80,9 @@ f -o RekeyLimit=1M -v 127.0.0.1 cat <"$TMP/rand8" >"$TMP/back" 2>"$TMP/err"
 n=$(grep -c 'rekeyed' "$TMP/err")
 ok "$(cmp -s "$TMP/rand8" "$TMP/back" && [ "$n" -ge 4 ]; echo $?)" \
     "RekeyLimit 1M: 8 MiB through $n more key exchanges, byte-exact"
+out=$(yes | f 127.0.0.1 'head -2' 2>/dev/null)
+ok "$( [ "$out" = "y
+y" ]; echo $?)" "endless stdin: the command's end ends fssh"
 out=$(f 127.0.0.1 'cat; echo done' </dev/null 2>/dev/null)
 ok "$( [ "$out" = done ]; echo $?)" "an empty stdin is an immediate EOF"
 
