@@ -533,7 +533,7 @@ fssh_session(struct fssh *s)
 /* ---- the command line ---- */
 
 struct fssh_opts {
-	const char *lines[FSSH_MAX_OPTIONS];
+	const char *lines[FSSH_MAX_OPTIONS + 1];	/* NULL-terminated */
 	char *owned[FSSH_MAX_OPTIONS];
 	size_t n;
 };
@@ -634,7 +634,7 @@ static struct {
 	struct fssh_opts *opts;
 	struct fssh *s;
 	struct sshconf **conf;
-	char **user, **host, **self;
+	char **host, **self;
 } fssh_owned;
 
 static void
@@ -657,8 +657,7 @@ fssh_cleanup(void)
 		free(fssh_owned.opts->owned[i]);
 	if (fssh_owned.conf != NULL)
 		sshconf_free(*fssh_owned.conf);
-	if (fssh_owned.user != NULL) {
-		free(*fssh_owned.user);
+	if (fssh_owned.host != NULL) {
 		free(*fssh_owned.host);
 		free(*fssh_owned.self);
 	}
@@ -673,13 +672,13 @@ main(int argc, char **argv)
 	struct sshconf *conf = NULL;
 	struct sshconf_env env;
 	struct client_config cc;
+	struct client_resolve rq;
 	struct buf *dump;
 	const char *config_file = NULL, *log_file = NULL, *dest = NULL;
 	const char *jump_args[8], *argv0;
-	char *user = NULL, *host = NULL, *self = NULL, *cp;
-	char portstr[16];
+	char *host = NULL, *self = NULL, *cp;
 	int ch, verbose = 0, quiet = 0, dump_config = 0, tty_asked = 0;
-	int port, r, status;
+	int r, status;
 	size_t i, nj = 0;
 
 	argv0 = argv[0];
@@ -690,7 +689,6 @@ main(int argc, char **argv)
 	fssh_owned.opts = &opts;
 	fssh_owned.s = &s;
 	fssh_owned.conf = &conf;
-	fssh_owned.user = &user;
 	fssh_owned.host = &host;
 	fssh_owned.self = &self;
 	if (atexit(fssh_cleanup) != 0)
@@ -789,30 +787,15 @@ main(int argc, char **argv)
 		log_set_level(verbose >= 3 ? LOGL_DEBUG3 :
 		    verbose == 2 ? LOGL_DEBUG2 : LOGL_DEBUG1);
 
-	if (client_parse_destination(dest, 0, &user, &host, &port) != 0)
-		fatal("invalid destination \"%s\"", dest);
-	if ((conf = sshconf_new()) == NULL)
-		fatal("out of memory");
-	if (sshconf_env_init(&env, host) != 0)
-		fatal("No user exists for uid %lu", (unsigned long)getuid());
-	if (user != NULL)
-		fssh_opt(&opts, "User", user);
-	if (port != -1) {
-		snprintf(portstr, sizeof(portstr), "%d", port);
-		fssh_opt(&opts, "Port", portstr);
-	}
-	for (i = 0; i < opts.n; i++)
-		if (sshconf_option(conf, &env, opts.lines[i]) != 0)
-			prog_exit(FSSH_EXIT_FAILURE);
-	if (config_file == NULL || strcmp(config_file, "none") != 0) {
-		if (sshconf_load(conf, &env, config_file) != 0)
-			fatal("Can't open user config file %s",
-			    config_file != NULL ? config_file :
-			    env.user_config != NULL ? env.user_config :
-			    "~/.ssh/config");
-	}
-	if (sshconf_fill_defaults(conf, &env) != 0)
+	memset(&rq, 0, sizeof(rq));
+	rq.destination = dest;
+	rq.config_file = config_file;
+	rq.options = opts.lines;
+	if ((r = client_resolve_config(&rq, &conf, &env, &host)) != 0) {
+		if (r == FERR_FORMAT)
+			fatal("invalid destination \"%s\"", dest);
 		prog_exit(FSSH_EXIT_FAILURE);
+	}
 	if (!quiet && verbose == 0)
 		log_set_level((enum log_level)conf->log_level);
 

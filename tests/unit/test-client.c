@@ -5,12 +5,16 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ferry/buf.h"
 #include "ferry/client.h"
 #include "ferry/err.h"
+#include "ferry/log.h"
+#include "ferry/sshconf.h"
 #include "tap.h"
 
 struct dest_case {
@@ -133,11 +137,85 @@ test_jump(void)
 	    FERR_FORMAT, "jump: bad port refused");
 }
 
+/* Resolve dest with options and file; check user and port. */
+static void
+resolve(const char *name, const char *dest, const char *file,
+    const char *const *options, int want_r, const char *want_user,
+    int want_port)
+{
+	struct client_resolve rq;
+	struct sshconf *c;
+	struct sshconf_env env;
+	char *host;
+	int r;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.destination = dest;
+	rq.config_file = file;
+	rq.options = options;
+	r = client_resolve_config(&rq, &c, &env, &host);
+	is_int(r, want_r, "%s: return", name);
+	if (r != 0) {
+		ok(c == NULL && host == NULL, "%s: nothing returned", name);
+		return;
+	}
+	/* want_user NULL: the local user's name, whatever it is. */
+	ok((want_user == NULL || strcmp(c->user, want_user) == 0) &&
+	    c->port == want_port &&
+	    strcmp(c->hostname, "h") == 0 && strcmp(env.host, "h") == 0,
+	    "%s: %s port %d", name, c->user, c->port);
+	sshconf_free(c);
+	free(host);
+}
+
+static void
+test_resolve(void)
+{
+	const char *port_opt[] = { "Port 2022", NULL };
+	const char *user_opt[] = { "User bob", NULL };
+	const char *one_opt[] = { "Port 1", NULL };
+	const char *bad_opt[] = { "NoSuchKeyword x", NULL };
+	const char *host_opt[] = { "Host x", NULL };
+	char path[] = "/tmp/test-client-XXXXXX";
+	const char *text = "Host h\n  Port 7\n  User cfg\nHost *\n  Port 8\n";
+	int fd;
+
+	resolve("user@host and -o Port", "alice@h", "none", port_opt, 0,
+	    "alice", 2022);
+	resolve("-o User wins over user@", "alice@h", "none", user_opt, 0,
+	    "bob", 22);
+	resolve("-o Port wins over the URI's", "ssh://carol@h:2200", "none",
+	    one_opt, 0, "carol", 1);
+	resolve("URI port", "ssh://h:2200", "none", NULL, 0, NULL, 2200);
+	resolve("host:port with allow_port 0 is a host", "h", "none", NULL, 0,
+	    NULL, 22);
+	resolve("empty destination", "", "none", NULL, FERR_FORMAT, NULL, 0);
+	resolve("quote in the user", "a\"b@h", "none", NULL, FERR_FORMAT,
+	    NULL, 0);
+	resolve("unknown option", "h", "none", bad_opt, FERR_CONFIG, NULL, 0);
+	resolve("Host on the command line", "h", "none", host_opt,
+	    FERR_CONFIG, NULL, 0);
+	if ((fd = mkstemp(path)) == -1 ||
+	    write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		tap_skip("cannot write a temporary config file");
+		return;
+	}
+	close(fd);
+	resolve("config file", "h", path, NULL, 0, "cfg", 7);
+	resolve("options win over the file", "h", path, port_opt, 0, "cfg",
+	    2022);
+	resolve("user@ wins over the file", "u@h", path, NULL, 0, "u", 7);
+	unlink(path);
+	resolve("missing -F file", "h", path, NULL, FERR_SYSTEM, NULL, 0);
+}
+
 int
 main(void)
 {
 	test_destinations();
 	test_quote();
 	test_jump();
+	log_set_level(LOGL_QUIET);
+	test_resolve();
 	return tap_done();
 }

@@ -129,7 +129,31 @@ const char *client_error(const struct client *cl);
 /* The authentication method that succeeded, or NULL. */
 const char *client_auth_method(const struct client *cl);
 
-/* ---- helpers shared by the programs (lib/client-dest.c) ---- */
+/* ---- helpers shared by the programs (lib/client-dest.c, -conf.c) ---- */
+
+/* What a program's command line says about the configuration. */
+struct client_resolve {
+	const char *destination;	/* see client_parse_destination */
+	int allow_port;			/* accept "host:port" */
+	const char *config_file;	/* -F; NULL: the usual files,
+					 * "none": no file */
+	const char *const *options;	/* "Keyword value" lines (-o and
+					 * the option letters), in command
+					 * line order, NULL-terminated */
+};
+
+/*
+ * Resolve the configuration as ssh does: the options first (the first
+ * value of a keyword wins), then the destination's user and port, then
+ * the files, then the defaults (sshconf_fill_defaults).  *confp gets the
+ * configuration, *hostp the host argument (allocated; env->host borrows
+ * it, so it must outlive env).  FERR_FORMAT for a malformed
+ * destination; FERR_CONFIG (logged with file and line), FERR_SYSTEM or
+ * FERR_PERMISSION for the configuration.
+ */
+int client_resolve_config(const struct client_resolve *rq,
+    struct sshconf **confp, struct sshconf_env *env, char **hostp)
+    FERRY_WUR;
 
 /*
  * Split a destination "[user@]host[:port]" (with port only when
