@@ -364,18 +364,28 @@ static int
 client_hostkey_ask(struct client *cl, const char *name, const char *typ,
     const char *fp, unsigned int other)
 {
-	char *q = NULL, *ans = NULL;
+	char *q = NULL, *ans = NULL, *ip = NULL;
 	int accept = 0, i;
 
 	if (cl->cfg->prompt == NULL)
 		return 0;
+	/* The address as OpenSSH shows it: "[addr]:port" off port 22. */
+	if (cl->proxy_pid > 0 || cl->conf->port == 22)
+		ip = strdup(cl->hostip);
+	else if (asprintf(&ip, "[%s]:%d", cl->hostip, cl->conf->port) == -1)
+		ip = NULL;
+	if (ip == NULL)
+		return 0;
 	if (asprintf(&q, "The authenticity of host '%s (%s)' can't be "
 	    "established.\n%s key fingerprint is %s.\n%s"
 	    "Are you sure you want to continue connecting "
-	    "(yes/no/[fingerprint])? ", name, cl->hostip, typ, fp,
+	    "(yes/no/[fingerprint])? ", name, ip, typ, fp,
 	    other > 0 ? "The host is known with keys of other types.\n" :
-	    "This key is not known by any other names.\n") == -1)
+	    "This key is not known by any other names.\n") == -1) {
+		free(ip);
 		return 0;
+	}
+	free(ip);
 	for (i = 0; i < 10; i++) {
 		if (cl->cfg->prompt(i == 0 ? q : "Please type 'yes', 'no' or "
 		    "the fingerprint: ", 1, &ans, cl->cfg->prompt_ctx) != 0)

@@ -216,7 +216,7 @@ if command -v script >/dev/null; then
 	}
 	rm -f "$TMP/kh"
 	ask no
-	ok "$(grep -q "The authenticity of host '\[127.0.0.1\]:$port (127.0.0.1)' can't be established." "$TMP/out" &&
+	ok "$(grep -q "The authenticity of host '\[127.0.0.1\]:$port (\[127.0.0.1\]:$port)' can't be established." "$TMP/out" &&
 	    grep -q "^ED25519 key fingerprint is $newfp\.$" "$TMP/out" &&
 	    grep -qx 'Host key verification failed.' "$TMP/out" && ! grep -q asked "$TMP/out" &&
 	    [ ! -s "$TMP/kh" ]; echo $?)" "ask: OpenSSH's question on the terminal, 'no' refuses"

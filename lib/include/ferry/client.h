@@ -3,7 +3,9 @@
  * ssh_config (ferry/sshconf.h) to an authenticated connection whose
  * channels the program drives in the same process.
  *
- * client_connect() reaches the server (TCP to HostName:Port with
+ * client_resolve_config() turns a program's command line (destination,
+ * -F, option lines) into the resolved configuration; client_connect()
+ * then reaches the server (TCP to HostName:Port with
  * ConnectTimeout, ConnectionAttempts and AddressFamily; or ProxyCommand
  * through /bin/sh -c; or ProxyJump, run as the ProxyCommand
  * "fssh -W '[host]:port' jump" as OpenSSH does), runs the transport with
