@@ -21,7 +21,10 @@
  * client_run(): every connection-layer event is handed to the handler,
  * which moves data between channels and its engines (pipes, files, an
  * SFTP client engine) and calls client_flush() after writing to the
- * connection.  ServerAliveInterval keepalives are answered inside.
+ * connection.  Windows are manual (conn_config.manual_window): the
+ * handler calls conn_consumed() as it disposes of received data, which
+ * is the back-pressure toward the server.  ServerAliveInterval
+ * keepalives are sent and checked inside.
  *
  * The library never prints: the program supplies a prompt callback
  * (passphrases, passwords, keyboard-interactive, the host key question)
