@@ -229,6 +229,22 @@ conn_copy_name(char *dst, const uint8_t *s, size_t len)
 	dst[i] = '\0';
 }
 
+/*
+ * Copy a peer's message for display: printable ASCII and spaces kept,
+ * anything else (controls, escape sequences) made a '?'.
+ */
+static void
+conn_copy_display(char *dst, const uint8_t *s, size_t len)
+{
+	size_t i;
+
+	if (len > CONN_NAME_MAX)
+		len = CONN_NAME_MAX;
+	for (i = 0; i < len; i++)
+		dst[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? (char)s[i] : '?';
+	dst[i] = '\0';
+}
+
 /* Keep a NUL-terminated copy of len bytes for the event's text. */
 static int
 conn_set_text(struct conn *c, struct conn_event *ev, const uint8_t *s,
@@ -866,9 +882,7 @@ conn_recv_open_failure(struct conn *c, uint32_t id, struct buf *m,
 	    (r = buf_get_string_direct(m, NULL, NULL)) != 0 ||
 	    (r = buf_expect_end(m)) != 0)
 		return conn_fail(c, r, "malformed CHANNEL_OPEN_FAILURE");
-	if (len > CONN_NAME_MAX)
-		len = CONN_NAME_MAX;
-	conn_copy_name(ev->name, desc, len);
+	conn_copy_display(ev->name, desc, len);
 	ev->text = ev->name;
 	ev->text_len = strlen(ev->name);
 	ev->type = CONN_EV_OPEN_FAILED;

@@ -266,7 +266,7 @@ out=$(f -J "127.0.0.1:$port2,127.0.0.1:$port2" 127.0.0.1 'echo twice' 2>"$TMP/er
 ok "$( [ "$out" = twice ]; echo $?)" "ProxyJump with two hops"
 dport=$(free_port)
 timeout 60 "$FSSH" -F "$TMP/cfg" -J "127.0.0.1:$port2" -p "$dport" 127.0.0.1 true 2>"$TMP/err"
-ok "$( [ $? -eq 255 ] && grep -q 'open failed: connect failed' "$TMP/err"; echo $?)" \
+ok "$( [ $? -eq 255 ] && grep -q 'open failed: connect failed: Connection refused' "$TMP/err"; echo $?)" \
     "a jump to a closed port fails: $(grep -m1 'open failed' "$TMP/err")"
 out=$(printf 'SSH-2.0-probe\r\n' | f -W "127.0.0.1:$port" 127.0.0.1 2>/dev/null | head -1)
 ok "$(case "$out" in SSH-2.0-OpenSSH*) echo 0;; *) echo 1;; esac)" "-W forwards stdio to host:port"
