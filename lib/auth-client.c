@@ -35,6 +35,7 @@ struct auth_client {
 	struct key *const *keys;
 	size_t nkeys;
 	auth_sign_fn *sign;
+	int sign_failed;		/* the last signature could not be made */
 	int allow_ssh_rsa;
 	auth_password_fn *password;
 	auth_kbdint_client_fn *kbdint;
@@ -219,8 +220,10 @@ auth_client_send_publickey(struct auth_client *a, int sign)
 			r = key_sign(key, a->pk_alg, buf_ptr(data),
 			    buf_len(data), a->allow_ssh_rsa ?
 			    KEY_SIG_ALLOW_SHA1 : 0, sig);
-		if (r != 0)
+		if (r != 0) {
+			a->sign_failed = 1;
 			goto out;
+		}
 	}
 	if ((r = auth_client_request_start(a, AUTH_METHOD_PUBLICKEY,
 	    &p)) != 0 ||
@@ -390,7 +393,18 @@ auth_client_pk_ok(struct auth_client *a, struct buf *m)
 		    "USERAUTH_PK_OK for another key");
 		goto out;
 	}
-	r = auth_client_send_publickey(a, 1);
+	a->sign_failed = 0;
+	if ((r = auth_client_send_publickey(a, 1)) != 0 && a->sign_failed) {
+		/*
+		 * This key cannot sign (a wrong passphrase, an agent that
+		 * refuses): go on with the next key or method, as OpenSSH does.
+		 */
+		log_verbose("auth: key %zu could not sign: %s", a->key_idx,
+		    err_str(r));
+		a->sign_failed = 0;
+		a->key_idx++;
+		r = auth_client_next(a);
+	}
  out:
 	free(alg);
 	buf_free(blob);

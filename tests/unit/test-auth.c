@@ -283,6 +283,29 @@ test_methods(void)
 	ok(run_auth(&su, &pol, &c, &s) && agent_signs == 1,
 	    "public key with a signing callback (agent) accepted");
 	pair_free(&c, &s);
+	/*
+	 * A key the server accepts but that cannot sign (the agent lacks
+	 * it, or its passphrase was wrong): the next key is tried.
+	 */
+	{
+		struct key *both[2];
+
+		if (key_demote(k_ed, &both[0]) != 0)
+			abort();
+		both[1] = keys[1];
+		su.keys = both;
+		su.nkeys = 2;
+		memset(&pol, 0, sizeof(pol));
+		pol.allowed[pol.nallowed++] = k_ed;
+		pol.allowed[pol.nallowed++] = k_ec;
+		agent_signs = 0;
+		ok(run_auth(&su, &pol, &c, &s) && agent_signs == 1,
+		    "a key that cannot sign is skipped for the next one");
+		pair_free(&c, &s);
+		key_free(both[0]);
+		su.keys = keys;
+		su.nkeys = 1;
+	}
 	key_free(keys[1]);
 	su.sign = NULL;
 	keys[0] = k_ec;
