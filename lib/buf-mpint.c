@@ -30,7 +30,8 @@ buf_mpint_negate(uint8_t *p, size_t len)
 int
 buf_put_mpint(struct buf *b, const BIGNUM *bn)
 {
-	uint8_t tmp[BUF_MPINT_MAX_BYTES];
+	/* A sign byte, then a magnitude of up to BUF_MPINT_MAX_BYTES. */
+	uint8_t tmp[BUF_MPINT_MAX_BYTES + 1];
 	size_t n, len;
 	int r, neg;
 
@@ -38,7 +39,11 @@ buf_put_mpint(struct buf *b, const BIGNUM *bn)
 		return FERR_ARGUMENT;
 	if (BN_is_zero(bn))
 		return buf_put_u32(b, 0);
-	if ((n = (size_t)BN_num_bytes(bn)) > BUF_MPINT_MAX_BYTES - 1)
+	/*
+	 * The limit is on the encoding, as buf_get_mpint applies it: a
+	 * negative value may need as many bytes as its magnitude.
+	 */
+	if ((n = (size_t)BN_num_bytes(bn)) > BUF_MPINT_MAX_BYTES)
 		return FERR_MPINT_TOO_LARGE;
 	neg = BN_is_negative(bn);
 	/* Magnitude at tmp + 1, leaving one byte for a sign byte. */
@@ -53,6 +58,8 @@ buf_put_mpint(struct buf *b, const BIGNUM *bn)
 	/* Drop the sign byte when the next byte already carries the sign. */
 	if ((!neg && (tmp[1] & 0x80) == 0) || (neg && (tmp[1] & 0x80) != 0))
 		r = buf_put_string(b, tmp + 1, len - 1);
+	else if (len > BUF_MPINT_MAX_BYTES)
+		r = FERR_MPINT_TOO_LARGE;
 	else
 		r = buf_put_string(b, tmp, len);
  out:

@@ -416,6 +416,33 @@ test_mpint_bn(void)
 		buf_reset(b);
 		is_int(buf_put_mpint(b, bn), FERR_MPINT_TOO_LARGE, "oversized BIGNUM not put");
 	}
+	/*
+	 * The largest negative value the reader accepts, -2^(8*2049-1) (0x80
+	 * then 2048 zero bytes), must encode back: the cap is on the wire.
+	 */
+	{
+		uint8_t enc[BUF_MPINT_MAX_BYTES];
+
+		memset(enc, 0, sizeof(enc));
+		enc[0] = 0x80;
+		buf_reset(b);
+		ok(buf_put_string(b, enc, sizeof(enc)) == 0 &&
+		    buf_get_mpint(b, &got) == 0 && BN_is_negative(got),
+		    "largest negative mpint read");
+		buf_reset(b);
+		ok(got != NULL && buf_put_mpint(b, got) == 0 &&
+		    buf_len(b) == 4 + sizeof(enc) &&
+		    memcmp(buf_ptr(b) + 4, enc, sizeof(enc)) == 0,
+		    "and encoded back to the same bytes");
+		BN_free(got);
+		got = NULL;
+		/* Its positive counterpart needs a sign byte: too large. */
+		if (BN_bin2bn(enc, sizeof(enc), bn) == NULL)
+			abort();
+		buf_reset(b);
+		is_int(buf_put_mpint(b, bn), FERR_MPINT_TOO_LARGE,
+		    "+2^16391 would need 2050 bytes: refused");
+	}
 	is_int(buf_put_mpint(b, NULL), FERR_ARGUMENT, "put NULL BIGNUM");
 	is_int(buf_get_mpint(b, NULL), FERR_ARGUMENT, "get into NULL");
 	BN_free(bn);
