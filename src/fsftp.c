@@ -322,6 +322,18 @@ remote_is_dir(const char *path)
 	    (a.flags & SSH_FILEXFER_ATTR_PERMISSIONS) && S_ISDIR(a.perm);
 }
 
+/* Whether a command-line word (quoted, maybe relative) is a remote directory. */
+static int
+remote_word_is_dir(const char *word)
+{
+	char *u = unescape(word), *abs = make_absolute(u);
+	int d = remote_is_dir(abs);
+
+	free(u);
+	free(abs);
+	return d;
+}
+
 static char *
 remote_realpath(const char *path, uint32_t *st)
 {
@@ -802,14 +814,78 @@ nargs(struct cmd_ctx *x, int min, int max)
 	return 0;
 }
 
+/* How a transfer direction names and queues its files. */
+struct xfer_dir {
+	const char *verb;		/* "Fetching", "Uploading" */
+	/* The destination of a source when the command names none. */
+	char *(*default_dst)(const char *base);
+	int (*queue)(struct sftp_xfer *, const char *src, const char *dst);
+};
+
+static char *
+xfer_dst_local(const char *base)
+{
+	return xstrdup(base);
+}
+
+static const struct xfer_dir xfer_dir_get = {
+	"Fetching", xfer_dst_local, sftp_xfer_get,
+};
+static const struct xfer_dir xfer_dir_put = {
+	"Uploading", make_absolute, sftp_xfer_put,
+};
+
+/*
+ * Queue every source of g toward dst (into it when dst_is_dir, under each
+ * source's own name when dst is NULL) and run the transfer.
+ */
+static int
+xfer_all(struct cmd_ctx *x, const struct glist *g, const char *dst,
+    int dst_is_dir, unsigned int extra, const struct xfer_dir *d)
+{
+	struct sftp_xfer *xf;
+	char *b, *to;
+	size_t i;
+	int r;
+
+	xf = xfer_new(gflags | x->flags | extra);
+	for (i = 0; i < g->n; i++) {
+		if ((b = base_dup(g->v[i])) == NULL)
+			fatal("out of memory");
+		if (dst == NULL)
+			to = d->default_dst(b);
+		else if (dst_is_dir)
+			to = xjoin(dst, b);
+		else
+			to = xstrdup(dst);
+		if (!quiet)
+			out_msg("%s %s to %s\n", d->verb, g->v[i], to);
+		if (d->queue(xf, g->v[i], to) != 0)
+			fatal("out of memory");
+		free(b);
+		free(to);
+	}
+	fflush(stdout);
+	r = xfer_run(xf, gflags | x->flags | extra);
+	sftp_xfer_free(xf);
+	return r;
+}
+
+/* Whether a local path names a directory. */
+static int
+local_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static int
 cmd_get_common(struct cmd_ctx *x, unsigned int extra)
 {
 	struct glist g = { NULL, 0 };
-	struct sftp_xfer *xf;
-	char *dst = NULL, *b, *ldst;
-	int globbed, ldir, r = 0;
-	size_t i;
+	char *dst = NULL;
+	int globbed, ldir, r;
 
 	if (nargs(x, 1, 2) != 0)
 		return -1;
@@ -825,8 +901,7 @@ cmd_get_common(struct cmd_ctx *x, unsigned int extra)
 	}
 	if (x->argc - x->optind == 2)
 		dst = unescape(x->argv[x->optind + 1]);
-	ldir = dst == NULL || (access(dst, F_OK) == 0 &&
-	    ({ struct stat st; stat(dst, &st) == 0 && S_ISDIR(st.st_mode); }));
+	ldir = dst == NULL || local_is_dir(dst);
 	if (g.n > 1 && !ldir) {
 		err_msg("Multiple source paths, but destination \"%s\" is "
 		    "not a directory", dst);
@@ -834,26 +909,7 @@ cmd_get_common(struct cmd_ctx *x, unsigned int extra)
 		glist_free(&g);
 		return -1;
 	}
-	xf = xfer_new(gflags | x->flags | extra);
-	for (i = 0; i < g.n; i++) {
-		if ((b = base_dup(g.v[i])) == NULL)
-			fatal("out of memory");
-		if (dst == NULL)
-			ldst = xstrdup(b);
-		else if (ldir)
-			ldst = xjoin(dst, b);
-		else
-			ldst = xstrdup(dst);
-		if (!quiet)
-			out_msg("Fetching %s to %s\n", g.v[i], ldst);
-		if (sftp_xfer_get(xf, g.v[i], ldst) != 0)
-			fatal("out of memory");
-		free(b);
-		free(ldst);
-	}
-	fflush(stdout);
-	r = xfer_run(xf, gflags | x->flags | extra);
-	sftp_xfer_free(xf);
+	r = xfer_all(x, &g, dst, ldir, extra, &xfer_dir_get);
 	free(dst);
 	glist_free(&g);
 	return r;
@@ -879,8 +935,7 @@ static int
 cmd_put_common(struct cmd_ctx *x, unsigned int extra)
 {
 	struct glist g = { NULL, 0 };
-	struct sftp_xfer *xf;
-	char *dst = NULL, *b, *rdst;
+	char *dst = NULL;
 	int rdir, r;
 	size_t i;
 	struct stat st;
@@ -909,26 +964,7 @@ cmd_put_common(struct cmd_ctx *x, unsigned int extra)
 		glist_free(&g);
 		return -1;
 	}
-	xf = xfer_new(gflags | x->flags | extra);
-	for (i = 0; i < g.n; i++) {
-		if ((b = base_dup(g.v[i])) == NULL)
-			fatal("out of memory");
-		if (dst == NULL)
-			rdst = make_absolute(b);
-		else if (rdir)
-			rdst = xjoin(dst, b);
-		else
-			rdst = xstrdup(dst);
-		if (!quiet)
-			out_msg("Uploading %s to %s\n", g.v[i], rdst);
-		if (sftp_xfer_put(xf, g.v[i], rdst) != 0)
-			fatal("out of memory");
-		free(b);
-		free(rdst);
-	}
-	fflush(stdout);
-	r = xfer_run(xf, gflags | x->flags | extra);
-	sftp_xfer_free(xf);
+	r = xfer_all(x, &g, dst, rdir, extra, &xfer_dir_put);
 	free(dst);
 	glist_free(&g);
 	return r;
@@ -1886,9 +1922,7 @@ cmd_ls(struct cmd_ctx *x)
 		return -1;
 	/* ls's -f, -r are "unsorted" and "reverse": flags were shared. */
 	word = x->optind < x->argc ? x->argv[x->optind] : NULL;
-	if (word == NULL || (!has_glob(word) && ({
-	    char *u = unescape(word), *abs = make_absolute(u);
-	    int d = remote_is_dir(abs); free(u); free(abs); d; }))) {
+	if (word == NULL || (!has_glob(word) && remote_word_is_dir(word))) {
 		char *u = word != NULL ? unescape(word) : NULL;
 		char *abs = make_absolute(u != NULL ? u : ".");
 
