@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ferry/conn.h"
 #include "ferry/err.h"
@@ -30,6 +31,19 @@ struct conn_chan {
 	uint32_t local_window;		/* what the peer may still send */
 	uint32_t unacked;		/* consumed, not yet granted again */
 	uint32_t delivered;		/* manual: delivered, not consumed */
+	/*
+	 * Window sizing: local_window + delivered + unacked + extra is
+	 * always target, which only grows (see conn_window_sample).
+	 */
+	uint32_t target;		/* the window we keep granted */
+	uint32_t extra;			/* growth not yet granted */
+	uint64_t granted;		/* all window granted so far */
+	uint64_t received;		/* all data received */
+	uint64_t probe_limit;		/* granted before the probed adjust */
+	uint64_t probe_ns;		/* when it went out; 0: no probe */
+	uint64_t rtt_ns;		/* shortest adjust turnaround seen */
+	uint64_t rate_ns;		/* start of the rate sample */
+	uint64_t rate_bytes;		/* received at that start */
 	int sent_eof, got_eof, sent_close, close_pending;
 	unsigned int want_replies;	/* our requests awaiting replies */
 	void *ctx;
@@ -38,7 +52,9 @@ struct conn_chan {
 struct conn {
 	struct transport *t;
 	int server;
-	uint32_t window, maxpkt;
+	uint32_t window, window_max, maxpkt;
+	uint64_t (*clock)(void *);
+	void *clock_ctx;
 	unsigned int max_channels;
 	int manual;
 	struct conn_chan *chans;
@@ -89,6 +105,12 @@ conn_new(struct transport *t, const struct conn_config *cfg, struct conn **cp)
 	c->t = t;
 	c->server = cfg->server;
 	c->window = cfg->window != 0 ? cfg->window : CONN_WINDOW_DEFAULT;
+	c->window_max = cfg->window_max != 0 ? cfg->window_max :
+	    CONN_WINDOW_MAX_DEFAULT;
+	if (c->window_max < c->window)
+		c->window_max = c->window;
+	c->clock = cfg->clock;
+	c->clock_ctx = cfg->clock_ctx;
 	c->maxpkt = cfg->max_packet != 0 ? cfg->max_packet :
 	    CONN_MAX_PACKET_DEFAULT;
 	if (c->maxpkt > CONN_MAX_PACKET_LIMIT)
@@ -169,6 +191,8 @@ conn_chan_alloc(struct conn *c, uint32_t *idp)
 	}
 	memset(&c->chans[i], 0, sizeof(c->chans[i]));
 	c->chans[i].local_window = c->window;
+	c->chans[i].target = c->window;
+	c->chans[i].granted = c->window;
 	c->nused++;
 	*idp = (uint32_t)i;
 	return 0;
@@ -301,22 +325,93 @@ conn_send_close(struct conn *c, struct conn_chan *ch)
 	return 0;
 }
 
-/* Grant the peer more window once half of it has been consumed. */
+static uint64_t
+conn_now(const struct conn *c)
+{
+	struct timespec ts;
+
+	if (c->clock != NULL)
+		return c->clock(c->clock_ctx);
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Data arrived on ch: measure and grow the window.  Data beyond what was
+ * granted before an adjust can only have been sent after the peer got
+ * it, so the time from sending the adjust to that data is at least one
+ * round trip, and exactly one when the peer was waiting for window: the
+ * shortest such turnaround is the round-trip time.  Each round trip, the
+ * target becomes twice the bytes that arrived per round trip (at most
+ * doubling, at most window_max): a peer held back by the window doubles
+ * it every round trip until the link or the consumer is the limit.  A
+ * slow consumer (manual windows) slows the arrivals and so the growth.
+ */
+static void
+conn_window_sample(struct conn *c, struct conn_chan *ch)
+{
+	uint64_t now = conn_now(c), elapsed, bytes, want;
+	double bdp;
+
+	if (ch->probe_ns != 0 && ch->received > ch->probe_limit) {
+		if (now > ch->probe_ns && (ch->rtt_ns == 0 ||
+		    now - ch->probe_ns < ch->rtt_ns))
+			ch->rtt_ns = now - ch->probe_ns;
+		ch->probe_ns = 0;
+	}
+	if (ch->rate_ns == 0 || now < ch->rate_ns) {
+		ch->rate_ns = now;
+		ch->rate_bytes = ch->received;
+		return;
+	}
+	elapsed = now - ch->rate_ns;
+	if (ch->rtt_ns == 0 || elapsed < ch->rtt_ns)
+		return;
+	bytes = ch->received - ch->rate_bytes;
+	ch->rate_ns = now;
+	ch->rate_bytes = ch->received;
+	bdp = (double)bytes * (double)ch->rtt_ns / (double)elapsed;
+	want = bdp * 2 > (double)c->window_max ? c->window_max :
+	    (uint64_t)(bdp * 2);
+	if (want > (uint64_t)ch->target * 2)
+		want = (uint64_t)ch->target * 2;
+	if (want > c->window_max)
+		want = c->window_max;
+	if (want <= ch->target)
+		return;
+	ch->extra += (uint32_t)(want - ch->target);
+	ch->target = (uint32_t)want;
+}
+
+/*
+ * Grant the peer more window once half of it has been consumed, or at
+ * once when the target grew.
+ */
 static int
 conn_maybe_adjust(struct conn *c, struct conn_chan *ch)
 {
 	struct buf *p;
+	uint32_t add;
 	int r;
 
-	if (ch->unacked < c->window / 2 || ch->sent_close || ch->got_eof)
+	if ((ch->unacked < ch->target / 2 && ch->extra == 0) ||
+	    ch->sent_close || ch->got_eof)
 		return 0;
+	add = ch->unacked + ch->extra;
 	if ((r = conn_chan_start(c, ch, CONN_MSG_CHANNEL_WINDOW_ADJUST,
 	    &p)) != 0 ||
-	    (r = buf_put_u32(p, ch->unacked)) != 0 ||
+	    (r = buf_put_u32(p, add)) != 0 ||
 	    (r = transport_send(c->t)) != 0)
 		return r;
-	ch->local_window += ch->unacked;
+	if (ch->probe_ns == 0) {
+		ch->probe_limit = ch->granted;
+		ch->probe_ns = conn_now(c);
+	}
+	ch->granted += add;
+	ch->local_window += add;
 	ch->unacked = 0;
+	ch->extra = 0;
 	return 0;
 }
 
@@ -927,6 +1022,9 @@ conn_recv_data(struct conn *c, uint8_t msg, struct conn_chan *ch,
 		return conn_fail(c, FERR_PROTOCOL,
 		    "data beyond the window (%zu > %u)", len, ch->local_window);
 	ch->local_window -= (uint32_t)len;
+	ch->received += len;
+	if (len > 0)
+		conn_window_sample(c, ch);
 	/* After our CLOSE data is discarded (RFC 4254 5.3). */
 	if (ch->sent_close || len == 0)
 		return 0;

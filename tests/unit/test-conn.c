@@ -837,6 +837,115 @@ test_hostile_server(void)
 	pair_free(&c, &s);
 }
 
+/* ---- window sizing ---- */
+
+static uint64_t fake_ns;
+
+static uint64_t
+fake_clock(void *ctx)
+{
+	(void)ctx;
+	return fake_ns;
+}
+
+/* The raw client's view: window granted to it on channel 0. */
+static uint64_t win_granted;
+static int win_bad;
+
+static void
+raw_window(struct peer *p, uint8_t msg, struct buf *m)
+{
+	uint32_t chan, add, sender, w, maxpkt;
+
+	(void)p;
+	if (msg == CONN_MSG_CHANNEL_OPEN_CONFIRMATION) {
+		if (buf_get_u32(m, &chan) != 0 || buf_get_u32(m, &sender) != 0 ||
+		    buf_get_u32(m, &w) != 0 || buf_get_u32(m, &maxpkt) != 0)
+			win_bad = 1;
+		win_granted = w;
+	} else if (msg == CONN_MSG_CHANNEL_WINDOW_ADJUST) {
+		if (buf_get_u32(m, &chan) != 0 || buf_get_u32(m, &add) != 0)
+			win_bad = 1;
+		win_granted += add;
+	}
+}
+
+/*
+ * A raw client sends per round trip min(what its window allows, cap)
+ * bytes; the fake clock advances one round trip per round.  Returns the
+ * largest window the server ever had outstanding (granted - sent).
+ */
+static uint64_t
+window_rounds(uint32_t per_rtt, int rounds, uint64_t *sentp)
+{
+	struct peer c, s;
+	struct conn_config scfg;
+	uint64_t sent = 0, most = 0, room, n;
+	int i;
+
+	memset(&scfg, 0, sizeof(scfg));
+	scfg.window = 64 * 1024;
+	scfg.window_max = 1024 * 1024;
+	scfg.clock = fake_clock;
+	fake_ns = 1000000000ULL;
+	win_granted = 0;
+	win_bad = 0;
+	setup(&c, &s, NULL, &scfg);
+	c.raw = raw_window;
+	c.on_idle = NULL;
+	raw_open(&c, 0);
+	pair_pump(&c, &s);
+	for (i = 0; i < rounds; i++) {
+		room = win_granted - sent;
+		if (room > most)
+			most = room;
+		if (room > per_rtt)
+			room = per_rtt;
+		while (room > 0) {
+			n = room > 16384 ? 16384 : room;
+			raw_data(&c, 0, (size_t)n);
+			sent += n;
+			room -= n;
+		}
+		fake_ns += 40 * 1000000ULL;	/* 40 ms round trip */
+		pair_pump(&c, &s);
+	}
+	ok(s.conn_err == 0 && !win_bad, "window rounds without errors");
+	*sentp = sent;
+	pair_free(&c, &s);
+	return most;
+}
+
+static void
+test_window_growth(void)
+{
+	uint64_t most, sent;
+
+	/* Window-limited: the window doubles per round trip to the cap. */
+	most = window_rounds(UINT32_MAX, 16, &sent);
+	ok(most > 512 * 1024 && most <= 1024 * 1024, "a window-limited "
+	    "channel grows toward the cap, never past it (largest window "
+	    "%llu)", (unsigned long long)most);
+	ok(sent > 6 * 1024 * 1024, "and moves more per round trip "
+	    "(%llu bytes in 16 round trips, 1 MiB without growth)",
+	    (unsigned long long)sent);
+
+	/*
+	 * Rate-limited far below the window: it stays near where it was
+	 * (the first turnaround overstates the round trip of a peer that
+	 * is not waiting, so one modest step is possible).
+	 */
+	most = window_rounds(16 * 1024, 16, &sent);
+	ok(most <= 128 * 1024, "a slow sender does not grow the window "
+	    "much (largest window %llu)", (unsigned long long)most);
+
+	/* Rate-limited at 256 KiB per round trip: twice that, no more. */
+	most = window_rounds(256 * 1024, 16, &sent);
+	ok(most >= 256 * 1024 && most <= 512 * 1024 + 32768,
+	    "a 256 KiB/RTT sender gets about twice its BDP (largest window "
+	    "%llu)", (unsigned long long)most);
+}
+
 int
 main(void)
 {
@@ -845,6 +954,7 @@ main(void)
 	test_limits();
 	test_hostile();
 	test_hostile_server();
+	test_window_growth();
 	key_free(pair_hostkey);
 	return tap_done();
 }

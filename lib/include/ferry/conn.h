@@ -66,7 +66,8 @@ enum conn_open_failure {
 
 /* Defaults and limits. */
 #define CONN_WINDOW_DEFAULT	(2U * 1024 * 1024)
-#define CONN_MAX_PACKET_DEFAULT	(32U * 1024)
+#define CONN_WINDOW_MAX_DEFAULT	(16U * 1024 * 1024)	/* growth cap */
+#define CONN_MAX_PACKET_DEFAULT	(256U * 1024 - 2048)
 #define CONN_MAX_PACKET_LIMIT	(256U * 1024 - 2048)	/* ours and theirs */
 #define CONN_CHANNELS_DEFAULT	64
 #define CONN_OUT_HIGH		(4U * 1024 * 1024)	/* write stops above */
@@ -133,6 +134,16 @@ struct conn_event {
 struct conn_config {
 	int server;			/* 1: the server role */
 	uint32_t window;		/* we grant; 0: CONN_WINDOW_DEFAULT */
+	/*
+	 * The window of a busy channel grows toward twice the measured
+	 * bandwidth-delay product (the rate data arrives at times the
+	 * shortest turnaround of a window adjustment), up to window_max
+	 * (0: CONN_WINDOW_MAX_DEFAULT; at or below window: no growth).
+	 */
+	uint32_t window_max;
+	/* Monotonic clock in ns for that measurement; NULL: the system's. */
+	uint64_t (*clock)(void *ctx);
+	void *clock_ctx;
 	uint32_t max_packet;		/* we accept; 0: default; capped to
 					 * CONN_MAX_PACKET_LIMIT */
 	unsigned int max_channels;	/* 0: CONN_CHANNELS_DEFAULT */
