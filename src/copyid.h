@@ -96,4 +96,60 @@ int copyid_merge(const uint8_t *old, size_t oldlen,
     struct copyid_plan *plan) FERRY_WUR;
 void copyid_plan_clear(struct copyid_plan *plan);
 
+struct sftp_session;
+
+/* The file installed, relative to the SFTP start directory (home). */
+#define COPYID_DIR		".ssh"
+#define COPYID_FILE		".ssh/authorized_keys"
+
+/* How copyid_install wrote the file. */
+enum copyid_how {
+	COPYID_NOTHING = 0,	/* nothing to add, or a dry run */
+	COPYID_CREATED,		/* a new file (temporary name, renamed) */
+	COPYID_REPLACED,	/* new text renamed over the old file */
+	COPYID_APPENDED,	/* the new lines appended in place */
+};
+
+struct copyid_result {
+	enum copyid_how how;
+	int made_dir;		/* .ssh was created (mode 0700) */
+	int existed;		/* authorized_keys existed */
+	char msg[512];		/* why it failed: "what: reason" */
+};
+
+#define COPYID_FORCE	0x01	/* add keys whether present or not */
+#define COPYID_DRY_RUN	0x02	/* decide, change nothing */
+
+/*
+ * Install keys over the SFTP session s: read COPYID_FILE (when
+ * COPYID_DIR exists), merge (copyid_merge; *plan gets the result, for
+ * the caller to report and release), and unless COPYID_DRY_RUN or
+ * nothing is to be added, create COPYID_DIR with mode 0700 if missing
+ * and write the file:
+ *
+ * - a new file is written under a temporary name in COPYID_DIR with
+ *   mode 0600 and renamed into place (never over a file that appeared
+ *   meanwhile, unless by posix-rename);
+ * - an existing regular file owned by the user is replaced the same
+ *   way, with its mode, when the server offers posix-rename@openssh.com
+ *   (an atomic replace: readers see the old or the new file, never a
+ *   partial one, and the old file stays intact until the new one is
+ *   complete);
+ * - otherwise (no posix-rename, a symbolic link, a file owned by
+ *   another user, whose owner and links a rename would change) the new
+ *   lines are appended in place, after checking the file still has the
+ *   size it was read at; the existing bytes are never rewritten.
+ *
+ * fsync@openssh.com is used before a rename or after an append when
+ * offered.  Returns 0, or a negative code with res->msg explaining:
+ * FERR_PERMISSION when the server refused a request (res->msg has the
+ * operation, the path and the server's reason), FERR_FORMAT when
+ * COPYID_DIR or COPYID_FILE is not what it must be (not a directory,
+ * not a regular file, changed while being updated), FERR_NO_SPACE for
+ * a file above AUTHKEYS_FILE_MAX, or the session's code when it ended.
+ */
+int copyid_install(struct sftp_session *s, const struct copyid_key *keys,
+    size_t nkeys, unsigned int flags, struct copyid_plan *plan,
+    struct copyid_result *res) FERRY_WUR;
+
 #endif /* FERRY_COPYID_H */
