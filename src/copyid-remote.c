@@ -577,8 +577,19 @@ copyid_install(struct sftp_session *s, const struct copyid_key *keys,
 		skipped = islink || !posix || uid < 0;
 	}
 	if (!skipped) {
-		if ((r = cr_write_renamed(&c, plan->text, perm, posix, uid,
-		    &skipped)) != 0)
+		r = cr_write_renamed(&c, plan->text, perm, posix, uid,
+		    &skipped);
+		/*
+		 * The server refused the temporary file or the rename (a
+		 * read-only .ssh with a writable file, say): the old file
+		 * is untouched, so appending is still safe.
+		 */
+		if (r == FERR_PERMISSION && exists) {
+			memset(res->msg, 0, sizeof(res->msg));
+			skipped = 1;
+			r = 0;
+		}
+		if (r != 0)
 			goto out;
 		if (!skipped)
 			res->how = exists ? COPYID_REPLACED : COPYID_CREATED;

@@ -136,9 +136,10 @@ struct copyid_result {
  *   partial one, and the old file stays intact until the new one is
  *   complete);
  * - otherwise (no posix-rename, a symbolic link, a file owned by
- *   another user, whose owner and links a rename would change) the new
- *   lines are appended in place, after checking the file still has the
- *   size it was read at; the existing bytes are never rewritten.
+ *   another user, whose owner and links a rename would change, or when
+ *   the server refuses the temporary file or the rename) the new lines
+ *   are appended in place, after checking the file still has the size
+ *   it was read at; the existing bytes are never rewritten.
  *
  * fsync@openssh.com is used before a rename or after an append when
  * offered.  Returns 0, or a negative code with res->msg explaining:
