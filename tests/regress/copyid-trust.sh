@@ -7,7 +7,8 @@
 # no password); modes 700/600.  Also -n changes nothing, -i installs a
 # chosen key, an existing file keeps its mode and gets a missing final
 # newline, a symbolic link stays a link (the new lines are appended),
-# an sftp-only account (ForceCommand internal-sftp) works, and a wrong
+# a root-owned file in the user's ~/.ssh is refused, not replaced, an
+# sftp-only account (ForceCommand internal-sftp) works, and a wrong
 # password fails with exit status 1 and a clear message.
 . "${top_srcdir:-.}/tests/regress/lib.sh"
 require_root
@@ -35,7 +36,7 @@ done
 # The client: its own HOME, keys made by fssh-keygen.
 export HOME=$TMP/client
 mkdir -p "$HOME/.ssh" && chmod 700 "$HOME/.ssh"
-for k in id_ed25519 key2 key3 key4 key5; do
+for k in id_ed25519 key2 key3 key4 key5 key6; do
 	"$KG" -q -t ed25519 -N '' -C "$k@copyid" -f "$HOME/.ssh/$k" ||
 		skip_all "fssh-keygen failed"
 done
@@ -173,6 +174,22 @@ suite() {
 	ok "$([ $st -eq 0 ] && [ -L "$ak" ] &&
 	    [ "$(tail -1 "$h/.ssh/real_keys")" = "$(cat "$HOME/.ssh/key4.pub")" ]; echo $?)" \
 	    "$s: a symbolic link stays a link; the key goes to its target"
+
+	# A file the user does not own (but whose directory the user
+	# does): never replaced behind its owner's back.
+	rm "$ak"
+	cp "$h/.ssh/real_keys" "$ak"
+	chown root: "$ak"
+	chmod 644 "$ak"
+	sum=$(md5sum <"$ak")
+	copyid "$TMP/askpass" -i "$HOME/.ssh/key6.pub" "$u@127.0.0.1"
+	st=$?
+	ok "$([ $st -eq 1 ] && grep -q 'ERROR: open .ssh/authorized_keys: ' "$TMP/err"; echo $?)" \
+	    "$s: a root-owned file: refused (exit 1), not replaced"
+	ok "$([ "$(md5sum <"$ak")" = "$sum" ] && [ "$(mode "$ak")" = "644 root" ] &&
+	    [ -z "$(find "$h/.ssh" -name '*.ferry-*')" ]; echo $?)" \
+	    "$s: a root-owned file: unchanged, still root's, no temporary file"
+	chown "$u:" "$ak"
 
 	# A wrong password: exit 1 and the reason.
 	copyid "$TMP/askpass-bad" -o PubkeyAuthentication=no \
