@@ -247,7 +247,7 @@ copyid_key_parse(const char *line, struct copyid_key *k)
 	clen = strlen(s);
 	while (clen > 0 && strchr(" \t\r\n", s[clen - 1]) != NULL)
 		clen--;
-	/* The base64 word may carry the line ending when there is no comment. */
+	/* Without a comment the base64 word carries the line ending. */
 	while (b64len > 0 && strchr("\r\n", b64[b64len - 1]) != NULL)
 		b64len--;
 	if ((blob = buf_new()) == NULL ||

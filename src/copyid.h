@@ -105,7 +105,7 @@ struct sftp_session;
 /* How copyid_install wrote the file. */
 enum copyid_how {
 	COPYID_NOTHING = 0,	/* nothing to add, or a dry run */
-	COPYID_CREATED,		/* a new file (temporary name, renamed) */
+	COPYID_CREATED,		/* a new file (temporary, renamed) */
 	COPYID_REPLACED,	/* new text renamed over the old file */
 	COPYID_APPENDED,	/* the new lines appended in place */
 };

@@ -131,7 +131,8 @@ ci_default_id_file(void)
 		len = strlen(de->d_name);
 		if (strncmp(de->d_name, "id", 2) != 0 || len < 6 ||
 		    strcmp(de->d_name + len - 4, ".pub") != 0 ||
-		    (len >= 9 && strcmp(de->d_name + len - 9, "-cert.pub") == 0))
+		    (len >= 9 &&
+		    strcmp(de->d_name + len - 9, "-cert.pub") == 0))
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 		    de->d_name) >= sizeof(path) || stat(path, &st) != 0)
