@@ -75,8 +75,12 @@ if command -v ssh-agent >/dev/null && command -v ssh-add >/dev/null; then
 	ssh-keygen -q -t ed25519 -N '' -C agentkey -f "$TMP/agentkey"
 	ssh-agent -D -a "$TMP/agent.sock" >/dev/null 2>&1 &
 	track_pid $!
-	for i in $(seq 1 50); do [ -S "$TMP/agent.sock" ] && break; sleep 0.1; done
-	SSH_AUTH_SOCK=$TMP/agent.sock ssh-add -q "$TMP/agentkey" 2>/dev/null
+	# The socket appears before the agent listens: retry until added.
+	for i in $(seq 1 50); do
+		SSH_AUTH_SOCK=$TMP/agent.sock ssh-add -q "$TMP/agentkey" \
+		    2>/dev/null && break
+		sleep 0.1
+	done
 	SSH_AUTH_SOCK=$TMP/agent.sock run 0 "agent keys" -f -n h
 	ok "$(grep -q "$(cut -d' ' -f2 "$TMP/agentkey.pub")" out &&
 	    ! grep -q "$(cut -d' ' -f2 "$HOME/.ssh/id_ecdsa.pub")" out; echo $?)" \
