@@ -398,14 +398,42 @@ cr_temp_name(char *out, size_t outlen)
 }
 
 /*
+ * Just before the rename: COPYID_FILE must still be as it was read
+ * (was: its attributes, NULL when it did not exist), or changes made
+ * meanwhile would be lost.  A small window stays between this check and
+ * the rename; SFTP offers nothing to close it.
+ */
+static int
+cr_unchanged(struct cr *c, const struct sftp_attrs *was)
+{
+	struct sftp_attrs now;
+	int r;
+
+	if ((r = cr_stat(c, SSH_FXP_STAT, COPYID_FILE, &now)) < 0)
+		return r;
+	if (was == NULL && r == 1)
+		return 0;
+	if (was != NULL && r == 0 && (now.flags & SSH_FILEXFER_ATTR_SIZE) &&
+	    (was->flags & SSH_FILEXFER_ATTR_SIZE) && now.size == was->size &&
+	    ((now.flags & was->flags & SSH_FILEXFER_ATTR_ACMODTIME) == 0 ||
+	    now.mtime == was->mtime))
+		return 0;
+	cr_fail(c, "%s %s while it was being updated; nothing was changed, "
+	    "try again", COPYID_FILE, was == NULL ? "appeared" : "changed");
+	return FERR_FORMAT;
+}
+
+/*
  * Write the whole text to a temporary file with mode perm and rename it
- * to COPYID_FILE.  *skipped is set (and 0 returned) when the temporary
- * file would not be owned like the old file (uid want_uid, -1 for any):
- * the caller appends instead.
+ * to COPYID_FILE, which must still be as described by was (NULL: not
+ * there).  *skipped is set (and 0 returned) when the temporary file
+ * would not be owned like the old file (uid want_uid, -1 for any): the
+ * caller appends instead.
  */
 static int
 cr_write_renamed(struct cr *c, const struct buf *text, uint32_t perm,
-    int posix, long long want_uid, int *skipped)
+    int posix, long long want_uid, const struct sftp_attrs *was,
+    int *skipped)
 {
 	struct cr_handle h;
 	struct sftp_attrs a;
@@ -442,6 +470,8 @@ cr_write_renamed(struct cr *c, const struct buf *text, uint32_t perm,
 	/* The server's umask may have taken bits: set the mode exactly. */
 	if (r == 0)
 		r = cr_path_attrs(c, SSH_FXP_SETSTAT, "chmod", tmp, perm);
+	if (r == 0)
+		r = cr_unchanged(c, was);
 	if (r == 0 && (r = cr_rename(c, tmp, COPYID_FILE, posix)) == 0)
 		made = 0;
  out:
@@ -578,7 +608,7 @@ copyid_install(struct sftp_session *s, const struct copyid_key *keys,
 	}
 	if (!skipped) {
 		r = cr_write_renamed(&c, plan->text, perm, posix, uid,
-		    &skipped);
+		    exists ? &fa : NULL, &skipped);
 		/*
 		 * The server refused the temporary file or the rename (a
 		 * read-only .ssh with a writable file, say): the old file

@@ -141,6 +141,9 @@ struct copyid_result {
  *   are appended in place, after checking the file still has the size
  *   it was read at; the existing bytes are never rewritten.
  *
+ * Before a rename the file is checked to be still as it was read
+ * (size and time; absent for a new file), so that another writer's
+ * change is not lost: FERR_FORMAT then, nothing changed.
  * fsync@openssh.com is used before a rename or after an append when
  * offered.  Returns 0, or a negative code with res->msg explaining:
  * FERR_PERMISSION when the server refused a request (res->msg has the

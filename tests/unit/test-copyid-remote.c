@@ -5,7 +5,8 @@
  * sftp_session_open_fds.  Covers: a new ~/.ssh (0700) and file (0600);
  * replacing an existing file by posix-rename (new inode, mode kept);
  * appending when posix-rename is not offered, to a symbolic link's
- * target, and when the server refuses the rename; dry run and force;
+ * target, and when the server refuses the rename; another writer
+ * between reading and renaming; dry run and force;
  * .ssh that is not a directory, a file that is not regular, a file too
  * large; the session ending.
  */
@@ -40,6 +41,25 @@
 
 static char home[256];
 static struct copyid_key keys[2];
+/*
+ * Another writer: when set, the server appends a line to (or creates)
+ * authorized_keys as the client asks for fsync@openssh.com on its
+ * temporary file, that is after it read the file and before it renames.
+ */
+static int meddle;
+
+static void
+meddle_now(void)
+{
+	char p[512];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", home, COPYID_FILE);
+	if ((fd = open(p, O_WRONLY | O_APPEND | O_CREAT, 0600)) == -1 ||
+	    write(fd, "# meddled\n", 10) != 10 || close(fd) != 0)
+		_exit(3);
+	meddle = 0;
+}
 
 /* The server engine on fd until the client goes away. */
 static void __attribute__((noreturn))
@@ -73,6 +93,9 @@ serve(int fd, uint64_t denied)
 			space = sizeof(chunk);
 		if (space == 0 || (n = read(fd, chunk, space)) <= 0)
 			_exit(0);
+		if (meddle && memmem(chunk, (size_t)n, "fsync@openssh.com",
+		    17) != NULL)
+			meddle_now();
 		if (sftp_server_input(s, chunk, (size_t)n) != 0)
 			_exit(0);
 	}
@@ -381,6 +404,28 @@ test_errors(void)
 	copyid_plan_clear(&plan);
 	if (unlink(path_of(COPYID_FILE)) != 0)
 		abort();
+
+	/* Another writer between reading and renaming: nothing lost. */
+	put_file(COPYID_FILE, K2 "\n", 0600);
+	meddle = 1;
+	r = install(0, 1, 0, &plan, &res);
+	meddle = 0;
+	ok(r == FERR_FORMAT && strstr(res.msg, "changed while") != NULL,
+	    "file changed before the rename: refused: %s", res.msg);
+	ok(strcmp(get_file(COPYID_FILE), K2 "\n# meddled\n") == 0,
+	    "changed file: the other writer's line kept");
+	is_int(temps_left(), 0, "changed file: temporary file removed");
+	copyid_plan_clear(&plan);
+	if (unlink(path_of(COPYID_FILE)) != 0)
+		abort();
+	meddle = 1;
+	r = install(0, 1, 0, &plan, &res);
+	meddle = 0;
+	ok(r == FERR_FORMAT && strstr(res.msg, "appeared while") != NULL,
+	    "file created before the rename: refused: %s", res.msg);
+	ok(strcmp(get_file(COPYID_FILE), "# meddled\n") == 0,
+	    "created file: kept as the other writer made it");
+	copyid_plan_clear(&plan);
 
 	/* Writes refused: nothing added, the reason given. */
 	put_file(COPYID_FILE, K2 "\n", 0600);
