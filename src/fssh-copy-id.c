@@ -323,10 +323,12 @@ main(int argc, char **argv)
 	memset(&opts, 0, sizeof(opts));
 	if ((ci.suggest = buf_new()) == NULL)
 		fatal("out of memory");
-	/* As ssh-copy-id runs ssh -a -x. */
+	/*
+	 * As ssh-copy-id runs ssh -a -x (the client core sets up no other
+	 * forwarding, so there is none to clear).
+	 */
 	prog_client_opt(&opts, "ForwardAgent", "no");
 	prog_client_opt(&opts, "ForwardX11", "no");
-	prog_client_opt(&opts, "ClearAllForwardings", "yes");
 	prog_client_opt(&opts, "PermitLocalCommand", "no");
 	ci_load_agent();
 	while ((ch = getopt(argc, argv, "i:o:p:F:fnsh?")) != -1) {
