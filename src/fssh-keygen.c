@@ -1,9 +1,9 @@
 /*
  * fssh-keygen: key generation, public keys, fingerprints, passphrase and
  * comment changes, RFC 4716 conversion, known_hosts upkeep (-F, -R, -H),
- * certificates (-s, -L).  The command line, messages, output and exit
- * statuses follow OpenSSH 9.2's ssh-keygen for the options implemented
- * here; host key sets and the rest are refused with a usage error.
+ * certificates (-s, -L), host keys (-A).  The command line, messages,
+ * output and exit statuses follow OpenSSH 9.2's ssh-keygen for the
+ * options implemented here; the rest are refused with a usage error.
  *
  * Exit statuses as ssh-keygen: 0 success, 1 usage errors, declined
  * overwrites and failed saves, 255 fatal errors (unreadable or wrong
@@ -75,6 +75,7 @@ static struct {
 	const char *cert_principals;	/* -n */
 	const char *cert_validity;	/* -V */
 	int cert_host;		/* -h */
+	int gen_host_keys;	/* -A */
 	uint64_t cert_serial;	/* -z */
 	const char *cert_force_command;	/* -O force-command= */
 	const char *cert_source_address;	/* -O source-address= */
@@ -119,7 +120,6 @@ static const struct {
 	int ch;
 	const char *what;
 } kg_later[] = {
-	{ 'A', "host key generation" },
 	{ 'B', "bubblebabble digests" },
 	{ 'D', "PKCS#11" },
 	{ 'G', "moduli generation" },
@@ -160,7 +160,8 @@ kg_usage(void)
 	    "[-n principals]\n"
 	    "                   [-O option] [-V validity_interval] "
 	    "[-z serial_number] file ...\n"
-	    "       fssh-keygen -L [-f input_keyfile]\n");
+	    "       fssh-keygen -L [-f input_keyfile]\n"
+	    "       fssh-keygen -A [-a rounds] [-f prefix_path]\n");
 	exit(KG_EXIT_USAGE);
 }
 
@@ -1067,6 +1068,108 @@ kg_do_generate(void)
 }
 
 /*
+ * -A: the host keys sshd uses by default, in the order and with the
+ * names ssh-keygen -A uses.  The -f argument is a prefix put in front
+ * of each path as it is (no separator added), as ssh-keygen does.
+ */
+static const struct {
+	enum key_type type;
+	const char *display;
+	const char *path;
+} kg_host_keys[] = {
+	{ KEY_RSA, "RSA", "/etc/ssh/ssh_host_rsa_key" },
+	{ KEY_ECDSA_P256, "ECDSA", "/etc/ssh/ssh_host_ecdsa_key" },
+	{ KEY_ED25519, "ED25519", "/etc/ssh/ssh_host_ed25519_key" },
+};
+
+/*
+ * Generate one host key into prv (and prv.pub); 0 or -1 after the
+ * error has been reported.  Each file is written to a temporary name
+ * and renamed into place, the public key first: once the private key
+ * exists under its name, both are complete.
+ */
+static int
+kg_host_key_one(enum key_type type, const char *prv, const char *comment)
+{
+	char pub[KG_PATH_MAX + 8];
+	struct key *k = NULL;
+	int r, ret = -1;
+
+	if ((size_t)snprintf(pub, sizeof(pub), "%s.pub", prv) >= sizeof(pub)) {
+		fprintf(stderr, "Could not save your public key in %s: %s\r\n",
+		    prv, strerror(ENAMETOOLONG));
+		return -1;
+	}
+	if ((r = key_generate(type, 0, &k)) != 0) {
+		fprintf(stderr, "sshkey_generate failed: %s\r\n", err_str(r));
+		goto out;
+	}
+	if ((r = key_set_comment(k, comment)) != 0) {
+		fprintf(stderr, "comment: %s\r\n", err_str(r));
+		goto out;
+	}
+	if ((r = kg_save_public(k, pub)) != 0) {
+		fprintf(stderr, "Could not save your public key in %s: %s\r\n",
+		    pub, r == FERR_SYSTEM ? strerror(errno) : err_str(r));
+		goto out;
+	}
+	if ((r = kg_save_private(k, prv, "")) != 0) {
+		fprintf(stderr, "Could not save your private key in %s: "
+		    "%s\r\n", prv, r == FERR_SYSTEM ? strerror(errno) :
+		    err_str(r));
+		goto out;
+	}
+	ret = 0;
+ out:
+	key_free(k);
+	return ret;
+}
+
+/*
+ * ssh-keygen -A: create each missing (or empty) host key without a
+ * passphrase, with the comment user@host.  Progress goes to standard
+ * output as "NAME: generating new host keys: RSA ECDSA ED25519 \n"; after
+ * a failure (reported on stderr) the next key starts that text again
+ * (no newline between), and as ssh-keygen the exit status is still 0.
+ */
+static void __attribute__((noreturn))
+kg_do_host_keys(void)
+{
+	char prv[KG_PATH_MAX + 64], comment[1024];
+	const char *prefix = kg.have_path ? kg.path : "";
+	struct stat st;
+	size_t i;
+	int first = 1;
+
+	snprintf(comment, sizeof(comment), "%s@%s", kg.pw->pw_name,
+	    kg_hostname());
+	for (i = 0; i < sizeof(kg_host_keys) / sizeof(kg_host_keys[0]); i++) {
+		if ((size_t)snprintf(prv, sizeof(prv), "%s%s", prefix,
+		    kg_host_keys[i].path) >= sizeof(prv))
+			fatal("Identity filename too long");
+		if (stat(prv, &st) == 0) {
+			if (st.st_size != 0)
+				continue;
+		} else if (errno != ENOENT) {
+			fprintf(stderr, "Could not stat %s: %s\r\n",
+			    kg_host_keys[i].path, strerror(errno));
+			continue;
+		}
+		if (first) {
+			printf("%s: generating new host keys: ", prog_name());
+			first = 0;
+		}
+		printf("%s ", kg_host_keys[i].display);
+		fflush(stdout);
+		if (kg_host_key_one(kg_host_keys[i].type, prv, comment) != 0)
+			first = 1;
+	}
+	if (!first)
+		printf("\n");
+	exit(0);
+}
+
+/*
  * known_hosts upkeep (-F find, -R remove, -H hash), with ssh-keygen's
  * output: "# Host NAME found: line N [CA|REVOKED]" before each line
  * found, "FILE updated." and a FILE.old backup after a rewrite, and a
@@ -1729,6 +1832,9 @@ main(int argc, char **argv)
 	while ((ch = getopt(argc, argv, "ABHKLQUXceghiklopquvyC:D:E:F:I:"
 	    "M:N:O:P:R:V:Y:Z:a:b:f:g:j:m:n:r:s:t:w:z:")) != -1) {
 		switch (ch) {
+		case 'A':
+			kg.gen_host_keys = 1;
+			break;
 		case 'a':
 			kg.rounds = kg_number(optarg, 1, INT_MAX, "Rounds");
 			break;
@@ -1897,6 +2003,8 @@ main(int argc, char **argv)
 		kg_do_show_cert();
 	case KG_GENERATE:
 	default:
+		if (kg.gen_host_keys)
+			kg_do_host_keys();
 		kg_do_generate();
 	}
 	return 0;

@@ -3,7 +3,7 @@
 # generation, prompts and passphrases from standard input, overwrite
 # confirmation, the default key type and file, -l on authorized_keys and
 # known_hosts style files, errors and exit statuses, and the options that
-# are refused until host key set support exists.
+# are refused (private keys in PEM format).
 . "${top_srcdir:-.}/tests/regress/lib.sh"
 require_cmd ssh-keygen
 K=$(ferry_bin fssh-keygen)
@@ -142,8 +142,8 @@ status "an unknown option is a usage error" 1 "$K" -J
 status "an extra argument is a usage error" 1 "$K" -l -f gen.pub extra
 status "two modes are a usage error" 1 "$K" -p -c -f gen
 
-# Not supported yet (host key sets, private keys in PEM): usage error.
-for args in "-A" "-m PEM"; do
+# Not supported yet (private keys in PEM): usage error.
+for args in "-m PEM"; do
 	status "fssh-keygen $args is refused" 1 "$K" $args -f gen.pub
 	grep -q 'not supported yet' err
 	ok $? "fssh-keygen $args says it is not supported yet"
