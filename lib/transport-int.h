@@ -58,6 +58,8 @@ struct transport {
 	uint32_t rekey_seconds;
 	struct key *const *hostkeys;
 	size_t nhostkeys;
+	transport_sign_fn *hostkey_sign;
+	void *hostkey_sign_ctx;
 	char *moduli_file;
 	char *server_sig_algs_out;	/* server: what EXT_INFO says */
 	transport_hostkey_fn *hostkey_check;

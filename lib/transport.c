@@ -302,6 +302,8 @@ transport_new(const struct transport_config *cfg, struct transport **tp)
 	t->rekey_seconds = cfg->rekey_seconds;
 	t->hostkeys = cfg->hostkeys;
 	t->nhostkeys = cfg->nhostkeys;
+	t->hostkey_sign = cfg->hostkey_sign;
+	t->hostkey_sign_ctx = cfg->hostkey_sign_ctx;
 	t->hostkey_check = cfg->hostkey_check;
 	t->hostkey_ctx = cfg->hostkey_ctx;
 	if ((cfg->moduli_file != NULL &&

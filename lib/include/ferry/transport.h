@@ -83,6 +83,22 @@ struct transport_event {
  */
 typedef int transport_hostkey_fn(const struct key *hostkey, void *ctx);
 
+/*
+ * Called by a server to sign the exchange hash H of each key exchange
+ * with the private half of hostkey (one of transport_config.hostkeys,
+ * which may then be public keys only): for a process that holds no
+ * private host key, such as fsshd's sandboxed pre-authentication child
+ * asking its monitor.  sigalg is the negotiated host key algorithm
+ * ("rsa-sha2-256", "ssh-ed25519", ...); data and len are exactly H.
+ * Append the SSH signature blob (string algorithm name, string
+ * signature), as key_sign() makes it, to sig and return 0, or return a
+ * negative code: the key exchange then fails and the connection ends
+ * with a DISCONNECT.  The transport checks the signature with hostkey
+ * before it sends it.
+ */
+typedef int transport_sign_fn(const struct key *hostkey, const char *sigalg,
+    const uint8_t *data, size_t len, struct buf *sig, void *ctx);
+
 struct transport_config {
 	int server;			/* 1 for the server role */
 	/*
@@ -97,9 +113,15 @@ struct transport_config {
 	const char *compression;	/* NULL: "none" only */
 	uint64_t rekey_bytes;		/* 0: 1 GiB or the cipher's limit */
 	uint32_t rekey_seconds;		/* 0: never on time */
-	/* Server: host keys (private), not copied: they must outlive it. */
+	/*
+	 * Server: host keys, not copied: they must outlive the engine.
+	 * Private keys sign with key_sign() unless hostkey_sign is set;
+	 * with hostkey_sign, public keys are enough.
+	 */
 	struct key *const *hostkeys;
 	size_t nhostkeys;
+	transport_sign_fn *hostkey_sign;	/* NULL: sign with hostkeys */
+	void *hostkey_sign_ctx;
 	const char *moduli_file;	/* NULL: /etc/ssh/moduli */
 	/* Server: what EXT_INFO's server-sig-algs says; NULL: default. */
 	const char *server_sig_algs;
