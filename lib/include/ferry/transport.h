@@ -213,6 +213,47 @@ int transport_disconnect(struct transport *t, uint32_t reason,
  */
 void transport_auth_done(struct transport *t);
 
+/*
+ * Hand a live connection to another process (fsshd: from the sandboxed
+ * pre-authentication child to the process serving the user).
+ *
+ * transport_export appends to out a blob with everything needed to go
+ * on with the connection: the identification lines, negotiated
+ * algorithms, session id, strict-kex and ext-info state, both
+ * directions' keys with each cipher's current position (CTR counter,
+ * GCM invocation counter; chacha20-poly1305 is keyed by the sequence
+ * number), sequence numbers, rekey byte counters and time, and the
+ * received bytes not yet processed.  It holds keys: out is marked
+ * secret (buf_set_secret) and the caller wipes it once sent.
+ *
+ * Only an idle transport can be exported.  FERR_WOULD_BLOCK (poll, send
+ * the output, let the key exchange finish, then try again) unless: the
+ * first key exchange completed and none runs, transport_output() is
+ * empty, no message is held (transport_held_bytes() is 0) and none is
+ * being built (transport_packet_start without transport_send).
+ * FERR_NOT_SUPPORTED while compression runs or could start: "zlib", or
+ * zlib@openssh.com after transport_auth_done(); export before
+ * transport_auth_done and call it on the imported transport.
+ * FERR_CONN_CLOSED after a fatal error.  On success t is finished: it
+ * must not encrypt again, so every later call but transport_free fails
+ * with FERR_CONN_CLOSED.  On failure out is as it was and t unchanged.
+ *
+ * transport_import makes a transport from such a blob (len bytes at
+ * blob, which it does not keep and does not copy secrets out of except
+ * into the new engine).  cfg supplies the configuration for what comes
+ * next, as for transport_new: algorithm lists for later rekeys, host
+ * keys and hostkey_sign, rekey limits, callbacks; cfg->server must match
+ * the exported role; cfg->version is ignored (the blob's line is the one
+ * every exchange hash covers).  The blob comes from a less trusted
+ * process: anything malformed or inconsistent is FERR_FORMAT (never
+ * undefined behaviour); FERR_CONFIG as for transport_new.  The new
+ * transport continues exactly where the exported one stopped: poll it,
+ * as the input it was given may already hold whole packets.
+ */
+int transport_export(struct transport *t, struct buf *out) FERRY_WUR;
+int transport_import(const struct transport_config *cfg, const uint8_t *blob,
+    size_t len, struct transport **tp) FERRY_WUR;
+
 /* Whether the first key exchange completed. */
 int transport_is_open(const struct transport *t);
 
