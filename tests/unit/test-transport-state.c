@@ -419,6 +419,53 @@ test_refusals(void)
 	buf_free(blob);
 }
 
+/* Sign H with the private key matching pub (the monitor's part). */
+static int
+sign_cb(const struct key *pub, const char *sigalg, const uint8_t *data,
+    size_t len, struct buf *sig, void *ctx)
+{
+	size_t i;
+
+	(*(int *)ctx)++;
+	for (i = 0; i < nhostkeys; i++)
+		if (key_equal_public(hostkeys[i], pub))
+			return key_sign(hostkeys[i], sigalg, data, len, 0, sig);
+	return FERR_KEY_NOT_FOUND;
+}
+
+/*
+ * fsshd's case: the engine imported after authentication holds public
+ * host keys only and signs later exchanges through the callback.
+ */
+static void
+test_import_with_signer(void)
+{
+	struct key *pubs[PAIR_NHOSTKEYS];
+	struct conn k;
+	size_t i;
+	int calls = 0, r;
+
+	for (i = 0; i < nhostkeys; i++)
+		if (key_demote(hostkeys[i], &pubs[i]) != 0)
+			abort();
+	conn_new(&k, "aes128-gcm@openssh.com", NULL, NULL);
+	pump(&k.c, &k.s);
+	if (conn_exchange(&k, 2) != 0)
+		abort();
+	k.sc.hostkeys = pubs;
+	k.sc.hostkey_sign = sign_cb;
+	k.sc.hostkey_sign_ctx = &calls;
+	r = conn_handover(&k, 1, NULL);
+	is_int(r, 0, "import with public host keys and a signer");
+	if (transport_rekey(k.c.t) != 0 || conn_exchange(&k, 2) != 0)
+		abort();
+	ok(calls == 1 && k.c.kex_done == 2 && conn_exact(&k),
+	    "a rekey after import signs through the callback");
+	conn_free(&k);
+	for (i = 0; i < nhostkeys; i++)
+		key_free(pubs[i]);
+}
+
 /* Replace the first occurrence of from by to (same length) in b. */
 static int
 blob_subst(struct buf *b, const char *from, const char *to)
@@ -669,6 +716,7 @@ main(void)
 	test_refusals();
 	test_kexinit_buffered();
 	test_counters();
+	test_import_with_signer();
 	test_hostile();
 	pair_hostkeys_free();
 	return tap_done();

@@ -89,7 +89,9 @@ typedef int transport_hostkey_fn(const struct key *hostkey, void *ctx);
  * which may then be public keys only): for a process that holds no
  * private host key, such as fsshd's sandboxed pre-authentication child
  * asking its monitor.  sigalg is the negotiated host key algorithm
- * ("rsa-sha2-256", "ssh-ed25519", ...); data and len are exactly H.
+ * ("rsa-sha2-256", "ssh-ed25519", ...; "ssh-rsa", SHA-1, only when the
+ * configuration enables it: sign it as key_sign() with KEY_SIG_ALLOW_SHA1
+ * would); data and len are exactly H.
  * Append the SSH signature blob (string algorithm name, string
  * signature), as key_sign() makes it, to sig and return 0, or return a
  * negative code: the key exchange then fails and the connection ends
