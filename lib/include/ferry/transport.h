@@ -226,7 +226,10 @@ void transport_auth_done(struct transport *t);
  * GCM invocation counter; chacha20-poly1305 is keyed by the sequence
  * number), sequence numbers, rekey byte counters and time, and the
  * received bytes not yet processed.  It holds keys: out is marked
- * secret (buf_set_secret) and the caller wipes it once sent.
+ * secret (buf_set_secret, so buf_reset and buf_free wipe it); wipe any
+ * other copy (a pipe's receive buffer) once it is imported.  The format
+ * is private to one version of Ferry (both ends run the same build):
+ * a blob of another format version is refused.
  *
  * Only an idle transport can be exported.  FERR_WOULD_BLOCK (poll, send
  * the output, let the key exchange finish, then try again) unless: the
