@@ -541,6 +541,27 @@ cipher_get_length(struct cipher_ctx *ctx, uint32_t *plenp, uint32_t seqnr,
 	return ctx->alg->get_length(ctx, plenp, seqnr, cp);
 }
 
+int
+cipher_get_iv(struct cipher_ctx *ctx, uint8_t *iv, size_t ivsize)
+{
+	size_t ivlen = ctx->alg->iv_len;
+
+	if (ivsize < ivlen)
+		return FERR_ARGUMENT;
+	if (ivlen == 0)
+		return 0;
+	/* GCM keeps the next nonce itself; CTR's counter lives in EVP. */
+	if (ctx->alg->crypt == cipher_gcm_crypt) {
+		memcpy(iv, ctx->iv, ivlen);
+		return 0;
+	}
+	if (EVP_CIPHER_CTX_get_num(ctx->evp) != 0)
+		return FERR_NOT_SUPPORTED;
+	if (EVP_CIPHER_CTX_get_updated_iv(ctx->evp, iv, ivlen) != 1)
+		return FERR_LIBCRYPTO;
+	return 0;
+}
+
 void
 cipher_free(struct cipher_ctx *ctx)
 {

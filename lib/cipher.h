@@ -118,6 +118,20 @@ int cipher_crypt(struct cipher_ctx *ctx, uint32_t seqnr, uint8_t *dest,
 int cipher_get_length(struct cipher_ctx *ctx, uint32_t *plenp,
     uint32_t seqnr, const uint8_t *cp, size_t len) FERRY_WUR;
 
+/*
+ * The IV that continues ctx's stream where it stands, for handing a live
+ * connection to another process: cipher_init() with the same key and this
+ * IV makes a context that treats the next packet exactly as ctx would.
+ * AES-CTR: the current counter block; AES-GCM: the next packet's nonce
+ * (the invocation counter included); chacha20-poly1305, keyed per
+ * sequence number, and none: no IV.  Writes cipher_ivlen() bytes to iv,
+ * which has room for ivsize.  Returns 0, FERR_ARGUMENT (ivsize too
+ * small), FERR_NOT_SUPPORTED (a CTR stream stopped inside a block, which
+ * the packet layer never does) or FERR_LIBCRYPTO.
+ */
+int cipher_get_iv(struct cipher_ctx *ctx, uint8_t *iv, size_t ivsize)
+    FERRY_WUR;
+
 /* Wipe all key material and free the context (NULL is allowed). */
 void cipher_free(struct cipher_ctx *ctx);
 

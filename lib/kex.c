@@ -585,6 +585,32 @@ kex_sig_flags(const char *alg)
 }
 
 /*
+ * Server: the signature of H with host key hk, by the configured callback
+ * (the key may be public) or by the key itself.  A callback's answer is
+ * verified before it goes out: a broken or confused signer ends this key
+ * exchange with a reason instead of a client-side failure.
+ */
+static int
+kex_sign(struct transport *t, struct kex *k, const struct key *hk,
+    const char *alg, struct buf *sig)
+{
+	int r;
+
+	if (t->hostkey_sign == NULL)
+		return key_sign(hk, alg, k->hash, k->hashlen,
+		    kex_sig_flags(alg), sig);
+	if ((r = t->hostkey_sign(hk, alg, k->hash, k->hashlen, sig,
+	    t->hostkey_sign_ctx)) != 0)
+		return transport_fail(t, r, TRANSPORT_DISC_KEX_FAILED,
+		    "host key signature failed");
+	if ((r = key_verify(hk, buf_ptr(sig), buf_len(sig), k->hash,
+	    k->hashlen, alg, kex_sig_flags(alg))) != 0)
+		return transport_fail(t, r, TRANSPORT_DISC_KEX_FAILED,
+		    "host key signer returned an invalid signature");
+	return 0;
+}
+
+/*
  * Server: sign H with the host key and send the reply: string K_S, then
  * the server's public value (a string Q_S, or an mpint f), then the
  * signature.
@@ -602,8 +628,7 @@ kex_server_reply(struct transport *t, struct kex *k, uint8_t msg,
 		return FERR_NO_HOSTKEY_MATCH;
 	if ((sig = buf_new()) == NULL)
 		return FERR_ALLOC;
-	if ((r = key_sign(hk, alg, k->hash, k->hashlen, kex_sig_flags(alg),
-	    sig)) != 0)
+	if ((r = kex_sign(t, k, hk, alg, sig)) != 0)
 		goto out;
 	if ((r = transport_send_internal(t, msg, &p)) != 0 ||
 	    (r = buf_put_stringb(p, kblob)) != 0 ||

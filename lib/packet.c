@@ -50,6 +50,11 @@ struct packet_keys {
 	int etm;		/* MAC over ciphertext, length in the clear */
 	int encrypt;
 	enum packet_comp comp;
+	/* Copies of the key material, for packet_export (secret). */
+	uint8_t key[CIPHER_KEY_MAX];
+	size_t keylen;
+	uint8_t mackey[MAC_KEY_MAX];
+	size_t mackeylen;
 };
 
 struct packet {
@@ -197,6 +202,10 @@ packet_keys_new(const char *cipher_name, const uint8_t *key, size_t keylen,
 		return FERR_ALLOC;
 	k->encrypt = encrypt;
 	k->comp = comp;
+	if (keylen > sizeof(k->key) || mackeylen > sizeof(k->mackey)) {
+		r = FERR_KEY_LENGTH;
+		goto out;
+	}
 	if ((k->cipher = cipher_by_name(cipher_name)) == NULL) {
 		r = FERR_NOT_SUPPORTED;
 		goto out;
@@ -217,7 +226,13 @@ packet_keys_new(const char *cipher_name, const uint8_t *key, size_t keylen,
 			goto out;
 		k->maclen = mac_taglen(k->mac);
 		k->etm = mac_is_etm(k->mac);
+		if (mackeylen != 0)
+			memcpy(k->mackey, mackey, mackeylen);
+		k->mackeylen = mackeylen;
 	}
+	if (keylen != 0)
+		memcpy(k->key, key, keylen);
+	k->keylen = keylen;
 	*kp = k;
 	k = NULL;
  out:
@@ -587,4 +602,142 @@ int
 packet_have_send_keys(const struct packet *p)
 {
 	return p->send != NULL;
+}
+
+/* ---- handing the layer to another process ---- */
+
+/* Bytes of a packet's start that packet_read_length has consumed. */
+static size_t
+packet_length_part(const struct packet_keys *k)
+{
+	if (k->authlen != 0 || k->etm)
+		return 4;
+	return k->block;
+}
+
+static int
+packet_export_keys(struct packet_keys *k, struct buf *out)
+{
+	uint8_t iv[CIPHER_IV_MAX];
+	int r;
+
+	if ((r = cipher_get_iv(k->cctx, iv, sizeof(iv))) != 0)
+		goto out;
+	if ((r = buf_put_string(out, k->key, k->keylen)) != 0 ||
+	    (r = buf_put_string(out, iv, cipher_ivlen(k->cipher))) != 0 ||
+	    (r = buf_put_string(out, k->mackey, k->mackeylen)) != 0)
+		goto out;
+ out:
+	explicit_bzero(iv, sizeof(iv));
+	return r;
+}
+
+/* Whether a compression stream runs or could start in this direction. */
+static int
+packet_comp_running(const struct packet *p, const struct packet_keys *k)
+{
+	return k->comp == PACKET_COMP_ZLIB ||
+	    (k->comp == PACKET_COMP_ZLIB_DELAYED && p->after_auth);
+}
+
+int
+packet_export(struct packet *p, struct buf *out)
+{
+	size_t inlen;
+	int r;
+
+	if (p->rdead || p->wdead)
+		return FERR_CONN_CLOSED;
+	if (p->building || buf_len(p->out) != 0 || p->send == NULL ||
+	    p->recv == NULL)
+		return FERR_WOULD_BLOCK;
+	if (packet_comp_running(p, p->send) || packet_comp_running(p, p->recv) ||
+	    p->zsend.active || p->zrecvs.active)
+		return FERR_NOT_SUPPORTED;
+	/* The last payload handed out (pending) is done with. */
+	inlen = buf_len(p->in) - p->pending;
+	if ((r = buf_put_u32(out, p->send_seq)) != 0 ||
+	    (r = buf_put_u32(out, p->recv_seq)) != 0 ||
+	    (r = buf_put_u64(out, p->send_bytes)) != 0 ||
+	    (r = buf_put_u64(out, p->recv_bytes)) != 0 ||
+	    (r = packet_export_keys(p->send, out)) != 0 ||
+	    (r = packet_export_keys(p->recv, out)) != 0 ||
+	    (r = buf_put_u8(out, p->in_have_len ? 1 : 0)) != 0 ||
+	    (r = buf_put_u32(out, p->in_have_len ? p->in_plen : 0)) != 0 ||
+	    (r = buf_put_string(out, buf_ptr(p->in) + p->pending, inlen)) != 0)
+		return r;
+	return 0;
+}
+
+/* One direction's keys: names from the transport, material from b. */
+static int
+packet_import_keys(struct buf *b, const char *const names[3], int encrypt,
+    int after_auth, struct packet_keys **kp)
+{
+	const uint8_t *key, *iv, *mk;
+	size_t keylen, ivlen, mklen;
+	enum packet_comp comp;
+	int r;
+
+	*kp = NULL;
+	if ((r = buf_get_string_direct(b, &key, &keylen)) != 0 ||
+	    (r = buf_get_string_direct(b, &iv, &ivlen)) != 0 ||
+	    (r = buf_get_string_direct(b, &mk, &mklen)) != 0)
+		return r;
+	if (strcmp(names[2], "none") == 0)
+		comp = PACKET_COMP_NONE;
+	else if (strcmp(names[2], "zlib@openssh.com") == 0 && !after_auth)
+		comp = PACKET_COMP_ZLIB_DELAYED;
+	else
+		return FERR_FORMAT;	/* packet_export never lets it through */
+	/* packet_keys_new checks every length against the algorithms. */
+	if ((r = packet_keys_new(names[0], key, keylen, iv, ivlen, names[1],
+	    mk, mklen, comp, encrypt, kp)) != 0)
+		return r == FERR_ALLOC || r == FERR_LIBCRYPTO ? r : FERR_FORMAT;
+	if ((*kp)->mackeylen != mklen) {
+		/* An AEAD cipher takes no MAC key: none may be given. */
+		packet_keys_free(*kp);
+		*kp = NULL;
+		return FERR_FORMAT;
+	}
+	return 0;
+}
+
+int
+packet_import(struct packet *p, struct buf *b, const char *const send[3],
+    const char *const recv[3], int after_auth)
+{
+	const uint8_t *in;
+	size_t inlen, part;
+	uint8_t have_len;
+	uint32_t plen;
+	int r;
+
+	if (p->send != NULL || p->recv != NULL || buf_len(p->in) != 0 ||
+	    buf_len(p->out) != 0)
+		return FERR_ARGUMENT;
+	if ((r = buf_get_u32(b, &p->send_seq)) != 0 ||
+	    (r = buf_get_u32(b, &p->recv_seq)) != 0 ||
+	    (r = buf_get_u64(b, &p->send_bytes)) != 0 ||
+	    (r = buf_get_u64(b, &p->recv_bytes)) != 0 ||
+	    (r = packet_import_keys(b, send, 1, after_auth, &p->send)) != 0 ||
+	    (r = packet_import_keys(b, recv, 0, after_auth, &p->recv)) != 0 ||
+	    (r = buf_get_u8(b, &have_len)) != 0 ||
+	    (r = buf_get_u32(b, &plen)) != 0 ||
+	    (r = buf_get_string_direct(b, &in, &inlen)) != 0)
+		return r;
+	p->after_auth = after_auth;
+	if (have_len > 1 || (!have_len && plen != 0))
+		return FERR_FORMAT;
+	if (have_len) {
+		/* What packet_read_length would have accepted, and read. */
+		part = packet_length_part(p->recv);
+		if (plen < PACKET_MIN_LENGTH || plen > PACKET_MAX_SIZE ||
+		    ((part == 4 ? 0 : 4) + plen) % p->recv->block != 0 ||
+		    inlen < part)
+			return FERR_FORMAT;
+		p->in_have_len = 1;
+		p->in_plen = plen;
+	}
+	return buf_put(p->in, in, inlen);
 }

@@ -113,4 +113,26 @@ uint64_t packet_rekey_limit(const struct packet *p);
 /* Whether sending keys are in place (after the first NEWKEYS). */
 int packet_have_send_keys(const struct packet *p);
 
+/*
+ * Hand the layer to another process (transport-state.c).  packet_export
+ * appends, to out, the sequence numbers, byte counters, both directions'
+ * key material with each cipher's current IV (cipher_get_iv), and the
+ * received bytes not yet framed (with the length of a packet whose start
+ * was already read).  The layer must be idle: keys in both directions, no
+ * packet being built, no output (else FERR_WOULD_BLOCK), no compression
+ * running or able to start, i.e. no "zlib" and no zlib@openssh.com after
+ * authentication (FERR_NOT_SUPPORTED); FERR_CONN_CLOSED after an error.
+ *
+ * packet_import reads that back from b into a fresh layer (packet_new),
+ * with the algorithm names (cipher, MAC or NULL for AEAD, compression)
+ * of each direction from the transport's own part of the state and
+ * after_auth for delayed compression.  Anything inconsistent (lengths
+ * that do not fit the algorithms, a partial packet the framing would not
+ * have accepted, non-canonical flags) is FERR_FORMAT.  It does not check
+ * that b ends: the caller does.
+ */
+int packet_export(struct packet *p, struct buf *out) FERRY_WUR;
+int packet_import(struct packet *p, struct buf *b, const char *const send[3],
+    const char *const recv[3], int after_auth) FERRY_WUR;
+
 #endif /* FERRY_PACKET_H */

@@ -1,6 +1,7 @@
 /*
- * Internals shared by transport.c (the engine) and kex.c (key exchange).
- * Nothing outside those two files includes this.
+ * Internals shared by transport.c (the engine), kex.c (key exchange) and
+ * transport-state.c (export and import of a live connection).  Nothing
+ * else in the library includes this (unit tests do).
  */
 #ifndef FERRY_TRANSPORT_INT_H
 #define FERRY_TRANSPORT_INT_H
@@ -58,6 +59,8 @@ struct transport {
 	uint32_t rekey_seconds;
 	struct key *const *hostkeys;
 	size_t nhostkeys;
+	transport_sign_fn *hostkey_sign;
+	void *hostkey_sign_ctx;
 	char *moduli_file;
 	char *server_sig_algs_out;	/* server: what EXT_INFO says */
 	transport_hostkey_fn *hostkey_check;
@@ -98,7 +101,10 @@ void kex_free(struct kex *k);
 /* Whether the peer may send msg now during a key exchange. */
 int kex_msg_expected(const struct transport *t, uint8_t msg);
 
-/* transport.c, for kex.c */
+/* transport.c, for kex.c and transport-state.c */
+/* transport_new without queueing the version line. */
+int transport_setup(const struct transport_config *cfg, struct transport **tp)
+    FERRY_WUR;
 int transport_fail(struct transport *t, int r, uint32_t reason,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int transport_send_internal(struct transport *t, uint8_t msg,

@@ -271,7 +271,7 @@ static const char *const transport_kinds[5] = {
 };
 
 int
-transport_new(const struct transport_config *cfg, struct transport **tp)
+transport_setup(const struct transport_config *cfg, struct transport **tp)
 {
 	const char *specs[5];
 	struct transport *t;
@@ -302,6 +302,8 @@ transport_new(const struct transport_config *cfg, struct transport **tp)
 	t->rekey_seconds = cfg->rekey_seconds;
 	t->hostkeys = cfg->hostkeys;
 	t->nhostkeys = cfg->nhostkeys;
+	t->hostkey_sign = cfg->hostkey_sign;
+	t->hostkey_sign_ctx = cfg->hostkey_sign_ctx;
 	t->hostkey_check = cfg->hostkey_check;
 	t->hostkey_ctx = cfg->hostkey_ctx;
 	if ((cfg->moduli_file != NULL &&
@@ -327,14 +329,29 @@ transport_new(const struct transport_config *cfg, struct transport **tp)
 			goto fail;
 		}
 	}
-	if ((r = buf_putf(packet_output(t->pkt), "%s\r\n", t->my_version)) != 0)
-		goto fail;
 	t->now = time(NULL);
 	*tp = t;
 	return 0;
  fail:
 	transport_free(t);
 	return r;
+}
+
+int
+transport_new(const struct transport_config *cfg, struct transport **tp)
+{
+	struct transport *t;
+	int r;
+
+	*tp = NULL;
+	if ((r = transport_setup(cfg, &t)) != 0)
+		return r;
+	if ((r = buf_putf(packet_output(t->pkt), "%s\r\n", t->my_version)) != 0) {
+		transport_free(t);
+		return r;
+	}
+	*tp = t;
+	return 0;
 }
 
 void

@@ -21,143 +21,8 @@
 #include "kexalg.h"
 #include "packet.h"
 #include "tap.h"
+#include "test-transport-pair.h"
 #include "transport-int.h"
-
-/* Upper-layer message used for test data (CHANNEL_DATA's number). */
-#define TEST_MSG	94
-
-static struct key *hostkeys[5];
-static size_t nhostkeys;
-
-struct side {
-	struct transport *t;
-	int kex_done;
-	int err;		/* first error from poll */
-	int disconnected;	/* got a DISCONNECT event */
-	uint32_t reason;
-	uint64_t rx_bytes;
-	EVP_MD_CTX *rx_hash;
-	int packets;
-};
-
-static void
-side_init(struct side *s)
-{
-	memset(s, 0, sizeof(*s));
-	if ((s->rx_hash = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(s->rx_hash, EVP_sha256(), NULL) != 1)
-		abort();
-}
-
-static void
-side_free(struct side *s)
-{
-	transport_free(s->t);
-	EVP_MD_CTX_free(s->rx_hash);
-}
-
-/* Poll one side until it has nothing more; record what happened. */
-static void
-side_poll(struct side *s)
-{
-	struct transport_event ev;
-	int r;
-
-	while (s->err == 0 && !s->disconnected) {
-		if ((r = transport_poll(s->t, &ev)) != 0) {
-			s->err = r;
-			return;
-		}
-		switch (ev.type) {
-		case TRANSPORT_EV_NONE:
-			return;
-		case TRANSPORT_EV_KEX_DONE:
-			s->kex_done++;
-			break;
-		case TRANSPORT_EV_DISCONNECT:
-			s->disconnected = 1;
-			s->reason = ev.reason;
-			return;
-		case TRANSPORT_EV_PACKET:
-			s->packets++;
-			s->rx_bytes += buf_len(ev.payload);
-			EVP_DigestUpdate(s->rx_hash, buf_ptr(ev.payload),
-			    buf_len(ev.payload));
-			break;
-		default:
-			break;
-		}
-	}
-}
-
-/* Move bytes from a's output to b's input, at most max at a time. */
-static size_t
-move(struct side *a, struct side *b, size_t max)
-{
-	struct buf *out = transport_output(a->t);
-	size_t n = buf_len(out);
-
-	if (n > max)
-		n = max;
-	if (n == 0 || b->err != 0 || b->disconnected)
-		return 0;
-	if (transport_input(b->t, buf_ptr(out), n) != 0 ||
-	    buf_consume(out, n) != 0)
-		return 0;
-	return n;
-}
-
-/* Run both sides until neither moves. */
-static void
-pump(struct side *c, struct side *s)
-{
-	size_t moved;
-	int rounds = 0;
-
-	do {
-		side_poll(c);
-		side_poll(s);
-		moved = move(c, s, 1 << 20) + move(s, c, 1 << 20);
-	} while ((moved != 0 || rounds++ < 2) && rounds < 100000);
-	side_poll(c);
-	side_poll(s);
-}
-
-static int
-new_pair(struct side *c, struct side *s, const char *kex, const char *hk,
-    const char *cipher, const char *mac, uint64_t rekey)
-{
-	struct transport_config cc, sc;
-	int r;
-
-	side_init(c);
-	side_init(s);
-	memset(&cc, 0, sizeof(cc));
-	cc.kex_algorithms = kex;
-	cc.hostkey_algorithms = hk;
-	cc.ciphers = cipher;
-	cc.macs = mac;
-	cc.rekey_bytes = rekey;
-	sc = cc;
-	sc.server = 1;
-	sc.hostkeys = hostkeys;
-	sc.nhostkeys = nhostkeys;
-	if ((r = transport_new(&cc, &c->t)) != 0)
-		return r;
-	return transport_new(&sc, &s->t);
-}
-
-static int
-send_data(struct side *a, const uint8_t *d, size_t len)
-{
-	struct buf *p;
-	int r;
-
-	if ((r = transport_packet_start(a->t, TEST_MSG, &p)) != 0 ||
-	    (r = buf_put(p, d, len)) != 0)
-		return r;
-	return transport_send(a->t);
-}
 
 /* One handshake and a message each way; 1 on success. */
 static int
@@ -793,18 +658,160 @@ test_lists(void)
 	ok(transport_query("nonsense", 0) == NULL, "unknown query kind");
 }
 
+/* ---- host key signatures by callback ---- */
+
+/* What the signing callback saw, and how it should misbehave. */
+struct sign_probe {
+	int calls;
+	int fail;		/* return this code instead of signing */
+	int wrong_data;		/* sign something other than H */
+	const struct key *pub;	/* the key it was asked about */
+	char alg[64];
+	uint8_t data[64];
+	size_t len;
+};
+
+/* Sign with the private key whose public half is pub. */
+static int
+sign_cb(const struct key *pub, const char *sigalg, const uint8_t *data,
+    size_t len, struct buf *sig, void *ctx)
+{
+	struct sign_probe *sp = ctx;
+	uint8_t other[64];
+	size_t i;
+
+	sp->calls++;
+	sp->pub = pub;
+	snprintf(sp->alg, sizeof(sp->alg), "%s", sigalg);
+	sp->len = len < sizeof(sp->data) ? len : sizeof(sp->data);
+	memcpy(sp->data, data, sp->len);
+	if (sp->fail != 0)
+		return sp->fail;
+	if (sp->wrong_data) {
+		memcpy(other, data, sp->len);
+		other[0] ^= 1;
+		data = other;
+	}
+	for (i = 0; i < nhostkeys; i++)
+		if (key_equal_public(hostkeys[i], pub))
+			return key_sign(hostkeys[i], sigalg, data, len,
+			    strcmp(sigalg, "ssh-rsa") == 0 ? KEY_SIG_ALLOW_SHA1 : 0,
+			    sig);
+	return FERR_KEY_NOT_FOUND;
+}
+
+/* A pair whose server holds public host keys only and signs by sp. */
+static void
+sign_pair(struct side *c, struct side *s, const char *hk,
+    struct key *const *pubs, struct sign_probe *sp)
+{
+	struct transport_config cc, sc;
+
+	side_init(c);
+	side_init(s);
+	memset(&cc, 0, sizeof(cc));
+	cc.hostkey_algorithms = hk;
+	sc = cc;
+	sc.server = 1;
+	sc.hostkeys = pubs;
+	sc.nhostkeys = nhostkeys;
+	sc.hostkey_sign = sp != NULL ? sign_cb : NULL;
+	sc.hostkey_sign_ctx = sp;
+	if (transport_new(&cc, &c->t) != 0 || transport_new(&sc, &s->t) != 0)
+		abort();
+}
+
+static void
+test_sign_callback(void)
+{
+	struct key *pubs[PAIR_NHOSTKEYS];
+	struct sign_probe sp;
+	struct side c, s;
+	const uint8_t *sid;
+	size_t i, j, sidlen, bad = 0;
+
+	for (i = 0; i < nhostkeys; i++)
+		if (key_demote(hostkeys[i], &pubs[i]) != 0 ||
+		    key_is_private(pubs[i]))
+			abort();
+	for (i = 0; i < N(hks); i++) {
+		memset(&sp, 0, sizeof(sp));
+		sign_pair(&c, &s, hks[i], pubs, &sp);
+		if (send_data(&c, (const uint8_t *)"data", 4) != 0)
+			abort();
+		pump(&c, &s);
+		sid = transport_session_id(s.t, &sidlen);
+		for (j = 0; j < nhostkeys; j++)
+			if (sp.pub == pubs[j])
+				break;
+		if (c.kex_done != 1 || s.kex_done != 1 || s.packets != 1 ||
+		    c.err != 0 || s.err != 0 || sp.calls != 1 ||
+		    strcmp(sp.alg, hks[i]) != 0 || j == nhostkeys ||
+		    sid == NULL || sp.len != sidlen ||
+		    memcmp(sp.data, sid, sidlen) != 0) {
+			tap_diag("%s: kex %d/%d err %d/%d calls %d alg %s (%s)",
+			    hks[i], c.kex_done, s.kex_done, c.err, s.err,
+			    sp.calls, sp.alg, transport_error(s.t));
+			bad++;
+			side_free(&c);
+			side_free(&s);
+			continue;
+		}
+		/* A rekey asks again, over that exchange's H. */
+		if (transport_rekey(c.t) != 0)
+			abort();
+		pump(&c, &s);
+		if (c.kex_done != 2 || s.kex_done != 2 || sp.calls != 2 ||
+		    sp.len != sidlen || memcmp(sp.data, sid, sidlen) == 0 ||
+		    c.err != 0 || s.err != 0) {
+			tap_diag("%s: rekey kex %d calls %d", hks[i], c.kex_done,
+			    sp.calls);
+			bad++;
+		}
+		side_free(&c);
+		side_free(&s);
+	}
+	is_int(bad, 0, "public host keys and a signing callback: kex and "
+	    "rekey for every host key algorithm; the callback sees exactly H");
+
+	memset(&sp, 0, sizeof(sp));
+	sp.fail = FERR_AGENT;
+	sign_pair(&c, &s, "ssh-ed25519", pubs, &sp);
+	pump(&c, &s);
+	ok(sp.calls == 1 && s.err == FERR_AGENT && c.disconnected &&
+	    c.reason == TRANSPORT_DISC_KEX_FAILED && c.kex_done == 0 &&
+	    strstr(transport_error(s.t), "host key signature failed") != NULL,
+	    "a failing callback ends the kex with KEX_FAILED (%s)",
+	    transport_error(s.t));
+	side_free(&c);
+	side_free(&s);
+
+	memset(&sp, 0, sizeof(sp));
+	sp.wrong_data = 1;
+	sign_pair(&c, &s, "ecdsa-sha2-nistp256", pubs, &sp);
+	pump(&c, &s);
+	ok(sp.calls == 1 && s.err == FERR_SIGNATURE_INVALID && c.disconnected &&
+	    c.kex_done == 0 &&
+	    strstr(transport_error(s.t), "invalid signature") != NULL,
+	    "a signature over other data is caught before it is sent");
+	side_free(&c);
+	side_free(&s);
+
+	sign_pair(&c, &s, "ssh-ed25519", pubs, NULL);
+	pump(&c, &s);
+	ok(s.err != 0 && c.disconnected && c.kex_done == 0,
+	    "public host keys without a callback fail cleanly (%s)",
+	    transport_error(s.t));
+	side_free(&c);
+	side_free(&s);
+	for (i = 0; i < nhostkeys; i++)
+		key_free(pubs[i]);
+}
+
 int
 main(void)
 {
-	static const enum key_type types[] = {
-		KEY_ED25519, KEY_ECDSA_P256, KEY_ECDSA_P384, KEY_ECDSA_P521, KEY_RSA,
-	};
-	size_t i;
-
-	for (i = 0; i < N(types); i++)
-		if (key_generate(types[i], types[i] == KEY_RSA ? 2048 : 0,
-		    &hostkeys[nhostkeys++]) != 0)
-			abort();
+	pair_hostkeys_init();
 	test_lists();
 	test_matrix();
 	test_stream("aes128-gcm@openssh.com", NULL);
@@ -815,7 +822,7 @@ main(void)
 	test_hostile_kex_values();
 	test_tamper();
 	test_misc();
-	for (i = 0; i < nhostkeys; i++)
-		key_free(hostkeys[i]);
+	test_sign_callback();
+	pair_hostkeys_free();
 	return tap_done();
 }

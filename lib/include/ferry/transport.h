@@ -83,6 +83,24 @@ struct transport_event {
  */
 typedef int transport_hostkey_fn(const struct key *hostkey, void *ctx);
 
+/*
+ * Called by a server to sign the exchange hash H of each key exchange
+ * with the private half of hostkey (one of transport_config.hostkeys,
+ * which may then be public keys only): for a process that holds no
+ * private host key, such as fsshd's sandboxed pre-authentication child
+ * asking its monitor.  sigalg is the negotiated host key algorithm
+ * ("rsa-sha2-256", "ssh-ed25519", ...; "ssh-rsa", SHA-1, only when the
+ * configuration enables it: sign it as key_sign() with KEY_SIG_ALLOW_SHA1
+ * would); data and len are exactly H.
+ * Append the SSH signature blob (string algorithm name, string
+ * signature), as key_sign() makes it, to sig and return 0, or return a
+ * negative code: the key exchange then fails and the connection ends
+ * with a DISCONNECT.  The transport checks the signature with hostkey
+ * before it sends it.
+ */
+typedef int transport_sign_fn(const struct key *hostkey, const char *sigalg,
+    const uint8_t *data, size_t len, struct buf *sig, void *ctx);
+
 struct transport_config {
 	int server;			/* 1 for the server role */
 	/*
@@ -97,9 +115,15 @@ struct transport_config {
 	const char *compression;	/* NULL: "none" only */
 	uint64_t rekey_bytes;		/* 0: 1 GiB or the cipher's limit */
 	uint32_t rekey_seconds;		/* 0: never on time */
-	/* Server: host keys (private), not copied: they must outlive it. */
+	/*
+	 * Server: host keys, not copied: they must outlive the engine.
+	 * Private keys sign with key_sign() unless hostkey_sign is set;
+	 * with hostkey_sign, public keys are enough.
+	 */
 	struct key *const *hostkeys;
 	size_t nhostkeys;
+	transport_sign_fn *hostkey_sign;	/* NULL: sign with hostkeys */
+	void *hostkey_sign_ctx;
 	const char *moduli_file;	/* NULL: /etc/ssh/moduli */
 	/* Server: what EXT_INFO's server-sig-algs says; NULL: default. */
 	const char *server_sig_algs;
@@ -190,6 +214,50 @@ int transport_disconnect(struct transport *t, uint32_t reason,
  * client after receiving it.
  */
 void transport_auth_done(struct transport *t);
+
+/*
+ * Hand a live connection to another process (fsshd: from the sandboxed
+ * pre-authentication child to the process serving the user).
+ *
+ * transport_export appends to out a blob with everything needed to go
+ * on with the connection: the identification lines, negotiated
+ * algorithms, session id, strict-kex and ext-info state, both
+ * directions' keys with each cipher's current position (CTR counter,
+ * GCM invocation counter; chacha20-poly1305 is keyed by the sequence
+ * number), sequence numbers, rekey byte counters and time, and the
+ * received bytes not yet processed.  It holds keys: out is marked
+ * secret (buf_set_secret, so buf_reset and buf_free wipe it); wipe any
+ * other copy (a pipe's receive buffer) once it is imported.  The format
+ * is private to one version of Ferry (both ends run the same build):
+ * a blob of another format version is refused.
+ *
+ * Only an idle transport can be exported.  FERR_WOULD_BLOCK (poll, send
+ * the output, let the key exchange finish, then try again) unless: the
+ * first key exchange completed and none runs, transport_output() is
+ * empty, no message is held (transport_held_bytes() is 0) and none is
+ * being built (transport_packet_start without transport_send).
+ * FERR_NOT_SUPPORTED while compression runs or could start: "zlib", or
+ * zlib@openssh.com after transport_auth_done(); export before
+ * transport_auth_done and call it on the imported transport.
+ * FERR_CONN_CLOSED after a fatal error.  On success t is finished: it
+ * must not encrypt again, so every later call but transport_free fails
+ * with FERR_CONN_CLOSED.  On failure out is as it was and t unchanged.
+ *
+ * transport_import makes a transport from such a blob (len bytes at
+ * blob, which it does not keep and does not copy secrets out of except
+ * into the new engine).  cfg supplies the configuration for what comes
+ * next, as for transport_new: algorithm lists for later rekeys, host
+ * keys and hostkey_sign, rekey limits, callbacks; cfg->server must match
+ * the exported role; cfg->version is ignored (the blob's line is the one
+ * every exchange hash covers).  The blob comes from a less trusted
+ * process: anything malformed or inconsistent is FERR_FORMAT (never
+ * undefined behaviour); FERR_CONFIG as for transport_new.  The new
+ * transport continues exactly where the exported one stopped: poll it,
+ * as the input it was given may already hold whole packets.
+ */
+int transport_export(struct transport *t, struct buf *out) FERRY_WUR;
+int transport_import(const struct transport_config *cfg, const uint8_t *blob,
+    size_t len, struct transport **tp) FERRY_WUR;
 
 /* Whether the first key exchange completed. */
 int transport_is_open(const struct transport *t);
