@@ -2577,9 +2577,9 @@ main(int argc, char **argv)
 	argl_add(&args, "-oForwardX11 no");
 	argl_add(&args, "-oPermitLocalCommand no");
 	argl_add(&args, "-oClearAllForwardings yes");
+	/* The client core forwards nothing: no ClearAllForwardings. */
 	prog_client_opt(&opts, "ForwardX11", "no");
 	prog_client_opt(&opts, "PermitLocalCommand", "no");
-	prog_client_opt(&opts, "ClearAllForwardings", "yes");
 	while ((ch = getopt(argc, argv,
 	    "1246AaB:b:Cc:D:F:fhi:J:l:NO:o:P:pqR:rS:s:vX:")) != -1) {
 		switch (ch) {
