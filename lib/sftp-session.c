@@ -408,6 +408,9 @@ session_fds_pump(struct sftp_session *s, int (*done)(void *), void *arg)
 		pfd[0].events = wait == 0 ? POLLIN : 0;
 		pfd[1].fd = s->out_fd;
 		pfd[1].events = buf_len(out) > 0 && wait == 0 ? POLLOUT : 0;
+		/* One socket: both directions in the first entry. */
+		if (s->in_fd == s->out_fd)
+			pfd[0].events |= pfd[1].events;
 		if (poll(pfd, s->in_fd == s->out_fd ? 1 : 2,
 		    wait > 0 ? wait : s->o.interrupted != NULL ?
 		    SESSION_INTR_POLL : -1) < 0) {
@@ -416,11 +419,8 @@ session_fds_pump(struct sftp_session *s, int (*done)(void *), void *arg)
 			session_seterr(s, "poll: %s", strerror(errno));
 			return FERR_SYSTEM;
 		}
-		if (s->in_fd == s->out_fd) {
-			/* One socket: both directions in the first entry. */
-			pfd[0].events |= pfd[1].events;
+		if (s->in_fd == s->out_fd)
 			pfd[1].revents = pfd[0].revents;
-		}
 		if (pfd[1].revents & (POLLOUT | POLLERR | POLLHUP) &&
 		    buf_len(out) > 0) {
 			want = buf_len(out);
