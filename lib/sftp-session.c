@@ -460,6 +460,12 @@ session_fds_pump(struct sftp_session *s, int (*done)(void *), void *arg)
 int
 sftp_session_pump(struct sftp_session *s, int (*done)(void *), void *arg)
 {
+	/*
+	 * -l: the rate is kept over each call; time spent idle between
+	 * calls (at the prompt) is no credit for a burst.
+	 */
+	s->moved = 0;
+	s->start_ms = evloop_now_ms();
 	if (s->cl != NULL)
 		return session_chan_pump(s, done, arg);
 	return session_fds_pump(s, done, arg);

@@ -5,8 +5,8 @@
 # in time with -S ssh; -P, -o Port, a -F config file's Host alias, -i,
 # -c and -C; -s with a subsystem name, with a path (exec) and an unknown
 # subsystem; -l; a refused connection and an unknown host key in batch
-# mode (exit 255 and OpenSSH's words); -J through a second sshd; ^C-free
-# interactive stdin; password authentication through SSH_ASKPASS (root);
+# mode (exit 255 and OpenSSH's words); -J through a second sshd; ^C
+# cancelling an interactive transfer; no child process; password authentication through SSH_ASKPASS (root);
 # and against fsshd's embedded default (root).
 . "${top_srcdir:-.}/tests/regress/lib.sh"
 require_cmd sha256sum cmp
@@ -133,6 +133,23 @@ rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 ok "$( [ $rc -eq 0 ] && [ "$ms" -ge 850 ] && cmp -s "$L/half" "$R/half-up" &&
     cmp -s "$L/half" "$L/half-back"; echo $?)" "-l limits the rate in-process ($ms ms)"
+
+# ^C at the prompt's terminal cancels a transfer, the session goes on.
+if command -v script >/dev/null; then
+	head -c 4000000 /dev/urandom >"$R/slow"
+	(sleep 1.5; printf 'get %s/slow %s/slow-part\n' "$R" "$L"; sleep 1.5
+	    printf '\003'; sleep 1; printf 'pwd\n'; sleep 0.5; printf 'bye\n'
+	    sleep 0.5) | timeout 30 script -qec "$FSFTP -F $TMP/cfg \
+	    -i $TMP/id_ed25519 -P $port -l 8000 127.0.0.1" /dev/null |
+	    tr -d '\r' >"$TMP/out"
+	size=$(stat -c %s "$L/slow-part" 2>/dev/null || echo 0)
+	ok "$(grep -q "^Remote working directory: " "$TMP/out" &&
+	    [ "$size" -lt 2500000 ]; echo $?)" \
+	    "interactive ^C cancels the -l paced transfer ($size of 4000000 bytes in 1.5 s), the prompt comes back"
+	rm -f "$R/slow"
+else
+	skip "script(1) is not installed"
+fi
 
 # Failures: a closed port, an unknown host key in batch mode.
 dead=$(free_port)
