@@ -47,6 +47,7 @@ struct sftp_session {
 	uint32_t chan;
 	int opened;		/* CONN_EV_OPENED */
 	int chan_gone;		/* open failed or CLOSE received */
+	int peer_eof;		/* EOF received */
 	int replied;		/* CONN_EV_REPLY to our request */
 	int reply_ok;
 	int writing;		/* the subsystem runs: send engine output */
@@ -287,6 +288,7 @@ session_chan_event(struct client *cl, const struct conn_event *ev, void *ctx)
 		break;
 	case CONN_EV_EOF:
 		/* Replies queued under -l are still fed first. */
+		s->peer_eof = 1;
 		if (buf_len(s->inq) == 0)
 			session_end(s, FERR_CONN_CLOSED, "Connection closed");
 		client_stop(s->cl);
@@ -354,7 +356,7 @@ session_chan_pump(struct sftp_session *s, int (*done)(void *), void *arg)
 		}
 		if (fed)
 			continue;
-		if (s->chan_gone && buf_len(s->inq) == 0) {
+		if ((s->chan_gone || s->peer_eof) && buf_len(s->inq) == 0) {
 			session_end(s, FERR_CONN_CLOSED, "Connection closed");
 			continue;
 		}
