@@ -62,6 +62,14 @@ for s in $sizes; do
 	    "in-process: $s bytes, sha256 equal both ways"
 done
 
+# Resume in-process: a partial copy is verified and completed, both ways.
+head -c 1000000 "$L/f8388608" >"$L/part"
+head -c 3000000 "$L/f8388608" >"$R/rpart"
+fi_ "get -a $R/f8388608 part
+put -a f8388608 $R/rpart" -X verify -P "$port" 127.0.0.1
+ok "$( [ $? -eq 0 ] && cmp -s "$L/f8388608" "$L/part" &&
+    cmp -s "$L/f8388608" "$R/rpart"; echo $?)" "in-process: get -a and put -a resume, -X verify"
+
 # Speed: 64 MiB down in-process and through ssh (for the log).
 head -c $((64 * 1024 * 1024)) /dev/urandom >"$R/big"
 start=$(date +%s%N)
