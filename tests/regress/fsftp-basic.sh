@@ -6,7 +6,8 @@
 # files both ways, file operations, listings; batch exit codes and error
 # messages compared with OpenSSH's sftp on the same batches; the argument
 # vector given to -S program compared with OpenSSH's; host:path and
-# sftp:// destinations.
+# sftp:// destinations.  With FSFTP_BATTERY=sshd (fsftp-basic-sshd.sh)
+# only the runs through sshd, so that the two halves run in parallel.
 . "${top_srcdir:-.}/tests/regress/lib.sh"
 require_cmd sftp cmp sha256sum diff
 FSFTP=$(ferry_bin fsftp)
@@ -52,13 +53,16 @@ for d in $(seq 1 20); do
 done
 mkdir -p "$L/tree/empty"
 
-servers=("$FSS")
-[ -x "$OSS" ] && servers+=("$OSS")
+battery=${FSFTP_BATTERY:-direct}
+servers=()
+if [ "$battery" = direct ]; then
+	servers=("$FSS")
+	[ -x "$OSS" ] && servers+=("$OSS")
 # Through OpenSSH's sshd: in-process (the default) and -S ssh.
-if openssh_sshd_setup "Subsystem sftp $FSS" && openssh_sshd_start; then
+elif openssh_sshd_setup "Subsystem sftp $FSS" && openssh_sshd_start; then
 	servers+=(inproc ssh)
 else
-	skip "OpenSSH's sshd did not start"
+	skip_all "OpenSSH's sshd did not start"
 fi
 for srv in "${servers[@]}"; do
 	n=$(basename "$srv")
@@ -132,6 +136,23 @@ ln dir/g1 hard"
 		    [ "$(stat -c %h "$R/hard")" = 2 ]; echo $?)" "$n: cp and ln"
 	fi
 done
+
+# Through OpenSSH's sshd: no ssh in PATH is needed in-process.
+if [ "$battery" = sshd ]; then
+	mkdir -p "$TMP/nobin"
+	printf 'put %s/f32768 viassh\nget viassh %s/viassh-back\nls -1\n' \
+	    "$L" "$L" >"$TMP/eb"
+	(cd "$R" && timeout 60 env PATH="$TMP/nobin" "$FSFTP" "${SSH_OPTS[@]}" \
+	    -P "$SSHD_PORT" -b "$TMP/eb" "$(id -un)@127.0.0.1") >"$TMP/out" 2>&1
+	ok "$( [ $? -eq 0 ] && cmp -s "$L/f32768" "$L/viassh-back"; echo $?)" \
+	    "through sshd without ssh in PATH"
+	(cd "$R" && timeout 60 env PATH="$TMP/nobin" "$FSFTP" "${SSH_OPTS[@]}" \
+	    -P "$SSHD_PORT" -S ssh -b "$TMP/eb" "$(id -un)@127.0.0.1") \
+	    >"$TMP/out" 2>&1
+	ok "$( [ $? -ne 0 ] && grep -q 'exec: ssh: No such file' "$TMP/out"; echo $?)" \
+	    "... while -S ssh needs it: $(head -1 "$TMP/out")"
+	done_testing
+fi
 
 # -l: 500 KB each way at 8000 Kbit/s (1 MB/s) takes about a second.
 head -c 500000 /dev/urandom >"$L/half"
@@ -230,19 +251,4 @@ ok "$( [ $? -eq 0 ] && cmp -s "$R/dl" "$L/dl-uri" &&
     grep -qx -- '-oPort 2200' "$TMP/a4" && grep -qx user "$TMP/a4"; echo $?)" \
     "sftp://user@host:port/path is understood"
 
-# Through OpenSSH's sshd: no ssh in PATH is needed in-process.
-if [ -n "${SSHD_PORT:-}" ]; then
-	mkdir -p "$TMP/nobin"
-	printf 'put %s/f32768 viassh\nget viassh %s/viassh-back\nls -1\n' \
-	    "$L" "$L" >"$TMP/eb"
-	(cd "$R" && timeout 60 env PATH="$TMP/nobin" "$FSFTP" "${SSH_OPTS[@]}" \
-	    -P "$SSHD_PORT" -b "$TMP/eb" "$(id -un)@127.0.0.1") >"$TMP/out" 2>&1
-	ok "$( [ $? -eq 0 ] && cmp -s "$L/f32768" "$L/viassh-back"; echo $?)" \
-	    "through sshd without ssh in PATH"
-	(cd "$R" && timeout 60 env PATH="$TMP/nobin" "$FSFTP" "${SSH_OPTS[@]}" \
-	    -P "$SSHD_PORT" -S ssh -b "$TMP/eb" "$(id -un)@127.0.0.1") \
-	    >"$TMP/out" 2>&1
-	ok "$( [ $? -ne 0 ] && grep -q 'exec: ssh: No such file' "$TMP/out"; echo $?)" \
-	    "... while -S ssh needs it: $(head -1 "$TMP/out")"
-fi
 done_testing
