@@ -32,7 +32,8 @@
 #include "ferry/sftp-session.h"
 #include "tap.h"
 
-#define is_str(got, want, ...)	ok(strcmp((got), (want)) == 0, __VA_ARGS__)
+#define is_str(got, want, ...) \
+	ok(strcmp((got), (want)) == 0, __VA_ARGS__)
 
 static char root[256];
 static volatile sig_atomic_t intr;
@@ -234,8 +235,8 @@ test_calls(int pipes)
 	is_int(r, 0, "%s: open exchanges INIT/VERSION", what);
 	c = sftp_session_engine(s);
 	is_int((int)sftp_client_version(c), 3, "%s: version 3", what);
-	is_int(sftp_client_inflight(c), 0, "%s: the limits request was answered",
-	    what);
+	is_int(sftp_client_inflight(c), 0,
+	    "%s: the limits request was answered", what);
 	ok(sftp_client_rw_size(c) >= SFTP_CLIENT_DEFAULT_RW,
 	    "%s: read/write size from limits@openssh.com: %zu", what,
 	    sftp_client_rw_size(c));
@@ -394,7 +395,8 @@ test_no_server(void)
 	close(p[1]);
 	close(q[0]);
 	r = sftp_session_open_fds(p[0], q[1], NULL, &s);
-	is_int(r, FERR_CONN_CLOSED, "a transport that is gone: FERR_CONN_CLOSED");
+	is_int(r, FERR_CONN_CLOSED,
+	    "a transport that is gone: FERR_CONN_CLOSED");
 	ok(s != NULL && strcmp(sftp_session_error(s), "Connection closed") == 0,
 	    "... with \"Connection closed\"");
 	sftp_session_close(s);

@@ -108,7 +108,7 @@ int sftp_session_run_xfer(struct sftp_session *s, struct sftp_xfer *x)
 struct sftp_session_reply {
 	uint8_t type;			/* SSH_FXP_STATUS, _HANDLE, ... */
 	uint32_t status;		/* SSH_FXP_STATUS */
-	char *errmsg;			/* SSH_FXP_STATUS message, or NULL */
+	char *errmsg;			/* STATUS message, or NULL */
 	uint8_t *data;			/* HANDLE, DATA, EXTENDED_REPLY */
 	size_t len;
 	struct sftp_attrs attrs;	/* SSH_FXP_ATTRS */
