@@ -6,7 +6,8 @@
 # -c and -C; -s with a subsystem name, with a path (exec) and an unknown
 # subsystem; -l; a refused connection and an unknown host key in batch
 # mode (exit 255 and OpenSSH's words); -J through a second sshd; ^C
-# cancelling an interactive transfer; no child process; password authentication through SSH_ASKPASS (root);
+# cancelling an interactive transfer; no child process; the host key
+# question on a terminal (no, yes); password authentication through SSH_ASKPASS (root);
 # and against fsshd's embedded default (root).
 . "${top_srcdir:-.}/tests/regress/lib.sh"
 require_cmd sha256sum cmp
@@ -178,6 +179,28 @@ rc=$?
 ok "$( [ $rc -eq 255 ] && grep -qx "Host key verification failed." "$TMP/err" &&
     [ ! -s "$TMP/empty_kh" ]; echo $?)" \
     "-b implies BatchMode: an unknown host key is refused (rc $rc)"
+
+# Interactively the host key question is asked on the terminal.
+if command -v script >/dev/null; then
+	askq() {
+		(sleep 1; printf '%s\n' "$1"; sleep 1; printf 'pwd\nbye\n'
+		    sleep 0.5) | timeout 20 script -qec "$FSFTP -F $TMP/cfg-ask \
+		    -i $TMP/id_ed25519 -P $port 127.0.0.1" /dev/null |
+		    tr -d '\r' >"$TMP/out"
+	}
+	askq no
+	ok "$(grep -q "can't be established" "$TMP/out" &&
+	    grep -qx "Host key verification failed." "$TMP/out" &&
+	    ! grep -q "^Remote working directory" "$TMP/out" &&
+	    [ ! -s "$TMP/empty_kh" ]; echo $?)" "the host key question answered no refuses"
+	askq yes
+	ok "$(grep -q "^Remote working directory: " "$TMP/out" &&
+	    [ "$(wc -l <"$TMP/empty_kh")" -eq 1 ]; echo $?)" \
+	    "answered yes: connected, the key is added"
+else
+	skip "script(1) is not installed"
+	skip "script(1) is not installed"
+fi
 
 # -J through a second sshd (the jump runs fssh, found next to fsftp).
 port2=$(free_port)
