@@ -7,8 +7,8 @@
 # subsystem; -l; a refused connection and an unknown host key in batch
 # mode (exit 255 and OpenSSH's words); -J through a second sshd; ^C
 # cancelling an interactive transfer; no child process; the host key
-# question on a terminal (no, yes); password authentication through SSH_ASKPASS (root);
-# and against fsshd's embedded default (root).
+# question on a terminal (no, yes); resume; password authentication
+# through SSH_ASKPASS (root); and against fsshd's embedded default (root).
 . "${top_srcdir:-.}/tests/regress/lib.sh"
 require_cmd sha256sum cmp
 FSFTP=$(ferry_bin fsftp)
