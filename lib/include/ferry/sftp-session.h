@@ -67,9 +67,10 @@ struct sftp_session_opts {
  * NULL.  The session installs its own connection handler on cl
  * (client_set_handler; events of other channels are ignored while it is
  * open) and removes it in sftp_session_close(), after which the client
- * may serve other channels or another session.  Returns 0 with *sp set, or a negative code with *sp set
- * anyway when it is not NULL (so that sftp_session_error() can say
- * what happened; free it with sftp_session_close()): FERR_CONN_CLOSED
+ * may serve other channels or another session.  Returns 0 with *sp
+ * set, or a negative code with *sp set anyway when it is not NULL (so
+ * that sftp_session_error() can say what happened; free it with
+ * sftp_session_close()): FERR_CONN_CLOSED
  * (channel refused, request refused, session ended), FERR_PROTOCOL
  * (bad VERSION), or the client's code when the connection ended.
  */
