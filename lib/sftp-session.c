@@ -47,6 +47,7 @@ struct sftp_session {
 	uint32_t chan;
 	int opened;		/* CONN_EV_OPENED */
 	int chan_gone;		/* open failed or CLOSE received */
+	int peer_eof;		/* EOF received */
 	int replied;		/* CONN_EV_REPLY to our request */
 	int reply_ok;
 	int writing;		/* the subsystem runs: send engine output */
@@ -287,6 +288,7 @@ session_chan_event(struct client *cl, const struct conn_event *ev, void *ctx)
 		break;
 	case CONN_EV_EOF:
 		/* Replies queued under -l are still fed first. */
+		s->peer_eof = 1;
 		if (buf_len(s->inq) == 0)
 			session_end(s, FERR_CONN_CLOSED, "Connection closed");
 		client_stop(s->cl);
@@ -354,7 +356,7 @@ session_chan_pump(struct sftp_session *s, int (*done)(void *), void *arg)
 		}
 		if (fed)
 			continue;
-		if (s->chan_gone && buf_len(s->inq) == 0) {
+		if ((s->chan_gone || s->peer_eof) && buf_len(s->inq) == 0) {
 			session_end(s, FERR_CONN_CLOSED, "Connection closed");
 			continue;
 		}
@@ -408,6 +410,9 @@ session_fds_pump(struct sftp_session *s, int (*done)(void *), void *arg)
 		pfd[0].events = wait == 0 ? POLLIN : 0;
 		pfd[1].fd = s->out_fd;
 		pfd[1].events = buf_len(out) > 0 && wait == 0 ? POLLOUT : 0;
+		/* One socket: both directions in the first entry. */
+		if (s->in_fd == s->out_fd)
+			pfd[0].events |= pfd[1].events;
 		if (poll(pfd, s->in_fd == s->out_fd ? 1 : 2,
 		    wait > 0 ? wait : s->o.interrupted != NULL ?
 		    SESSION_INTR_POLL : -1) < 0) {
@@ -416,11 +421,8 @@ session_fds_pump(struct sftp_session *s, int (*done)(void *), void *arg)
 			session_seterr(s, "poll: %s", strerror(errno));
 			return FERR_SYSTEM;
 		}
-		if (s->in_fd == s->out_fd) {
-			/* One socket: both directions in the first entry. */
-			pfd[0].events |= pfd[1].events;
+		if (s->in_fd == s->out_fd)
 			pfd[1].revents = pfd[0].revents;
-		}
 		if (pfd[1].revents & (POLLOUT | POLLERR | POLLHUP) &&
 		    buf_len(out) > 0) {
 			want = buf_len(out);
@@ -460,6 +462,12 @@ session_fds_pump(struct sftp_session *s, int (*done)(void *), void *arg)
 int
 sftp_session_pump(struct sftp_session *s, int (*done)(void *), void *arg)
 {
+	/*
+	 * -l: the rate is kept over each call; time spent idle between
+	 * calls (at the prompt) is no credit for a burst.
+	 */
+	s->moved = 0;
+	s->start_ms = evloop_now_ms();
 	if (s->cl != NULL)
 		return session_chan_pump(s, done, arg);
 	return session_fds_pump(s, done, arg);

@@ -2,8 +2,9 @@
  * fsftp: the interactive and batch SFTP client, command-line compatible
  * with OpenSSH's sftp(1).  The SFTP engine (lib/sftp-client*.c) does the
  * protocol and the transfers; this file parses options and commands,
- * globs, prints listings and messages as OpenSSH's sftp does, and runs
- * the transport program (fsftp-conn.c).
+ * globs, prints listings and messages as OpenSSH's sftp does.  The
+ * connection is Ferry's in-process SSH client (src/prog-client.c,
+ * lib/sftp-session.c), or the -S program or -D server on pipes.
  */
 #include "config.h"
 
@@ -304,8 +305,8 @@ remote_stat(const char *path, int lstat_, struct sftp_attrs *a, uint32_t *st)
 	struct sftp_session_reply rep;
 	int ok;
 
-	if (sftp_session_call_path(ss, lstat_ ? SSH_FXP_LSTAT : SSH_FXP_STAT, path,
-	    &rep) != 0)
+	if (sftp_session_call_path(ss, lstat_ ? SSH_FXP_LSTAT : SSH_FXP_STAT,
+	    path, &rep) != 0)
 		fatal("Connection closed");
 	ok = rep.type == SSH_FXP_ATTRS;
 	if (ok)
@@ -395,7 +396,8 @@ remote_readdir(const char *path, struct rent **ep, size_t *np, uint32_t *st)
 	memcpy(h, rep.data, hlen);
 	sftp_session_reply_free(&rep);
 	for (;;) {
-		if (sftp_session_call_handle(ss, SSH_FXP_READDIR, h, hlen, &rep) != 0)
+		if (sftp_session_call_handle(ss, SSH_FXP_READDIR, h, hlen,
+		    &rep) != 0)
 			fatal("Connection closed");
 		if (rep.type != SSH_FXP_NAME) {
 			if (rep.type == SSH_FXP_STATUS &&
@@ -1267,7 +1269,8 @@ cmd_rm(struct cmd_ctx *x)
 	for (i = 0; i < g.n; i++) {
 		if (!quiet && globbed)
 			out_msg("Removing %s\n", g.v[i]);
-		if (sftp_session_call_path(ss, SSH_FXP_REMOVE, g.v[i], &rep) != 0)
+		if (sftp_session_call_path(ss, SSH_FXP_REMOVE, g.v[i],
+		    &rep) != 0)
 			fatal("Connection closed");
 		if (rep.type != SSH_FXP_STATUS || rep.status != SSH_FX_OK) {
 			err_msg("remote delete %s: %s", g.v[i],
@@ -1440,7 +1443,8 @@ cmd_copy(struct cmd_ctx *x)
 	if (sftp_client_begin(sc, SSH_FXP_OPEN, NULL, &b) != 0 ||
 	    buf_put_cstring(b, dst) != 0 ||
 	    buf_put_u32(b, SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_TRUNC) !=
-	    0 || sftp_attrs_put(b, &wa) != 0 || sftp_session_call_end(ss, &rep) != 0)
+	    0 || sftp_attrs_put(b, &wa) != 0 ||
+	    sftp_session_call_end(ss, &rep) != 0)
 		fatal("Connection closed");
 	if (rep.type != SSH_FXP_HANDLE) {
 		err_msg("open remote \"%s\": %s", dst, rep_txt(&rep));
@@ -1561,7 +1565,8 @@ change_attr(struct cmd_ctx *x, int which)
 		if (sftp_client_begin(sc, hflag ? SSH_FXP_EXTENDED :
 		    SSH_FXP_SETSTAT, hflag ? "lsetstat@openssh.com" : NULL,
 		    &b) != 0 || buf_put_cstring(b, g.v[i]) != 0 ||
-		    sftp_attrs_put(b, &a) != 0 || sftp_session_call_end(ss, &rep) != 0)
+		    sftp_attrs_put(b, &a) != 0 ||
+		    sftp_session_call_end(ss, &rep) != 0)
 			fatal("Connection closed");
 		if (rep.type != SSH_FXP_STATUS || rep.status != SSH_FX_OK) {
 			err_msg("remote setstat \"%s\": %s", g.v[i],
@@ -2573,13 +2578,13 @@ main(int argc, char **argv)
 	sig_ignore_pipe();
 	memset(&opts, 0, sizeof(opts));
 	argl_add(&args, "ssh");		/* replaced by the program later */
-	/* First, so that nothing overrides them, as OpenSSH's sftp does. */
+	/* First, so that nothing overrides them (as OpenSSH's sftp). */
 	argl_add(&args, "-oForwardX11 no");
 	argl_add(&args, "-oPermitLocalCommand no");
 	argl_add(&args, "-oClearAllForwardings yes");
+	/* The client core forwards nothing: no ClearAllForwardings. */
 	prog_client_opt(&opts, "ForwardX11", "no");
 	prog_client_opt(&opts, "PermitLocalCommand", "no");
-	prog_client_opt(&opts, "ClearAllForwardings", "yes");
 	while ((ch = getopt(argc, argv,
 	    "1246AaB:b:Cc:D:F:fhi:J:l:NO:o:P:pqR:rS:s:vX:")) != -1) {
 		switch (ch) {

@@ -21,7 +21,8 @@
 
 /* "Keyword value" lines, in command-line order, for client_resolve. */
 struct prog_client_opts {
-	const char *lines[PROG_CLIENT_MAX_OPTIONS + 1];	/* NULL-terminated */
+	/* NULL-terminated */
+	const char *lines[PROG_CLIENT_MAX_OPTIONS + 1];
 	char *owned[PROG_CLIENT_MAX_OPTIONS];
 	size_t n;
 };

@@ -64,9 +64,13 @@ struct sftp_session_opts {
  * must outlive the session): a session channel, then the subsystem
  * request for subsystem (NULL: "sftp"), or an exec request of it when
  * it contains '/', then INIT/VERSION and limits@openssh.com.  o may be
- * NULL.  Returns 0 with *sp set, or a negative code with *sp set
- * anyway when it is not NULL (so that sftp_session_error() can say
- * what happened; free it with sftp_session_close()): FERR_CONN_CLOSED
+ * NULL.  The session installs its own connection handler on cl
+ * (client_set_handler; events of other channels are ignored while it is
+ * open) and removes it in sftp_session_close(), after which the client
+ * may serve other channels or another session.  Returns 0 with *sp
+ * set, or a negative code with *sp set anyway when it is not NULL (so
+ * that sftp_session_error() can say what happened; free it with
+ * sftp_session_close()): FERR_CONN_CLOSED
  * (channel refused, request refused, session ended), FERR_PROTOCOL
  * (bad VERSION), or the client's code when the connection ended.
  */
@@ -108,7 +112,7 @@ int sftp_session_run_xfer(struct sftp_session *s, struct sftp_xfer *x)
 struct sftp_session_reply {
 	uint8_t type;			/* SSH_FXP_STATUS, _HANDLE, ... */
 	uint32_t status;		/* SSH_FXP_STATUS */
-	char *errmsg;			/* SSH_FXP_STATUS message, or NULL */
+	char *errmsg;			/* STATUS message, or NULL */
 	uint8_t *data;			/* HANDLE, DATA, EXTENDED_REPLY */
 	size_t len;
 	struct sftp_attrs attrs;	/* SSH_FXP_ATTRS */
