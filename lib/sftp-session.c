@@ -54,6 +54,7 @@ struct sftp_session {
 	int eof_sent;
 	struct buf *inq;	/* -l: received, not yet fed to the engine */
 	uint64_t timer;		/* armed wake-up timer, 0: none */
+	int fd_ready;		/* sftp_session_wait_readable's fd is */
 
 	/* Over an external transport. */
 	int in_fd, out_fd;
@@ -320,6 +321,28 @@ session_wake(struct evloop *loop, void *ctx)
 	client_stop(s->cl);
 }
 
+/* The descriptor sftp_session_wait_readable() waits for is ready. */
+static void
+session_fd_ready(struct evloop *loop, int fd, unsigned int events,
+    void *ctx)
+{
+	struct sftp_session *s = ctx;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	s->fd_ready = 1;
+	client_stop(s->cl);
+}
+
+static int
+session_fd_ready_done(void *arg)
+{
+	struct sftp_session *s = arg;
+
+	return s->fd_ready;
+}
+
 /* A repeating check of the interrupt flag while a transfer waits. */
 static void
 session_intr_tick(struct evloop *loop, void *ctx)
@@ -471,6 +494,24 @@ sftp_session_pump(struct sftp_session *s, int (*done)(void *), void *arg)
 	if (s->cl != NULL)
 		return session_chan_pump(s, done, arg);
 	return session_fds_pump(s, done, arg);
+}
+
+int
+sftp_session_wait_readable(struct sftp_session *s, int fd)
+{
+	int r, r2;
+
+	/* An external transport answers the server by itself. */
+	if (s->cl == NULL)
+		return s->failed;
+	s->fd_ready = 0;
+	if ((r = evloop_add_fd(s->loop, fd, EVLOOP_READ, session_fd_ready,
+	    s)) != 0)
+		return r;
+	r = sftp_session_pump(s, session_fd_ready_done, s);
+	if ((r2 = evloop_del_fd(s->loop, fd)) != 0 && r == 0)
+		r = r2;
+	return r;
 }
 
 static int

@@ -455,8 +455,14 @@ sshconf_apply(struct sshconf_reader *rd, const struct sshconf_kw *kw,
 		if (kw->algkind != NULL && av->n == 1 &&
 		    strcasecmp(a, kw->algkind) == 0)
 			break;
+		/*
+		 * An OpenSSH keyword Ferry does not implement: said for the
+		 * user's files, with -v only for the system file (Debian's
+		 * sets GSSAPIAuthentication for every host).
+		 */
 		if (rd->active)
-			log_msg(LOGL_INFO, "%s line %d: %s is not supported "
+			log_msg(rd->flags & SSHCONF_USER ? LOGL_INFO :
+			    LOGL_VERBOSE, "%s line %d: %s is not supported "
 			    "by Ferry and is ignored", rd->file, rd->line,
 			    kw->name);
 		break;

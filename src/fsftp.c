@@ -2271,6 +2271,38 @@ compl_attempt(const char *text, int start, int end)
 
 /* ---- Main loop ---- */
 
+static char *edit_line;
+static int edit_done;
+
+static void
+edit_got_line(char *line)
+{
+	edit_line = line;
+	edit_done = 1;
+}
+
+/*
+ * One line from the terminal through libedit, serving the connection
+ * while the user thinks (a server's ClientAlive checks get answers).
+ * NULL at end of input.
+ */
+static char *
+edit_read_line(void)
+{
+	edit_line = NULL;
+	edit_done = 0;
+	rl_callback_handler_install("sftp> ", edit_got_line);
+	while (!edit_done) {
+		if (sftp_session_wait_readable(ss, STDIN_FILENO) != 0) {
+			rl_callback_handler_remove();
+			fatal("Connection closed");
+		}
+		rl_callback_read_char();
+	}
+	rl_callback_handler_remove();
+	return edit_line;
+}
+
 static int
 interactive_loop(FILE *in)
 {
@@ -2280,6 +2312,13 @@ interactive_loop(FILE *in)
 	int err = 0, ignore, noecho, r, use_edit;
 
 	use_edit = in == stdin && interactive && isatty(STDIN_FILENO);
+	/*
+	 * Lines from stdin are read only once it is readable (the
+	 * connection is served meanwhile): no read-ahead may hide a line
+	 * in stdio's buffer.
+	 */
+	if (in == stdin && !use_edit)
+		setvbuf(in, NULL, _IONBF, 0);
 	if (use_edit) {
 		using_history();
 		rl_attempted_completion_function = compl_attempt;
@@ -2287,7 +2326,7 @@ interactive_loop(FILE *in)
 	while (!quit_requested) {
 		if (use_edit) {
 			free(line);
-			if ((line = readline("sftp> ")) == NULL) {
+			if ((line = edit_read_line()) == NULL) {
 				printf("\n");
 				break;
 			}
@@ -2298,6 +2337,9 @@ interactive_loop(FILE *in)
 				printf("sftp> ");
 				fflush(stdout);
 			}
+			if (in == stdin &&
+			    sftp_session_wait_readable(ss, STDIN_FILENO) != 0)
+				fatal("Connection closed");
 			if ((n = getline(&line, &cap, in)) < 0) {
 				if (interactive)
 					printf("\n");

@@ -220,6 +220,25 @@ else
 	skip "the second sshd did not start"
 fi
 
+# Idle at the prompt: a server checking the client every second and
+# giving up after two unanswered checks (about 6 s with sshd 9.2) still
+# has it after 9 s, because the connection is served while fsftp waits
+# for the next command (cd needs the server; pwd would not).
+port2=$(free_port)
+sed -e "s/^Port .*/Port $port2/" -e "/^PidFile/d" "$SSHD_CONFIG" >"$TMP/sshd/alive_config"
+printf 'ClientAliveInterval 1\nClientAliveCountMax 1\nPidFile %s\n' \
+    "$TMP/sshd/alive.pid" >>"$TMP/sshd/alive_config"
+/usr/sbin/sshd -D -e -f "$TMP/sshd/alive_config" >"$TMP/sshd/alive.log" 2>&1 &
+track_pid $!
+wait_port "$port2"
+sed -n "s/^\[127.0.0.1\]:$port /[127.0.0.1]:$port2 /p" "$TMP/known_hosts" >>"$TMP/known_hosts"
+{ echo "cd $R"; echo pwd; sleep 9; echo "cd $R"; echo pwd; echo bye; } |
+    (cd "$L" && timeout 60 env PATH=$TMP/nobin "$FSFTP" -F "$TMP/cfg" \
+    -i "$TMP/id_ed25519" -P "$port2" "$me@127.0.0.1") >"$TMP/out" 2>"$TMP/err"
+ok $? "idle 9 s at the prompt under ClientAliveInterval 1, CountMax 1: exit 0"
+check "both pwd commands answered after the idle time" \
+    test "$(grep -c "^Remote working directory: $R" "$TMP/out")" -eq 2
+
 # Password authentication through SSH_ASKPASS (needs a test account).
 if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null ||
     ! command -v chpasswd >/dev/null; then

@@ -39,6 +39,8 @@ static struct sshconf_env env;
 static char tmpdir[] = "/tmp/ferry-sshconf-XXXXXX";
 
 /* Parse text for host; the dump (after defaults) goes to out. */
+static int parse_flags;		/* sshconf_read_string's flags */
+
 static int
 parse(const char *text, const char *host, struct sshconf **cp, char *out,
     size_t outlen)
@@ -51,7 +53,8 @@ parse(const char *text, const char *host, struct sshconf **cp, char *out,
 	env.host = host;
 	if ((c = sshconf_new()) == NULL || (b = buf_new()) == NULL)
 		return FERR_ALLOC;
-	r = sshconf_read_string(c, &env, text, strlen(text), "T", 0, &wf);
+	r = sshconf_read_string(c, &env, text, strlen(text), "T", parse_flags,
+	    &wf);
 	if (r == 0)
 		r = sshconf_fill_defaults(c, &env);
 	if (r == 0 && out != NULL) {
@@ -308,11 +311,20 @@ test_values(void)
 	ok(r == 0 && logbuf[0] == '\0', "ignored keywords with neutral values "
 	    "are silent");
 	log_set_level(LOGL_INFO);
+	parse_flags = SSHCONF_USER;
 	r = parse("ForwardAgent yes\nLocalForward 1 h:2\n", "h", NULL, NULL,
 	    0);
+	parse_flags = 0;
 	ok(r == 0 && strstr(logbuf, "T line 1: forwardagent is not supported")
 	    != NULL && strstr(logbuf, "T line 2: localforward") != NULL,
-	    "ignored keywords with other values are reported");
+	    "ignored keywords with other values are reported (user file)");
+	r = parse("GSSAPIAuthentication yes\n", "h", NULL, NULL, 0);
+	ok(r == 0 && logbuf[0] == '\0', "in the system file only with -v");
+	log_set_level(LOGL_VERBOSE);
+	r = parse("GSSAPIAuthentication yes\n", "h", NULL, NULL, 0);
+	log_set_level(LOGL_INFO);
+	ok(r == 0 && strstr(logbuf, "gssapiauthentication is not supported")
+	    != NULL, "and said at VERBOSE");
 	r = parse("UseRoaming no\n", "h", NULL, NULL, 0);
 	ok(r == 0 && strstr(logbuf, "Deprecated option") != NULL,
 	    "deprecated keywords are logged, not fatal");

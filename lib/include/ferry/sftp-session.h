@@ -108,6 +108,15 @@ int sftp_session_pump(struct sftp_session *s, int (*done)(void *),
 int sftp_session_run_xfer(struct sftp_session *s, struct sftp_xfer *x)
     FERRY_WUR;
 
+/*
+ * Keep serving the connection (keepalives, rekeys, window updates)
+ * until fd is readable, e.g. the terminal while the user types the next
+ * command, so that a server's ClientAlive checks are answered.  Over an
+ * external transport the program there does that: it returns at once.
+ * 0, or a negative code when the session ended meanwhile.
+ */
+int sftp_session_wait_readable(struct sftp_session *s, int fd) FERRY_WUR;
+
 /* A reply copied out of its callback (free with sftp_session_reply_free). */
 struct sftp_session_reply {
 	uint8_t type;			/* SSH_FXP_STATUS, _HANDLE, ... */
