@@ -6,12 +6,10 @@
  */
 #include "config.h"
 
-#include <crypt.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <grp.h>
 #include <pwd.h>
-#include <shadow.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,14 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "ferry/authkeys.h"
 #include "ferry/err.h"
 #include "ferry/log.h"
 #include "ferry/sftp-server.h"
 #include "ferry/sshdconf.h"
 #include "fsshd.h"
+#include "fsshd-auth.h"
 #include "misc.h"
 #include "prog.h"
 
@@ -212,40 +209,11 @@ int
 fsshd_policy_password(const struct sshdconf *eff, const struct fsshd_account *a,
     const char *password)
 {
-	struct spwd *sp;
-	const char *hash;
-	struct crypt_data *cd = NULL;
-	char *got;
-	size_t len;
-	int ok = 0;
+	char why[256];
 
 	if (!eff->password_authentication)
 		return 0;
-	if (a->uid == 0 && eff->permit_root_login != SSHDCONF_ROOT_YES)
-		return 0;
-	if ((sp = getspnam(a->name)) != NULL)
-		hash = sp->sp_pwdp;
-	else
-		hash = a->passwd;
-	if (hash == NULL)
-		return 0;
-	/* Locked ("!", "*") and expired accounts never log in by password. */
-	if (hash[0] == '!' || hash[0] == '*' || (hash[0] == '\0' &&
-	    !eff->permit_empty_passwords))
-		return 0;
-	if (sp != NULL && sp->sp_expire > 0 &&
-	    (long)(time(NULL) / 86400) >= sp->sp_expire)
-		return 0;
-	if (hash[0] == '\0')
-		return password[0] == '\0';
-	if ((cd = calloc(1, sizeof(*cd))) == NULL)
-		return 0;
-	if ((got = crypt_r(password, hash, cd)) != NULL && got[0] != '*' &&
-	    (len = strlen(hash)) == strlen(got))
-		ok = CRYPTO_memcmp(got, hash, len) == 0;
-	explicit_bzero(cd, sizeof(*cd));
-	free(cd);
-	return ok;
+	return fsshd_auth_password(eff, a, NULL, password, why, sizeof(why));
 }
 
 /*

@@ -35,6 +35,7 @@
 #include "ferry/sshdconf.h"
 #include "ferry/transport.h"
 #include "fsshd.h"
+#include "fsshd-auth.h"
 #include "misc.h"
 
 #define FSSHD_MAX_CHANS		16
@@ -85,6 +86,7 @@ struct fsshd_session {
 	 * signature is checked, so after success it is the signer's.
 	 */
 	struct authkeys_decision keyopts;
+	struct fsshd_kbd *kbd;		/* keyboard-interactive in progress */
 	int done;
 	int failed;
 };
@@ -160,6 +162,9 @@ fsshd_config_user(struct fsshd_session *s, const char *user)
 	if (!(ok = fsshd_policy_account(s->eff, &conn, s->acct.uid, why,
 	    sizeof(why))))
 		log_info("User %s from %s not allowed: %s", user, s->addr, why);
+	else if (!(ok = fsshd_auth_account(s->eff, &s->acct, s->addr, why,
+	    sizeof(why))))
+		log_info("User %s from %s not allowed: %s", user, s->addr, why);
 	s->acct_ok = ok;
  out:
 	sshdconf_conn_clear(&conn);
@@ -213,15 +218,31 @@ static int
 fsshd_password_check(const char *user, const char *password, void *ctx)
 {
 	struct fsshd_session *s = ctx;
+	char why[256];
 	int ok;
 
 	authkeys_decision_clear(&s->keyopts);
-	if (!fsshd_config_user(s, user))
+	if (!fsshd_config_user(s, user) || !s->eff->password_authentication)
 		return 0;
-	ok = fsshd_policy_password(s->eff, &s->acct, password);
+	ok = fsshd_auth_password(s->eff, &s->acct, s->addr, password, why,
+	    sizeof(why));
 	if (!ok)
-		log_info("Failed password for %s from %s", user, s->peer);
+		log_info("Failed password for %s from %s: %s", user, s->peer,
+		    why);
 	return ok;
+}
+
+/* Configuration mode: keyboard-interactive (fsshd-auth.c decides). */
+static int
+fsshd_kbdint_policy(struct auth_kbdint *conv, const char *user, void *ctx)
+{
+	struct fsshd_session *s = ctx;
+
+	authkeys_decision_clear(&s->keyopts);
+	if (!fsshd_config_user(s, user) ||
+	    !s->eff->kbd_interactive_authentication)
+		return AUTH_KBDINT_FAILURE;
+	return fsshd_auth_kbdint(conv, s->eff, &s->acct, s->addr, &s->kbd);
 }
 
 /*
@@ -746,6 +767,13 @@ fsshd_transport_event(struct fsshd_session *s, struct transport_event *ev)
 			if (s->acct.name == NULL || s->eff == NULL ||
 			    strcmp(s->acct.name, auth_server_user(s->auth)) != 0)
 				return FERR_INTERNAL;
+			fsshd_kbd_free(s->kbd);
+			s->kbd = NULL;
+			if (fsshd_pam_session_open(s->eff, &s->acct, s->addr, why,
+			    sizeof(why)) != 0) {
+				log_error("session for %s refused: %s", s->acct.name, why);
+				return FERR_PERMISSION;
+			}
 			if (fsshd_become_user(s->eff, &s->acct, why, sizeof(why)) != 0) {
 				log_error("session for %s refused: %s", s->acct.name, why);
 				return FERR_PERMISSION;
@@ -987,6 +1015,8 @@ fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
 		    (unsigned int)conf->max_auth_tries : 0;
 		if (conf->password_authentication)
 			ac.password = fsshd_password_check;
+		if (conf->kbd_interactive_authentication)
+			ac.kbdint = fsshd_kbdint_policy;
 		ac.banner = banner = fsshd_banner(conf);
 		ac.methods = methods = fsshd_auth_methods(conf);
 	}
@@ -1018,6 +1048,7 @@ fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
 		if (s.chans[i] != NULL)
 			fsshd_chan_free(s.chans[i]);
 	authkeys_decision_clear(&s.keyopts);
+	fsshd_kbd_free(s.kbd);
 	conn_free(s.conn);
 	auth_server_free(s.auth);
 	transport_free(s.t);
