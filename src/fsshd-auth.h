@@ -129,9 +129,10 @@ struct fsshd_env *fsshd_env_new(void);
 void fsshd_env_free(struct fsshd_env *e);
 
 /*
- * An "env" channel request: keep name=value when AcceptEnv (patterns,
- * "!" negation as OpenSSH matches them) lets it in.  Returns 1 kept,
- * 0 refused, or a negative code.
+ * An "env" channel request: keep name=value when one of AcceptEnv's
+ * wildcard patterns matches the name (at most 256 variables; a later
+ * value replaces an earlier one).  Returns 1 kept, 0 refused, or a
+ * negative code.
  */
 int fsshd_env_accept(struct fsshd_env *e, const struct sshdconf *eff,
     const char *name, const char *value);

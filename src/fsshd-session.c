@@ -55,6 +55,7 @@ struct fsshd_chan {
 	int peer_eof;
 	int closing;			/* our EOF and CLOSE are sent */
 	struct sftp_server *sftp;
+	struct fsshd_env *env;		/* variables the client sent */
 	pid_t pid;
 	int fd_in, fd_out, fd_err;	/* child's stdin, stdout, stderr */
 	int exited, status;
@@ -328,6 +329,7 @@ fsshd_chan_free(struct fsshd_chan *c)
 	if (c->pid > 0 && !c->exited)
 		kill(c->pid, SIGHUP);
 	sftp_server_free(c->sftp);
+	fsshd_env_free(c->env);
 	buf_free(c->in);
 	for (i = 0; i < FSSHD_MAX_CHANS; i++)
 		if (s->chans[i] == c)
@@ -508,6 +510,35 @@ fsshd_child_writable(struct evloop *loop, int fd, unsigned int events,
 	fsshd_pump(c->s);
 }
 
+/* The command's environment (fsshd-env.c builds it as sshd does). */
+static int
+fsshd_session_env(struct fsshd_chan *c, const char *original, char ***envpp)
+{
+	struct fsshd_session *s = c->s;
+	struct fsshd_env_ctx ctx;
+	const char *p = strrchr(s->peer, ' ');
+	char **pam_env = fsshd_pam_session_env();
+	int r;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.eff = s->eff;
+	ctx.acct = &s->acct;
+	ctx.client_addr = s->addr;
+	ctx.client_port = p != NULL ? (int)strtol(p + 1, NULL, 10) : 0;
+	ctx.local_addr = s->laddr;
+	ctx.local_port = s->lport;
+	ctx.original_command = original != NULL && original[0] != '\0' ?
+	    original : NULL;
+	ctx.key = &s->keyopts;
+	ctx.pam_env = pam_env;
+	r = fsshd_env_build(c->env, &ctx, envpp);
+	fsshd_env_strv_free(pam_env);
+	if (r != 0)
+		log_error("session environment for %s: %s", s->acct.name,
+		    err_str(r));
+	return r;
+}
+
 /*
  * Start the user's shell with -c command (or as a shell without a
  * terminal).  original is what the client asked for when command was
@@ -520,32 +551,13 @@ fsshd_exec_start(struct fsshd_chan *c, const char *command,
 	const struct fsshd_account *o = &c->s->acct;
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	const char *base = strrchr(o->shell, '/');
-	char env_home[4096], env_user[256], env_logname[256], env_shell[4096];
-	char *env_orig = NULL, *envp[7];
+	char **envp = NULL;
 	pid_t pid;
 
-	if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1 ||
+	if (fsshd_session_env(c, original, &envp) != 0 ||
+	    pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1 ||
 	    pipe2(perr, O_CLOEXEC) == -1)
 		goto fail;
-	snprintf(env_home, sizeof(env_home), "HOME=%s", o->home);
-	snprintf(env_user, sizeof(env_user), "USER=%s", o->name);
-	snprintf(env_logname, sizeof(env_logname), "LOGNAME=%s", o->name);
-	snprintf(env_shell, sizeof(env_shell), "SHELL=%s", o->shell);
-	envp[0] = env_home;
-	envp[1] = env_user;
-	envp[2] = env_logname;
-	envp[3] = env_shell;
-	envp[4] = (char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/games";
-	envp[5] = NULL;
-	if (original != NULL) {
-		size_t len = strlen(original) + sizeof("SSH_ORIGINAL_COMMAND=");
-
-		if ((env_orig = malloc(len)) == NULL)
-			goto fail;
-		snprintf(env_orig, len, "SSH_ORIGINAL_COMMAND=%s", original);
-		envp[5] = env_orig;
-		envp[6] = NULL;
-	}
 	pid = fork();
 	if (pid == -1)
 		goto fail;
@@ -563,7 +575,7 @@ fsshd_exec_start(struct fsshd_chan *c, const char *command,
 			execle(o->shell, base, (char *)NULL, envp);
 		_exit(127);
 	}
-	free(env_orig);
+	fsshd_env_strv_free(envp);
 	close(pin[0]);
 	close(pout[1]);
 	close(perr[1]);
@@ -583,7 +595,7 @@ fsshd_exec_start(struct fsshd_chan *c, const char *command,
 	c->kind = FSSHD_EXEC;
 	return 0;
  fail:
-	free(env_orig);
+	fsshd_env_strv_free(envp);
 	if (pin[0] >= 0) {
 		close(pin[0]);
 		close(pin[1]);
@@ -676,8 +688,16 @@ fsshd_chan_request(struct fsshd_session *s, struct conn_event *ev)
 			    s->acct.name, s->peer);
 			ok = fsshd_start_command(c, sub, NULL) == 0;
 			break;
+		case CONN_REQ_ENV:
+			if (c->env == NULL && (c->env = fsshd_env_new()) == NULL)
+				return FERR_ALLOC;
+			if ((r = fsshd_env_accept(c->env, s->eff, ev->arg,
+			    ev->text)) < 0)
+				return r;
+			ok = r;
+			break;
 		default:
-			break;	/* env, pty-req, ...: refused */
+			break;	/* pty-req, ...: refused */
 		}
 	}
 	if (ev->want_reply && (r = conn_reply(s->conn, ev->chan, ok)) != 0)
@@ -1049,6 +1069,7 @@ fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
 			fsshd_chan_free(s.chans[i]);
 	authkeys_decision_clear(&s.keyopts);
 	fsshd_kbd_free(s.kbd);
+	fsshd_pam_session_close();
 	conn_free(s.conn);
 	auth_server_free(s.auth);
 	transport_free(s.t);
