@@ -166,4 +166,24 @@ int fsshd_env_build(struct fsshd_env *e, const struct fsshd_env_ctx *ctx,
     char ***envpp);
 void fsshd_env_strv_free(char **v);
 
+/* ---- ClientAliveInterval (fsshd-alive.c) ---- */
+
+/* One connection's keepalive state; zero it and set count_max. */
+struct fsshd_alive {
+	unsigned int	count_max;	/* ClientAliveCountMax */
+	unsigned int	missed;		/* requests sent without a reply */
+	int		heard;		/* a packet came this interval */
+};
+
+enum fsshd_alive_action {
+	FSSHD_ALIVE_QUIET = 0,		/* nothing to do */
+	FSSHD_ALIVE_SEND = 1,		/* send keepalive@openssh.com */
+	FSSHD_ALIVE_DEAD = 2,		/* disconnect: client not responding */
+};
+
+/* Every ClientAliveInterval seconds: what to do now. */
+int fsshd_alive_tick(struct fsshd_alive *a);
+/* A packet came from the client; is_reply: an answer to our request. */
+void fsshd_alive_heard(struct fsshd_alive *a, int is_reply);
+
 #endif /* FERRY_FSSHD_AUTH_H */

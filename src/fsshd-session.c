@@ -88,11 +88,13 @@ struct fsshd_session {
 	 */
 	struct authkeys_decision keyopts;
 	struct fsshd_kbd *kbd;		/* keyboard-interactive in progress */
+	struct fsshd_alive alive;	/* ClientAliveInterval */
 	int done;
 	int failed;
 };
 
 static void fsshd_pump(struct fsshd_session *s);
+static void fsshd_alive(struct evloop *loop, void *ctx);
 
 /* ---- authentication ---- */
 
@@ -804,10 +806,19 @@ fsshd_transport_event(struct fsshd_session *s, struct transport_event *ev)
 		cc.manual_window = 1;
 		if (s->eff != NULL && s->eff->max_sessions > 0)
 			cc.max_channels = (unsigned int)s->eff->max_sessions;
+		if (s->eff != NULL && s->eff->client_alive_interval > 0 &&
+		    (r = evloop_add_timer(s->loop,
+		    (uint64_t)s->eff->client_alive_interval * 1000, 1,
+		    fsshd_alive, s, NULL)) != 0)
+			return r;
+		if (s->eff != NULL && s->eff->client_alive_count_max > 0)
+			s->alive.count_max =
+			    (unsigned int)s->eff->client_alive_count_max;
 		return conn_new(s->t, &cc, &s->conn);
 	}
 	if ((r = conn_input(s->conn, ev->msg, ev->payload, &cev)) != 0)
 		return r;
+	fsshd_alive_heard(&s->alive, cev.type == CONN_EV_GLOBAL_REPLY);
 	return fsshd_conn_event(s, &cev);
 }
 
@@ -909,6 +920,32 @@ fsshd_grace(struct evloop *loop, void *ctx)
 	    "Timeout before authentication") != 0)
 		log_debug("already disconnected");
 	s->done = 1;
+	fsshd_pump(s);
+}
+
+/* ClientAliveInterval: ask a quiet client whether it is still there. */
+static void
+fsshd_alive(struct evloop *loop, void *ctx)
+{
+	struct fsshd_session *s = ctx;
+
+	(void)loop;
+	switch (s->conn != NULL ? fsshd_alive_tick(&s->alive) :
+	    FSSHD_ALIVE_QUIET) {
+	case FSSHD_ALIVE_SEND:
+		if (conn_global_request(s->conn, "keepalive@openssh.com", 1) != 0)
+			s->failed = 1;
+		break;
+	case FSSHD_ALIVE_DEAD:
+		log_info("Timeout, client not responding from %s", s->peer);
+		if (transport_disconnect(s->t, TRANSPORT_DISC_BY_APPLICATION,
+		    "Timeout, client not responding") != 0)
+			log_debug("already disconnected");
+		s->done = 1;
+		break;
+	default:
+		break;
+	}
 	fsshd_pump(s);
 }
 
