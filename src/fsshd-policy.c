@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,11 +144,63 @@ fsshd_euid_restore(struct fsshd_euid *save)
 }
 
 int
+fsshd_policy_secure_path(const char *path, uid_t uid, const char *home,
+    char *why, size_t whylen)
+{
+	char real[PATH_MAX], homereal[PATH_MAX], *slash;
+	struct stat st;
+	int under_home;
+
+	why[0] = '\0';
+	if (realpath(path, real) == NULL) {
+		if (errno == ENOENT)
+			return 1;	/* nothing to read: nothing to trust */
+		snprintf(why, whylen, "cannot resolve %s: %s", path,
+		    strerror(errno));
+		return 0;
+	}
+	if (stat(real, &st) == -1) {
+		snprintf(why, whylen, "%s: %s", real, strerror(errno));
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "%s is not a regular file", real);
+		return 0;
+	}
+	if ((st.st_uid != 0 && st.st_uid != uid) || (st.st_mode & 022) != 0) {
+		snprintf(why, whylen, "bad ownership or modes for file %s", real);
+		return 0;
+	}
+	under_home = home != NULL && realpath(home, homereal) != NULL;
+	/* Each directory up to the home directory, or to / outside it. */
+	while ((slash = strrchr(real, '/')) != NULL) {
+		if (slash == real)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(real, &st) == -1) {
+			snprintf(why, whylen, "%s: %s", real, strerror(errno));
+			return 0;
+		}
+		if ((st.st_uid != 0 && st.st_uid != uid) ||
+		    (st.st_mode & 022) != 0) {
+			snprintf(why, whylen, "bad ownership or modes for "
+			    "directory %s", real);
+			return 0;
+		}
+		if ((under_home && strcmp(real, homereal) == 0) ||
+		    strcmp(real, "/") == 0)
+			break;
+	}
+	return 1;
+}
+
+int
 fsshd_policy_authkeys(const struct sshdconf *eff, const struct fsshd_account *a,
     const struct key *key, const char *addr, struct authkeys_decision *d)
 {
 	const char *files[SSHDCONF_MAX_LIST];
-	char *expanded[SSHDCONF_MAX_LIST], path[4096];
+	char *expanded[SSHDCONF_MAX_LIST], path[4096], why[PATH_MAX + 64];
 	struct authkeys_client client;
 	struct fsshd_euid save;
 	size_t i, n = 0;
@@ -179,6 +232,15 @@ fsshd_policy_authkeys(const struct sshdconf *eff, const struct fsshd_account *a,
 				r = FERR_ALLOC;
 				goto out;
 			}
+		}
+		/* StrictModes: a file others could change grants nothing. */
+		if (eff->strict_modes &&
+		    !fsshd_policy_secure_path(e, a->uid, a->home, why,
+		    sizeof(why))) {
+			log_info("Authentication refused for %s: %s", a->name,
+			    why);
+			free(e);
+			continue;
 		}
 		expanded[n] = e;
 		files[n] = e;

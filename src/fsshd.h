@@ -67,6 +67,14 @@ int fsshd_policy_account(const struct sshdconf *eff,
 int fsshd_policy_authkeys(const struct sshdconf *eff,
     const struct fsshd_account *a, const struct key *key, const char *addr,
     struct authkeys_decision *d);
+/*
+ * StrictModes: 1 when path (if it exists) is a regular file owned by
+ * root or uid and not writable by group or others, and so is each
+ * directory above it up to home (or up to / outside home); else 0 with
+ * why naming the culprit.
+ */
+int fsshd_policy_secure_path(const char *path, uid_t uid, const char *home,
+    char *why, size_t whylen);
 /* 1 when password is the account's (shadow, crypt(3)), else 0. */
 int fsshd_policy_password(const struct sshdconf *eff,
     const struct fsshd_account *a, const char *password);
