@@ -89,6 +89,7 @@ struct fsshd_session {
 	struct authkeys_decision keyopts;
 	struct fsshd_kbd *kbd;		/* keyboard-interactive in progress */
 	struct fsshd_alive alive;	/* ClientAliveInterval */
+	char keyfp[160];		/* the key last allowed, for the log */
 	int done;
 	int failed;
 };
@@ -202,6 +203,9 @@ fsshd_pubkey_allowed(const char *user, const struct key *key, void *ctx)
 	if (r != 0)
 		log_info("authorized keys for %s: %s", user, err_str(r));
 	if (key_fingerprint(key, KEY_FP_SHA256, &fp) == 0) {
+		if (s->keyopts.allowed)
+			snprintf(s->keyfp, sizeof(s->keyfp), "%s %s",
+			    key_type_short(key_get_type(key)), fp);
 		if (s->keyopts.allowed)
 			log_verbose("%s:%lu: key %s %s for %s from %s",
 			    s->keyopts.file, s->keyopts.line,
@@ -780,9 +784,13 @@ fsshd_transport_event(struct fsshd_session *s, struct transport_event *ev)
 			return r;
 		if (r != AUTH_SUCCESS)
 			return 0;
-		log_info("Accepted %s for %s from %s ssh2",
+		/* One line per decision, with the key as sshd logs it. */
+		log_info("Accepted %s for %s from %s ssh2%s%s",
 		    auth_server_methods_done(s->auth), auth_server_user(s->auth),
-		    s->peer);
+		    s->peer, strstr(auth_server_methods_done(s->auth),
+		    "publickey") != NULL && s->keyfp[0] != '\0' ? ": " : "",
+		    strstr(auth_server_methods_done(s->auth), "publickey") !=
+		    NULL ? s->keyfp : "");
 		if (s->o->conf != NULL) {
 			char why[512];
 

@@ -43,6 +43,9 @@ kssh() { timeout 30 ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" -o Batch
     -o IdentitiesOnly=yes -i "$TMP/key" -p "$1" "$u@127.0.0.1" 'id -un' </dev/null 2>/dev/null; }
 
 ok "$( [ "$(kssh "$p1")" = "$u" ]; echo $?)" "StrictModes yes: safe modes log in"
+fp=$(ssh-keygen -lf "$TMP/key.pub" | cut -d' ' -f2)
+ok "$(grep -q "Accepted publickey for $u from 127.0.0.1 port [0-9]* ssh2: ED25519 $fp\$" "$TMP/strict.log"; echo $?)" \
+    "the decision is logged with user, method, source and key fingerprint"
 # refused CHMOD-TARGET MODE WHAT: the login fails and the log names it
 refused() {
 	[ -z "$(kssh "$p1")" ] && grep -q "Authentication refused for $u: bad ownership or modes for $1" \
