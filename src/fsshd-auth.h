@@ -186,4 +186,22 @@ int fsshd_alive_tick(struct fsshd_alive *a);
 /* A packet came from the client; is_reply: an answer to our request. */
 void fsshd_alive_heard(struct fsshd_alive *a, int is_reply);
 
+/* ---- SIGHUP (fsshd-reexec.c) ---- */
+
+/*
+ * Configuration mode: remember argv (argv[0] resolved to an absolute
+ * path now), the configuration file and -o options, and catch SIGHUP.
+ * 0 or a negative code (errno set).
+ */
+int fsshd_reexec_init(char **argv, const char *config,
+    const char *const *opts, size_t nopts);
+/* Whether SIGHUP arrived since the last fsshd_reexec(). */
+int fsshd_reexec_pending(void);
+/*
+ * Load the configuration to check it, then execv the program with the
+ * same arguments.  Returns only when the configuration does not load or
+ * exec fails, after logging why: the caller keeps serving.
+ */
+void fsshd_reexec(void);
+
 #endif /* FERRY_FSSHD_AUTH_H */

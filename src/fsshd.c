@@ -33,6 +33,7 @@
 #include "ferry/log.h"
 #include "ferry/sshdconf.h"
 #include "fsshd.h"
+#include "fsshd-auth.h"
 #include "misc.h"
 #include "prog.h"
 
@@ -233,6 +234,8 @@ fsshd_serve(const struct fsshd_opts *o, const int *lfds, size_t nl, int debug)
 		pfd[i].events = POLLIN;
 	}
 	while (!fsshd_stop) {
+		if (fsshd_reexec_pending())
+			fsshd_reexec();
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
 		if (poll(pfd, nl, 1000) == -1) {
@@ -512,6 +515,10 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	/* SIGHUP re-executes a configuration-mode listener (fsshd-reexec.c). */
+	if (a.config != NULL && !a.test && !a.dump && !a.inetd &&
+	    fsshd_reexec_init(argv, a.config, a.opts, a.nopts) != 0)
+		log_error("SIGHUP will not reload: %s", strerror(errno));
 	if (a.config != NULL)
 		fsshd_config_main(&a);
 	/* -p in the embedded default is the port, not an -o option. */
