@@ -186,6 +186,37 @@ int fsshd_alive_tick(struct fsshd_alive *a);
 /* A packet came from the client; is_reply: an answer to our request. */
 void fsshd_alive_heard(struct fsshd_alive *a, int is_reply);
 
+/* ---- listeners (fsshd-listen.c) ---- */
+
+/*
+ * Split a ListenAddress value ("addr", "addr:port", "[addr]:port",
+ * "[addr]") into host (hostlen bytes) and *portp (-1 when none).
+ * FERR_FORMAT for anything else.
+ */
+int fsshd_listen_parse(const char *spec, char *host, size_t hostlen,
+    int *portp);
+/*
+ * A listening TCP socket (close-on-exec, SO_REUSEADDR; IPv6 sockets
+ * IPv6-only) on numeric address host and port.  0, or a negative code
+ * with errno set.
+ */
+int fsshd_listen_open(const char *host, int port, int *fdp);
+/*
+ * Every socket of the configuration: each ListenAddress on its port or
+ * on every Port, filtered by AddressFamily; without ListenAddress
+ * 0.0.0.0 and (when the machine has IPv6) "::".  Logs each listener and
+ * dies as sshd does when one cannot be bound.  Returns the count (at
+ * most max) of descriptors stored in fds.
+ */
+size_t fsshd_listen_config(const struct sshdconf *c, int *fds, size_t max);
+/*
+ * The numeric addresses and ports of a connected socket's peer and local
+ * end ("UNKNOWN" and -1 when not an IP socket); IPv4-mapped IPv6
+ * addresses are shown as IPv4.
+ */
+void fsshd_sock_names(int fd, char *addr, size_t alen, int *port,
+    char *laddr, size_t llen, int *lport);
+
 /* ---- SIGHUP (fsshd-reexec.c) ---- */
 
 /*
