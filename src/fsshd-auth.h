@@ -166,6 +166,15 @@ int fsshd_env_build(struct fsshd_env *e, const struct fsshd_env_ctx *ctx,
     char ***envpp);
 void fsshd_env_strv_free(char **v);
 
+/*
+ * Parse len bytes of ~/.ssh/environment text (name names it in log
+ * lines) as fsshd_env_build reads the file under eff's
+ * PermitUserEnvironment: *envpp gets the permitted NAME=value strings
+ * (NULL-terminated, possibly empty; free with fsshd_env_strv_free).
+ */
+int fsshd_env_parse_text(const struct sshdconf *eff, const char *name,
+    const char *text, size_t len, char ***envpp);
+
 /* ---- ClientAliveInterval (fsshd-alive.c) ---- */
 
 /* One connection's keepalive state; zero it and set count_max. */

@@ -9,12 +9,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ferry/authkeys.h"
 #include "ferry/err.h"
@@ -28,6 +30,7 @@
 #define FSSHD_ENV_MAX		1024
 #define FSSHD_ENV_LINE_MAX	4096
 #define FSSHD_ENV_NAME_MAX	256
+#define FSSHD_ENV_FILE_MAX	(64U * 1024)
 
 /* A NULL-terminated array of "NAME=value" strings, names unique. */
 struct fsshd_envv {
@@ -205,49 +208,108 @@ fsshd_env_user_ok(const struct sshdconf *eff, const char *name, size_t nlen)
 	return 0;
 }
 
-/* ~/.ssh/environment: NAME=value lines, '#' comments, blank lines. */
+/*
+ * ~/.ssh/environment text: NAME=value lines, '#' comments, blank lines;
+ * names PermitUserEnvironment does not permit are logged and skipped.
+ */
 static int
-fsshd_env_read_file(struct fsshd_envv *e, const struct sshdconf *eff,
-    const char *path)
+fsshd_env_parse(struct fsshd_envv *e, const struct sshdconf *eff,
+    const char *name, const char *text, size_t len)
 {
-	char line[FSSHD_ENV_LINE_MAX + 2], *s;
+	char line[FSSHD_ENV_LINE_MAX + 1], *s;
 	unsigned long lineno = 0;
-	size_t len;
-	FILE *f;
+	size_t n, nlen;
 	int r = 0;
 
-	if ((f = fopen(path, "re")) == NULL) {
-		if (errno != ENOENT)
-			log_info("%s: %s", path, strerror(errno));
-		return 0;
-	}
-	while (r == 0 && fgets(line, sizeof(line), f) != NULL) {
+	while (r == 0 && len > 0) {
 		lineno++;
-		len = strlen(line);
-		if (len > FSSHD_ENV_LINE_MAX) {
-			log_info("%s:%lu: line too long, file ignored from "
-			    "here", path, lineno);
+		for (n = 0; n < len && text[n] != '\n'; n++)
+			;
+		if (n > FSSHD_ENV_LINE_MAX || memchr(text, '\0', n) != NULL) {
+			log_info("%s:%lu: line too long or not text, the rest "
+			    "is ignored", name, lineno);
 			break;
 		}
-		line[strcspn(line, "\r\n")] = '\0';
+		memcpy(line, text, n);
+		line[n] = '\0';
+		text += n < len ? n + 1 : n;
+		len -= n < len ? n + 1 : n;
+		line[strcspn(line, "\r")] = '\0';
 		for (s = line; *s == ' ' || *s == '\t'; s++)
 			;
 		if (*s == '\0' || *s == '#')
 			continue;
 		if (strchr(s, '=') == NULL || *s == '=') {
-			log_info("%s:%lu: not NAME=value", path, lineno);
+			log_info("%s:%lu: not NAME=value", name, lineno);
 			continue;
 		}
-		if (!fsshd_env_user_ok(eff, s, fsshd_env_namelen(s))) {
+		nlen = fsshd_env_namelen(s);
+		if (!fsshd_env_user_ok(eff, s, nlen)) {
 			log_verbose("%s:%lu: %.*s not permitted by "
-			    "PermitUserEnvironment", path, lineno,
-			    (int)fsshd_env_namelen(s), s);
+			    "PermitUserEnvironment", name, lineno, (int)nlen, s);
 			continue;
 		}
 		r = fsshd_envv_put(e, s);
 	}
-	fclose(f);
-	return r == FERR_NO_SPACE ? 0 : r;
+	/* Past the cap on variables the rest is dropped, not an error. */
+	return r == FERR_NO_SPACE || r == FERR_ARGUMENT ? 0 : r;
+}
+
+int
+fsshd_env_parse_text(const struct sshdconf *eff, const char *name,
+    const char *text, size_t len, char ***envpp)
+{
+	struct fsshd_envv e = { NULL, 0 };
+	int r;
+
+	*envpp = NULL;
+	if ((r = fsshd_env_parse(&e, eff, name, text, len)) != 0) {
+		fsshd_env_strv_free(e.v);
+		return r;
+	}
+	if (e.v == NULL && (e.v = calloc(1, sizeof(*e.v))) == NULL)
+		return FERR_ALLOC;
+	*envpp = e.v;
+	return 0;
+}
+
+/* Read path (at most FSSHD_ENV_FILE_MAX bytes) and parse it into e. */
+static int
+fsshd_env_read_file(struct fsshd_envv *e, const struct sshdconf *eff,
+    const char *path)
+{
+	char *text;
+	size_t len = 0;
+	ssize_t n;
+	int fd, r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		if (errno != ENOENT)
+			log_info("%s: %s", path, strerror(errno));
+		return 0;
+	}
+	if ((text = malloc(FSSHD_ENV_FILE_MAX)) == NULL) {
+		close(fd);
+		return FERR_ALLOC;
+	}
+	while (len < FSSHD_ENV_FILE_MAX &&
+	    (n = read(fd, text + len, FSSHD_ENV_FILE_MAX - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_info("%s: %s", path, strerror(errno));
+			len = 0;
+			break;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len == FSSHD_ENV_FILE_MAX)
+		log_info("%s: larger than %u bytes; the rest is ignored", path,
+		    FSSHD_ENV_FILE_MAX);
+	r = fsshd_env_parse(e, eff, path, text, len);
+	free(text);
+	return r;
 }
 
 int
