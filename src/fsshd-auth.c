@@ -460,21 +460,21 @@ fsshd_pam_kbdconv(int n, const struct pam_message **msg,
 		*resp = rs;
 		return PAM_SUCCESS;
 	}
-	/* No deadline of our own: the parent's timeout ends us. */
+	/*
+	 * One answer per prompt, in order; messages get none.  No deadline
+	 * of our own: the parent's timeout ends us.
+	 */
 	if (fsshd_kbd_recv(c->fd, b, time(NULL) + 24 * 3600) != 0 ||
 	    buf_get_u32(b, &type) != 0 || type != FSSHD_KBD_MSG_RESP ||
-	    buf_get_u32(b, &cnt) != 0 || cnt != (uint32_t)n)
+	    buf_get_u32(b, &cnt) != 0 || cnt != (uint32_t)asks)
 		goto fail;
 	for (i = 0; i < n; i++) {
+		style = fsshd_pam_style(msg[i]->msg_style);
+		if (style != FSSHD_STYLE_ECHO_OFF && style != FSSHD_STYLE_ECHO_ON)
+			continue;
 		if ((r = buf_get_cstring(b, &s, NULL)) != 0)
 			goto fail;
-		style = fsshd_pam_style(msg[i]->msg_style);
-		if (style == FSSHD_STYLE_ECHO_OFF || style == FSSHD_STYLE_ECHO_ON)
-			rs[i].resp = s;
-		else {
-			explicit_bzero(s, strlen(s));
-			free(s);
-		}
+		rs[i].resp = s;
 	}
 	if (buf_expect_end(b) != 0)
 		goto fail;
@@ -613,12 +613,11 @@ fsshd_kbd_pam_step(struct fsshd_kbd *k, unsigned int round,
 			r = r != 0 ? r : FERR_PROTOCOL;
 			goto out;
 		}
-		/* Answers pair up with messages: count every message. */
+		/* A batch holds at most PAM_MAX_NUM_MSG messages: cap it. */
 		if (n > FSSHD_KBD_PROMPTS_MAX) {
 			r = FERR_PROTOCOL;
 			goto out;
 		}
-		fsshd_kbd_round_clear(out);
 		for (i = 0; i < n; i++) {
 			if ((r = buf_get_u32(b, &style)) != 0 ||
 			    (r = buf_get_cstring(b, &text, NULL)) != 0)
@@ -638,14 +637,11 @@ fsshd_kbd_pam_step(struct fsshd_kbd *k, unsigned int round,
 		}
 		if ((r = buf_expect_end(b)) != 0)
 			goto out;
+		/*
+		 * Messages alone are kept for the instruction of the next
+		 * request; prompts (with the messages before them) go out.
+		 */
 		if (out->nprompts > 0) {
-			/* The child answers info messages as ours: none here. */
-			if (out->nprompts != n) {
-				r = FERR_NOT_SUPPORTED;
-				snprintf(why, whylen, "PAM mixed messages "
-				    "and prompts in one batch");
-				goto out;
-			}
 			st = FSSHD_KBD_PROMPT;
 			goto out;
 		}
