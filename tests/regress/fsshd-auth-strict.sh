@@ -29,6 +29,7 @@ HostKey $TMP/hostkey
 PidFile $TMP/$1.pid
 UsePAM no
 StrictModes $3
+Subsystem sftp internal-sftp
 EOC
 	"$FSSHD" -f "$TMP/$1.conf" -e 2>"$TMP/$1.log" &
 	track_pid $!
@@ -65,5 +66,20 @@ chown nobody "$h/.ssh/authorized_keys"
 ok "$(refused "file $h/.ssh/authorized_keys"; echo $?)" "an authorized_keys owned by another user is refused"
 chown "$u" "$h/.ssh/authorized_keys"
 ok "$( [ "$(kssh "$p1")" = "$u" ]; echo $?)" "safe again: logs in"
+
+# LogLevel INFO: one line per SFTP file operation, as sftp-server logs.
+if command -v sftp >/dev/null; then
+	echo payload >"$TMP/up.txt"
+	printf 'put %s up.txt\nrename up.txt moved.txt\n' "$TMP/up.txt" >"$TMP/batch"
+	timeout 30 sftp -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \
+	    -o IdentitiesOnly=yes -i "$TMP/key" -P "$p1" -b "$TMP/batch" "$u@127.0.0.1" \
+	    >/dev/null 2>&1 </dev/null
+	ok "$(grep -q "open \"$h/up.txt\" flags WRITE,CREATE,TRUNCATE" "$TMP/strict.log" &&
+	    grep -q "close \"$h/up.txt\" bytes read 0 written 8" "$TMP/strict.log" &&
+	    grep -q "rename old \"$h/up.txt\" new \"$h/moved.txt\"" "$TMP/strict.log"; echo $?)" \
+	    "SFTP file operations are logged at INFO (open, close with byte counts, rename)"
+else
+	skip "sftp not installed"
+fi
 
 done_testing

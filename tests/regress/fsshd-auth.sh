@@ -38,6 +38,9 @@ if [ ! -e /etc/pam.d/ferry ]; then
 fi
 
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
+"$FSSHD" -t -f "$top_srcdir/src/fsshd_config.example" -h "$TMP/hostkey" 2>"$TMP/example.err"
+ok "$( [ $? -eq 0 ] && [ ! -s "$TMP/example.err" ]; echo $?)" \
+    "the example configuration (src/fsshd_config.example) passes -t cleanly"
 start_server() { # name port usepam
 	cat >"$TMP/$1.conf" <<EOC
 Port $2
