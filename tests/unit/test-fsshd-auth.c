@@ -14,10 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ferry/authkeys.h"
+#include "ferry/buf.h"
 #include "ferry/err.h"
+#include "ferry/key.h"
+#include "ferry/key-cert.h"
 #include "ferry/sshdconf.h"
 #include "fsshd.h"
 #include "fsshd-auth.h"
@@ -392,6 +396,165 @@ test_secure_path(void)
 	rmdir(dir);
 }
 
+/* Write text to dir/name; the path in path. */
+static int
+put_file(const char *dir, const char *name, const char *text, char *path,
+    size_t len)
+{
+	FILE *f;
+
+	snprintf(path, len, "%s/%s", dir, name);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+/* A user certificate of user by ca with principals and options. */
+static struct key_cert *
+mkcert(const struct key *user, const struct key *ca, const char *const *pr,
+    size_t npr, uint64_t after, uint64_t before, const char *force,
+    const char *source)
+{
+	struct key_cert_params p;
+	struct key_cert *c = NULL;
+
+	memset(&p, 0, sizeof(p));
+	p.type = KEY_CERT_USER;
+	p.key_id = "unit";
+	p.principals = pr;
+	p.nprincipals = npr;
+	p.valid_after = after;
+	p.valid_before = before;
+	p.force_command = force;
+	p.source_address = source;
+	if (key_cert_sign(user, ca, &p, &c) != 0)
+		return NULL;
+	return c;
+}
+
+static void
+test_cert(void)
+{
+	static const char *const alice[] = { "alice" }, *const ops[] = { "ops" };
+	char dir[] = "/tmp/ferry-test-cert.XXXXXX", path[256], cfg[1024];
+	char line[8192], *t;
+	struct key *ca = NULL, *other = NULL, *user = NULL;
+	struct key_cert *c_alice = NULL, *c_ops = NULL, *c_old = NULL;
+	struct key_cert *c_src = NULL, *c_fc = NULL, *c_other = NULL;
+	struct sshdconf *conf1 = NULL, *conf2 = NULL, *conf3 = NULL;
+	struct authkeys_decision d;
+	struct fsshd_account a;
+	struct buf *b = NULL;
+	uint64_t now = (uint64_t)time(NULL);
+
+	memset(&d, 0, sizeof(d));
+	if (mkdtemp(dir) == NULL || key_generate(KEY_ED25519, 0, &ca) != 0 ||
+	    key_generate(KEY_ED25519, 0, &other) != 0 ||
+	    key_generate(KEY_ED25519, 0, &user) != 0 || (b = buf_new()) == NULL ||
+	    key_format_public_line(ca, b) != 0 || buf_put_u8(b, '\n') != 0 ||
+	    (t = buf_dup_string(b)) == NULL) {
+		ok(0, "certificate test setup");
+		return;
+	}
+	put_file(dir, "ca.pub", t, path, sizeof(path));
+	snprintf(line, sizeof(line), "cert-authority,principals=\"ops\" %s", t);
+	free(t);
+	c_alice = mkcert(user, ca, alice, 1, 0, KEY_CERT_FOREVER, NULL, NULL);
+	c_ops = mkcert(user, ca, ops, 1, 0, KEY_CERT_FOREVER, NULL, NULL);
+	c_old = mkcert(user, ca, alice, 1, 0, now - 60, NULL, NULL);
+	c_src = mkcert(user, ca, alice, 1, 0, KEY_CERT_FOREVER, NULL,
+	    "10.0.0.0/8");
+	c_fc = mkcert(user, ca, alice, 1, 0, KEY_CERT_FOREVER, "echo forced",
+	    NULL);
+	c_other = mkcert(user, other, alice, 1, 0, KEY_CERT_FOREVER, NULL, NULL);
+	ok(c_alice && c_ops && c_old && c_src && c_fc && c_other,
+	    "certificates signed");
+	snprintf(cfg, sizeof(cfg), "TrustedUserCAKeys %s\n"
+	    "AuthorizedKeysFile none\nStrictModes no\n", path);
+	conf1 = conf(cfg);
+	snprintf(cfg, sizeof(cfg), "TrustedUserCAKeys %s\n"
+	    "AuthorizedPrincipalsFile %%h/principals\n"
+	    "AuthorizedKeysFile none\nStrictModes no\n", path);
+	conf2 = conf(cfg);
+	conf3 = conf("AuthorizedKeysFile %h/keys\nStrictModes no\n");
+	ok(conf1 && conf2 && conf3, "configurations load");
+	if (!(c_alice && c_ops && c_old && c_src && c_fc && c_other && conf1 &&
+	    conf2 && conf3))
+		goto out;
+	put_file(dir, "principals", "# who\nnobody\ncommand=\"echo ops\" ops\n",
+	    path, sizeof(path));
+	put_file(dir, "keys", line, path, sizeof(path));
+	memset(&a, 0, sizeof(a));
+	a.name = (char *)"alice";
+	a.uid = getuid();
+	a.gid = getgid();
+	a.home = dir;
+	a.shell = (char *)"/bin/sh";
+
+	ok(fsshd_policy_cert(conf1, &a, c_alice, "192.0.2.1", &d) == 0 &&
+	    d.allowed, "TrustedUserCAKeys: a certificate for the user's name");
+	authkeys_decision_clear(&d);
+	ok(fsshd_policy_cert(conf1, &a, c_ops, "192.0.2.1", &d) == 0 &&
+	    !d.allowed && strstr(d.reason, "principal") != NULL,
+	    "another principal is refused: %s", d.reason);
+	authkeys_decision_clear(&d);
+	ok(fsshd_policy_cert(conf1, &a, c_old, "192.0.2.1", &d) == 0 &&
+	    !d.allowed, "an expired certificate is refused: %s", d.reason);
+	authkeys_decision_clear(&d);
+	ok(fsshd_policy_cert(conf1, &a, c_src, "192.0.2.1", &d) == 0 &&
+	    !d.allowed, "source-address elsewhere is refused: %s", d.reason);
+	authkeys_decision_clear(&d);
+	ok(fsshd_policy_cert(conf1, &a, c_src, "10.1.2.3", &d) == 0 &&
+	    d.allowed, "source-address that matches");
+	authkeys_decision_clear(&d);
+	ok(fsshd_policy_cert(conf1, &a, c_fc, "192.0.2.1", &d) == 0 &&
+	    d.allowed && d.opts != NULL && d.opts->force_command != NULL &&
+	    strcmp(d.opts->force_command, "echo forced") == 0,
+	    "the certificate's force-command is enforced");
+	authkeys_decision_clear(&d);
+	ok(fsshd_policy_cert(conf1, &a, c_other, "192.0.2.1", &d) == 0 &&
+	    !d.allowed, "a certificate of an untrusted CA is refused");
+	authkeys_decision_clear(&d);
+	ok(fsshd_policy_cert(conf2, &a, c_ops, "192.0.2.1", &d) == 0 &&
+	    d.allowed && d.line == 3 && d.opts != NULL &&
+	    d.opts->force_command != NULL &&
+	    strcmp(d.opts->force_command, "echo ops") == 0,
+	    "AuthorizedPrincipalsFile: a listed principal, with its options");
+	authkeys_decision_clear(&d);
+	ok(fsshd_policy_cert(conf2, &a, c_alice, "192.0.2.1", &d) == 0 &&
+	    !d.allowed, "AuthorizedPrincipalsFile: the user's own name is not "
+	    "enough: %s", d.reason);
+	authkeys_decision_clear(&d);
+	ok(fsshd_policy_cert(conf3, &a, c_ops, "192.0.2.1", &d) == 0 &&
+	    d.allowed, "cert-authority,principals= in AuthorizedKeysFile");
+	authkeys_decision_clear(&d);
+	ok(fsshd_policy_cert(conf3, &a, c_alice, "192.0.2.1", &d) == 0 &&
+	    !d.allowed, "cert-authority with other principals refuses");
+	authkeys_decision_clear(&d);
+ out:
+	snprintf(path, sizeof(path), "%s/ca.pub", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/principals", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/keys", dir);
+	unlink(path);
+	rmdir(dir);
+	key_cert_free(c_alice);
+	key_cert_free(c_ops);
+	key_cert_free(c_old);
+	key_cert_free(c_src);
+	key_cert_free(c_fc);
+	key_cert_free(c_other);
+	key_free(ca);
+	key_free(other);
+	key_free(user);
+	buf_free(b);
+	sshdconf_free(conf1);
+	sshdconf_free(conf2);
+	sshdconf_free(conf3);
+}
+
 int
 main(void)
 {
@@ -401,5 +564,6 @@ main(void)
 	test_env_text();
 	test_password();
 	test_secure_path();
+	test_cert();
 	return tap_done();
 }
