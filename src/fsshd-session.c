@@ -30,6 +30,7 @@
 #include "ferry/err.h"
 #include "ferry/evloop.h"
 #include "ferry/key.h"
+#include "ferry/key-cert.h"
 #include "ferry/log.h"
 #include "ferry/sftp-server.h"
 #include "ferry/sshdconf.h"
@@ -217,6 +218,41 @@ fsshd_pubkey_allowed(const char *user, const struct key *key, void *ctx)
 			    "not listed");
 	}
 	free(fp);
+	return r == 0 && s->keyopts.allowed;
+}
+
+/*
+ * Configuration mode: a user certificate (fsshd_policy_cert decides),
+ * logged as sshd logs it: key, ID, serial and CA.
+ */
+static int
+fsshd_cert_allowed(const char *user, const struct key_cert *cert, void *ctx)
+{
+	struct fsshd_session *s = ctx;
+	char *fp = NULL, *cafp = NULL;
+	int r;
+
+	authkeys_decision_clear(&s->keyopts);
+	if (!fsshd_config_user(s, user) || !s->eff->pubkey_authentication)
+		return 0;
+	r = fsshd_policy_cert(s->eff, &s->acct, cert, s->addr, &s->keyopts);
+	if (key_fingerprint(cert->key, KEY_FP_SHA256, &fp) == 0 &&
+	    key_fingerprint(cert->ca, KEY_FP_SHA256, &cafp) == 0) {
+		snprintf(s->keyfp, sizeof(s->keyfp), "%s-CERT %s ID %.64s "
+		    "(serial %llu) CA %s %s",
+		    key_type_short(key_get_type(cert->key)), fp, cert->key_id,
+		    (unsigned long long)cert->serial,
+		    key_type_short(key_get_type(cert->ca)), cafp);
+		if (r != 0 || !s->keyopts.allowed)
+			log_info("certificate %s refused for %s from %s: %s",
+			    s->keyfp, user, s->peer, r != 0 ? err_str(r) :
+			    s->keyopts.reason[0] != '\0' ? s->keyopts.reason :
+			    "not trusted");
+	}
+	free(fp);
+	free(cafp);
+	if (r != 0 || !s->keyopts.allowed)
+		s->keyfp[0] = '\0';
 	return r == 0 && s->keyopts.allowed;
 }
 
@@ -1082,6 +1118,7 @@ fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
 			ac.password = fsshd_password_check;
 		if (conf->kbd_interactive_authentication)
 			ac.kbdint = fsshd_kbdint_policy;
+		ac.cert_allowed = fsshd_cert_allowed;
 		ac.banner = banner = fsshd_banner(conf);
 		ac.methods = methods = fsshd_auth_methods(conf);
 	}
