@@ -118,15 +118,16 @@ fsshd_auth_shadow_password(const struct sshdconf *eff,
 {
 	struct crypt_data *cd;
 	struct spwd *sp;
-	const char *hash = fsshd_auth_hash(a, &sp);
-	const char *got;
+	const char *hash, *got;
 	size_t len;
 	long today = fsshd_auth_today();
 	int ok = 0;
 
-	snprintf(why, whylen, "wrong password");
 	if (!fsshd_auth_shadow_account(a, why, whylen))
 		return 0;
+	/* getspnam's entry is static: fetch it after the account check. */
+	hash = fsshd_auth_hash(a, &sp);
+	snprintf(why, whylen, "wrong password");
 	if (hash == NULL || hash[0] == '*' || (hash[0] == '\0' &&
 	    !eff->permit_empty_passwords)) {
 		snprintf(why, whylen, "no usable password");
