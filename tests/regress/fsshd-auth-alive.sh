@@ -41,11 +41,11 @@ ok "$( [ "$out" = still-here ] && grep -q 'keepalive@openssh.com' "$TMP/live.err
 
 # ssh itself in the background (not a function's subshell): SIGSTOP hits it.
 ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes -o IdentitiesOnly=yes \
-    -i "$TMP/key" -p "$port" "$u@127.0.0.1" 'sleep 20' </dev/null >/dev/null 2>&1 &
+    -i "$TMP/key" -p "$port" "$u@127.0.0.1" 'exec sleep 20' </dev/null >/dev/null 2>&1 &
 cpid=$!
 track_pid "$cpid"
 for i in $(seq 1 50); do
-	grep -q "exec for $u from .*: sleep 20" "$TMP/server.log" && break
+	grep -q "exec for $u from .*: exec sleep 20" "$TMP/server.log" && break
 	sleep 0.1
 done
 sleep 0.5
@@ -63,5 +63,7 @@ ok "$(grep -q "Timeout, client not responding from 127.0.0.1" "$TMP/server.log" 
     [ "$took" -ge 2 ] && [ "$took" -le 10 ]; echo $?)" \
     "a stopped client is disconnected after ClientAliveCountMax unanswered requests (${took}s), logged"
 ok "$( [ "$rc" -ne 0 ]; echo $?)" "the stopped client's session was ended (ssh exit $rc)"
+for i in $(seq 1 30); do pgrep -u "$u" >/dev/null || break; sleep 0.1; done
+ok "$(! pgrep -u "$u" >/dev/null; echo $?)" "and its command was hung up"
 
 done_testing
