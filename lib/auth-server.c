@@ -13,6 +13,7 @@
 #include "auth-int.h"
 #include "ferry/err.h"
 #include "ferry/key.h"
+#include "ferry/key-cert.h"
 #include "ferry/log.h"
 #include "ferry/transport.h"
 #include "misc.h"
@@ -40,6 +41,7 @@ struct auth_server {
 	int banner_sent;
 	char *service;
 	auth_pubkey_allowed_fn *pubkey_allowed;
+	auth_cert_allowed_fn *cert_allowed;
 	auth_password_check_fn *password;
 	auth_kbdint_server_fn *kbdint;
 	void *ctx;
@@ -188,6 +190,7 @@ auth_server_new(struct transport *t, const struct auth_server_config *cfg,
 		return FERR_ALLOC;
 	a->t = t;
 	a->pubkey_allowed = cfg->pubkey_allowed;
+	a->cert_allowed = cfg->cert_allowed;
 	a->password = cfg->password;
 	a->kbdint = cfg->kbdint;
 	a->ctx = cfg->ctx;
@@ -395,17 +398,56 @@ auth_server_key_used(const struct auth_server *a, const struct key *k)
 	return 0;
 }
 
+#define AUTH_CERT_SUFFIX	"-cert-v01@openssh.com"
+
+/*
+ * A user certificate (PROTOCOL.certkeys): alg is a certificate
+ * algorithm ("rsa-sha2-256-cert-v01@openssh.com") whose signature
+ * algorithm (the name less the suffix) must be accepted; the blob is
+ * parsed and its CA signature checked.  *keyp gets a copy of the
+ * certified key, *sigalgp the signature algorithm (static in alg).
+ */
+static int
+auth_server_cert(struct auth_server *a, const char *alg, const uint8_t *blob,
+    size_t bloblen, struct key_cert **certp, struct key **keyp,
+    char *sigalg, size_t sigalglen)
+{
+	size_t n = strlen(alg), sl = sizeof(AUTH_CERT_SUFFIX) - 1;
+
+	*certp = NULL;
+	*keyp = NULL;
+	if (a->cert_allowed == NULL || n <= sl || n - sl >= sigalglen ||
+	    strcmp(alg + n - sl, AUTH_CERT_SUFFIX) != 0)
+		return FERR_NOT_SUPPORTED;
+	memcpy(sigalg, alg, n - sl);
+	sigalg[n - sl] = '\0';
+	if (!auth_list_has(a->pubkey_algs, (const uint8_t *)sigalg, n - sl))
+		return FERR_NOT_SUPPORTED;
+	if (key_cert_from_blob(blob, bloblen, certp) != 0 ||
+	    key_demote((*certp)->key, keyp) != 0 ||
+	    !key_sig_alg_allowed(*keyp, sigalg, a->sig_flags)) {
+		key_cert_free(*certp);
+		*certp = NULL;
+		key_free(*keyp);
+		*keyp = NULL;
+		return FERR_CERT_INVALID;
+	}
+	return 0;
+}
+
 /* publickey (RFC 4252 7): the decision is bound to the key in the request. */
 static int
 auth_server_publickey(struct auth_server *a, const char *user,
     const char *service, struct buf *m, int *outcomep)
 {
 	struct key *key = NULL;
+	struct key_cert *cert = NULL;
 	struct buf *p, *data = NULL;
 	const uint8_t *blob, *sig = NULL;
 	size_t bloblen, siglen = 0, sidlen;
 	const uint8_t *sid;
-	char *alg = NULL;
+	char *alg = NULL, sigalg[64];
+	const char *vrfalg;
 	int r, has_sig;
 
 	*outcomep = AUTH_OUT_FAIL;
@@ -418,12 +460,21 @@ auth_server_publickey(struct auth_server *a, const char *user,
 		    "malformed publickey request");
 		goto out;
 	}
-	if (!auth_list_has(a->pubkey_algs, (const uint8_t *)alg, strlen(alg))) {
+	vrfalg = alg;
+	if (key_cert_is_type_name(alg) || strstr(alg, AUTH_CERT_SUFFIX) != NULL) {
+		if (auth_server_cert(a, alg, blob, bloblen, &cert, &key, sigalg,
+		    sizeof(sigalg)) != 0) {
+			log_verbose("auth: certificate with algorithm %.64s not "
+			    "accepted", alg);
+			goto out;
+		}
+		vrfalg = sigalg;
+	} else if (!auth_list_has(a->pubkey_algs, (const uint8_t *)alg,
+	    strlen(alg))) {
 		log_verbose("auth: signature algorithm %.64s not accepted",
 		    alg);
 		goto out;
-	}
-	if (key_from_blob_mem(blob, bloblen, &key) != 0 ||
+	} else if (key_from_blob_mem(blob, bloblen, &key) != 0 ||
 	    !key_sig_alg_allowed(key, alg, a->sig_flags)) {
 		log_verbose("auth: unusable key for algorithm %.64s", alg);
 		goto out;
@@ -432,7 +483,11 @@ auth_server_publickey(struct auth_server *a, const char *user,
 		log_verbose("auth: key already used in this authentication");
 		goto out;
 	}
-	if ((r = a->pubkey_allowed(user, key, a->ctx)) < 0)
+	if (cert != NULL)
+		r = a->cert_allowed(user, cert, a->ctx);
+	else
+		r = a->pubkey_allowed(user, key, a->ctx);
+	if (r < 0)
 		goto out;
 	if (r == 0) {
 		log_verbose("auth: key refused for %s", user);
@@ -460,7 +515,7 @@ auth_server_publickey(struct auth_server *a, const char *user,
 	if ((r = auth_sign_data(data, sid, sidlen, user, service, alg, blob,
 	    bloblen)) != 0)
 		goto out;
-	if (key_verify(key, sig, siglen, buf_ptr(data), buf_len(data), alg,
+	if (key_verify(key, sig, siglen, buf_ptr(data), buf_len(data), vrfalg,
 	    a->sig_flags) != 0) {
 		log_verbose("auth: bad signature from %s", user);
 		goto out;
@@ -473,6 +528,7 @@ auth_server_publickey(struct auth_server *a, const char *user,
  out:
 	free(alg);
 	key_free(key);
+	key_cert_free(cert);
 	buf_free(data);
 	return r;
 }

@@ -429,9 +429,12 @@ sshdconf_h_usepam(struct sshdconf_apply *ap, const struct sshdconf_kw *kw,
 		sshdconf_err(ap, "unsupported option \"%s\".", av->v[0]);
 		return 0;
 	}
+#ifndef HAVE_PAM
+	/* fsshd refuses password logins it cannot check: say why early. */
 	if (v && !ap->quiet && ap->c->use_pam == SSHDCONF_UNSET)
-		log_msg(LOGL_INFO, "%s line %d: Ferry does not use PAM: "
-		    "UsePAM yes is ignored", ap->file, ap->line);
+		log_msg(LOGL_INFO, "%s line %d: built without PAM: UsePAM yes "
+		    "refuses passwords", ap->file, ap->line);
+#endif
 	sshdconf_set_int(&ap->c->use_pam, v);
 	return 0;
 }

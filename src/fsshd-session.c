@@ -30,11 +30,13 @@
 #include "ferry/err.h"
 #include "ferry/evloop.h"
 #include "ferry/key.h"
+#include "ferry/key-cert.h"
 #include "ferry/log.h"
 #include "ferry/sftp-server.h"
 #include "ferry/sshdconf.h"
 #include "ferry/transport.h"
 #include "fsshd.h"
+#include "fsshd-auth.h"
 #include "misc.h"
 
 #define FSSHD_MAX_CHANS		16
@@ -54,6 +56,7 @@ struct fsshd_chan {
 	int peer_eof;
 	int closing;			/* our EOF and CLOSE are sent */
 	struct sftp_server *sftp;
+	struct fsshd_env *env;		/* variables the client sent */
 	pid_t pid;
 	int fd_in, fd_out, fd_err;	/* child's stdin, stdout, stderr */
 	int exited, status;
@@ -85,11 +88,15 @@ struct fsshd_session {
 	 * signature is checked, so after success it is the signer's.
 	 */
 	struct authkeys_decision keyopts;
+	struct fsshd_kbd *kbd;		/* keyboard-interactive in progress */
+	struct fsshd_alive alive;	/* ClientAliveInterval */
+	char keyfp[160];		/* the key last allowed, for the log */
 	int done;
 	int failed;
 };
 
 static void fsshd_pump(struct fsshd_session *s);
+static void fsshd_alive(struct evloop *loop, void *ctx);
 
 /* ---- authentication ---- */
 
@@ -160,6 +167,9 @@ fsshd_config_user(struct fsshd_session *s, const char *user)
 	if (!(ok = fsshd_policy_account(s->eff, &conn, s->acct.uid, why,
 	    sizeof(why))))
 		log_info("User %s from %s not allowed: %s", user, s->addr, why);
+	else if (!(ok = fsshd_auth_account(s->eff, &s->acct, s->addr, why,
+	    sizeof(why))))
+		log_info("User %s from %s not allowed: %s", user, s->addr, why);
 	s->acct_ok = ok;
  out:
 	sshdconf_conn_clear(&conn);
@@ -195,6 +205,9 @@ fsshd_pubkey_allowed(const char *user, const struct key *key, void *ctx)
 		log_info("authorized keys for %s: %s", user, err_str(r));
 	if (key_fingerprint(key, KEY_FP_SHA256, &fp) == 0) {
 		if (s->keyopts.allowed)
+			snprintf(s->keyfp, sizeof(s->keyfp), "%s %s",
+			    key_type_short(key_get_type(key)), fp);
+		if (s->keyopts.allowed)
 			log_verbose("%s:%lu: key %s %s for %s from %s",
 			    s->keyopts.file, s->keyopts.line,
 			    key_type_short(key_get_type(key)), fp, user, s->peer);
@@ -208,20 +221,71 @@ fsshd_pubkey_allowed(const char *user, const struct key *key, void *ctx)
 	return r == 0 && s->keyopts.allowed;
 }
 
+/*
+ * Configuration mode: a user certificate (fsshd_policy_cert decides),
+ * logged as sshd logs it: key, ID, serial and CA.
+ */
+static int
+fsshd_cert_allowed(const char *user, const struct key_cert *cert, void *ctx)
+{
+	struct fsshd_session *s = ctx;
+	char *fp = NULL, *cafp = NULL;
+	int r;
+
+	authkeys_decision_clear(&s->keyopts);
+	if (!fsshd_config_user(s, user) || !s->eff->pubkey_authentication)
+		return 0;
+	r = fsshd_policy_cert(s->eff, &s->acct, cert, s->addr, &s->keyopts);
+	if (key_fingerprint(cert->key, KEY_FP_SHA256, &fp) == 0 &&
+	    key_fingerprint(cert->ca, KEY_FP_SHA256, &cafp) == 0) {
+		snprintf(s->keyfp, sizeof(s->keyfp), "%s-CERT %s ID %.64s "
+		    "(serial %llu) CA %s %s",
+		    key_type_short(key_get_type(cert->key)), fp, cert->key_id,
+		    (unsigned long long)cert->serial,
+		    key_type_short(key_get_type(cert->ca)), cafp);
+		if (r != 0 || !s->keyopts.allowed)
+			log_info("certificate %s refused for %s from %s: %s",
+			    s->keyfp, user, s->peer, r != 0 ? err_str(r) :
+			    s->keyopts.reason[0] != '\0' ? s->keyopts.reason :
+			    "not trusted");
+	}
+	free(fp);
+	free(cafp);
+	if (r != 0 || !s->keyopts.allowed)
+		s->keyfp[0] = '\0';
+	return r == 0 && s->keyopts.allowed;
+}
+
 /* Configuration mode: a password against the shadow file. */
 static int
 fsshd_password_check(const char *user, const char *password, void *ctx)
 {
 	struct fsshd_session *s = ctx;
+	char why[256];
 	int ok;
 
 	authkeys_decision_clear(&s->keyopts);
-	if (!fsshd_config_user(s, user))
+	if (!fsshd_config_user(s, user) || !s->eff->password_authentication)
 		return 0;
-	ok = fsshd_policy_password(s->eff, &s->acct, password);
+	ok = fsshd_auth_password(s->eff, &s->acct, s->addr, password, why,
+	    sizeof(why));
 	if (!ok)
-		log_info("Failed password for %s from %s", user, s->peer);
+		log_info("Failed password for %s from %s: %s", user, s->peer,
+		    why);
 	return ok;
+}
+
+/* Configuration mode: keyboard-interactive (fsshd-auth.c decides). */
+static int
+fsshd_kbdint_policy(struct auth_kbdint *conv, const char *user, void *ctx)
+{
+	struct fsshd_session *s = ctx;
+
+	authkeys_decision_clear(&s->keyopts);
+	if (!fsshd_config_user(s, user) ||
+	    !s->eff->kbd_interactive_authentication)
+		return AUTH_KBDINT_FAILURE;
+	return fsshd_auth_kbdint(conv, s->eff, &s->acct, s->addr, &s->kbd);
 }
 
 /*
@@ -307,6 +371,7 @@ fsshd_chan_free(struct fsshd_chan *c)
 	if (c->pid > 0 && !c->exited)
 		kill(c->pid, SIGHUP);
 	sftp_server_free(c->sftp);
+	fsshd_env_free(c->env);
 	buf_free(c->in);
 	for (i = 0; i < FSSHD_MAX_CHANS; i++)
 		if (s->chans[i] == c)
@@ -487,6 +552,35 @@ fsshd_child_writable(struct evloop *loop, int fd, unsigned int events,
 	fsshd_pump(c->s);
 }
 
+/* The command's environment (fsshd-env.c builds it as sshd does). */
+static int
+fsshd_session_env(struct fsshd_chan *c, const char *original, char ***envpp)
+{
+	struct fsshd_session *s = c->s;
+	struct fsshd_env_ctx ctx;
+	const char *p = strrchr(s->peer, ' ');
+	char **pam_env = fsshd_pam_session_env();
+	int r;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.eff = s->eff;
+	ctx.acct = &s->acct;
+	ctx.client_addr = s->addr;
+	ctx.client_port = p != NULL ? (int)strtol(p + 1, NULL, 10) : 0;
+	ctx.local_addr = s->laddr;
+	ctx.local_port = s->lport;
+	ctx.original_command = original != NULL && original[0] != '\0' ?
+	    original : NULL;
+	ctx.key = &s->keyopts;
+	ctx.pam_env = pam_env;
+	r = fsshd_env_build(c->env, &ctx, envpp);
+	fsshd_env_strv_free(pam_env);
+	if (r != 0)
+		log_error("session environment for %s: %s", s->acct.name,
+		    err_str(r));
+	return r;
+}
+
 /*
  * Start the user's shell with -c command (or as a shell without a
  * terminal).  original is what the client asked for when command was
@@ -499,32 +593,13 @@ fsshd_exec_start(struct fsshd_chan *c, const char *command,
 	const struct fsshd_account *o = &c->s->acct;
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	const char *base = strrchr(o->shell, '/');
-	char env_home[4096], env_user[256], env_logname[256], env_shell[4096];
-	char *env_orig = NULL, *envp[7];
+	char **envp = NULL;
 	pid_t pid;
 
-	if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1 ||
+	if (fsshd_session_env(c, original, &envp) != 0 ||
+	    pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1 ||
 	    pipe2(perr, O_CLOEXEC) == -1)
 		goto fail;
-	snprintf(env_home, sizeof(env_home), "HOME=%s", o->home);
-	snprintf(env_user, sizeof(env_user), "USER=%s", o->name);
-	snprintf(env_logname, sizeof(env_logname), "LOGNAME=%s", o->name);
-	snprintf(env_shell, sizeof(env_shell), "SHELL=%s", o->shell);
-	envp[0] = env_home;
-	envp[1] = env_user;
-	envp[2] = env_logname;
-	envp[3] = env_shell;
-	envp[4] = (char *)"PATH=/usr/local/bin:/usr/bin:/bin:/usr/games";
-	envp[5] = NULL;
-	if (original != NULL) {
-		size_t len = strlen(original) + sizeof("SSH_ORIGINAL_COMMAND=");
-
-		if ((env_orig = malloc(len)) == NULL)
-			goto fail;
-		snprintf(env_orig, len, "SSH_ORIGINAL_COMMAND=%s", original);
-		envp[5] = env_orig;
-		envp[6] = NULL;
-	}
 	pid = fork();
 	if (pid == -1)
 		goto fail;
@@ -542,7 +617,7 @@ fsshd_exec_start(struct fsshd_chan *c, const char *command,
 			execle(o->shell, base, (char *)NULL, envp);
 		_exit(127);
 	}
-	free(env_orig);
+	fsshd_env_strv_free(envp);
 	close(pin[0]);
 	close(pout[1]);
 	close(perr[1]);
@@ -562,7 +637,7 @@ fsshd_exec_start(struct fsshd_chan *c, const char *command,
 	c->kind = FSSHD_EXEC;
 	return 0;
  fail:
-	free(env_orig);
+	fsshd_env_strv_free(envp);
 	if (pin[0] >= 0) {
 		close(pin[0]);
 		close(pin[1]);
@@ -655,8 +730,16 @@ fsshd_chan_request(struct fsshd_session *s, struct conn_event *ev)
 			    s->acct.name, s->peer);
 			ok = fsshd_start_command(c, sub, NULL) == 0;
 			break;
+		case CONN_REQ_ENV:
+			if (c->env == NULL && (c->env = fsshd_env_new()) == NULL)
+				return FERR_ALLOC;
+			if ((r = fsshd_env_accept(c->env, s->eff, ev->arg,
+			    ev->text)) < 0)
+				return r;
+			ok = r;
+			break;
 		default:
-			break;	/* env, pty-req, ...: refused */
+			break;	/* pty-req, ...: refused */
 		}
 	}
 	if (ev->want_reply && (r = conn_reply(s->conn, ev->chan, ok)) != 0)
@@ -737,15 +820,26 @@ fsshd_transport_event(struct fsshd_session *s, struct transport_event *ev)
 			return r;
 		if (r != AUTH_SUCCESS)
 			return 0;
-		log_info("Accepted %s for %s from %s ssh2",
+		/* One line per decision, with the key as sshd logs it. */
+		log_info("Accepted %s for %s from %s ssh2%s%s",
 		    auth_server_methods_done(s->auth), auth_server_user(s->auth),
-		    s->peer);
+		    s->peer, strstr(auth_server_methods_done(s->auth),
+		    "publickey") != NULL && s->keyfp[0] != '\0' ? ": " : "",
+		    strstr(auth_server_methods_done(s->auth), "publickey") !=
+		    NULL ? s->keyfp : "");
 		if (s->o->conf != NULL) {
 			char why[512];
 
 			if (s->acct.name == NULL || s->eff == NULL ||
 			    strcmp(s->acct.name, auth_server_user(s->auth)) != 0)
 				return FERR_INTERNAL;
+			fsshd_kbd_free(s->kbd);
+			s->kbd = NULL;
+			if (fsshd_pam_session_open(s->eff, &s->acct, s->addr, why,
+			    sizeof(why)) != 0) {
+				log_error("session for %s refused: %s", s->acct.name, why);
+				return FERR_PERMISSION;
+			}
 			if (fsshd_become_user(s->eff, &s->acct, why, sizeof(why)) != 0) {
 				log_error("session for %s refused: %s", s->acct.name, why);
 				return FERR_PERMISSION;
@@ -756,10 +850,19 @@ fsshd_transport_event(struct fsshd_session *s, struct transport_event *ev)
 		cc.manual_window = 1;
 		if (s->eff != NULL && s->eff->max_sessions > 0)
 			cc.max_channels = (unsigned int)s->eff->max_sessions;
+		if (s->eff != NULL && s->eff->client_alive_interval > 0 &&
+		    (r = evloop_add_timer(s->loop,
+		    (uint64_t)s->eff->client_alive_interval * 1000, 1,
+		    fsshd_alive, s, NULL)) != 0)
+			return r;
+		if (s->eff != NULL && s->eff->client_alive_count_max > 0)
+			s->alive.count_max =
+			    (unsigned int)s->eff->client_alive_count_max;
 		return conn_new(s->t, &cc, &s->conn);
 	}
 	if ((r = conn_input(s->conn, ev->msg, ev->payload, &cev)) != 0)
 		return r;
+	fsshd_alive_heard(&s->alive, cev.type == CONN_EV_GLOBAL_REPLY);
 	return fsshd_conn_event(s, &cev);
 }
 
@@ -861,6 +964,32 @@ fsshd_grace(struct evloop *loop, void *ctx)
 	    "Timeout before authentication") != 0)
 		log_debug("already disconnected");
 	s->done = 1;
+	fsshd_pump(s);
+}
+
+/* ClientAliveInterval: ask a quiet client whether it is still there. */
+static void
+fsshd_alive(struct evloop *loop, void *ctx)
+{
+	struct fsshd_session *s = ctx;
+
+	(void)loop;
+	switch (s->conn != NULL ? fsshd_alive_tick(&s->alive) :
+	    FSSHD_ALIVE_QUIET) {
+	case FSSHD_ALIVE_SEND:
+		if (conn_global_request(s->conn, "keepalive@openssh.com", 1) != 0)
+			s->failed = 1;
+		break;
+	case FSSHD_ALIVE_DEAD:
+		log_info("Timeout, client not responding from %s", s->peer);
+		if (transport_disconnect(s->t, TRANSPORT_DISC_BY_APPLICATION,
+		    "Timeout, client not responding") != 0)
+			log_debug("already disconnected");
+		s->done = 1;
+		break;
+	default:
+		break;
+	}
 	fsshd_pump(s);
 }
 
@@ -987,6 +1116,9 @@ fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
 		    (unsigned int)conf->max_auth_tries : 0;
 		if (conf->password_authentication)
 			ac.password = fsshd_password_check;
+		if (conf->kbd_interactive_authentication)
+			ac.kbdint = fsshd_kbdint_policy;
+		ac.cert_allowed = fsshd_cert_allowed;
 		ac.banner = banner = fsshd_banner(conf);
 		ac.methods = methods = fsshd_auth_methods(conf);
 	}
@@ -1018,6 +1150,8 @@ fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
 		if (s.chans[i] != NULL)
 			fsshd_chan_free(s.chans[i]);
 	authkeys_decision_clear(&s.keyopts);
+	fsshd_kbd_free(s.kbd);
+	fsshd_pam_session_close();
 	conn_free(s.conn);
 	auth_server_free(s.auth);
 	transport_free(s.t);

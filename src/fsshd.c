@@ -33,6 +33,7 @@
 #include "ferry/log.h"
 #include "ferry/sshdconf.h"
 #include "fsshd.h"
+#include "fsshd-auth.h"
 #include "misc.h"
 #include "prog.h"
 
@@ -134,54 +135,13 @@ fsshd_hostkey(const char *path, int create)
 static int
 fsshd_listen(const char *addr, int port)
 {
-	struct sockaddr_in sin;
-	int fd, one = 1;
+	int fd;
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
-		fatal("ListenAddress %s: only IPv4 addresses are supported yet",
-		    addr);
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(fd, 64) == -1)
+	if (fsshd_listen_open(addr, port, &fd) != 0)
 		fatal("Bind to port %d on %s failed: %s.", port, addr,
 		    strerror(errno));
 	log_info("Server listening on %s port %d.", addr, port);
 	return fd;
-}
-
-/*
- * The sockets of a configuration: every ListenAddress ("addr" or
- * "addr:port") on every Port, or 0.0.0.0 when none is given.
- */
-static size_t
-fsshd_listen_conf(const struct sshdconf *c, int *fds)
-{
-	char addr[256], *colon;
-	size_t i, j, n = 0, naddr = c->listen_addresses.n;
-
-	for (i = 0; i < (naddr > 0 ? naddr : 1); i++) {
-		misc_strlcpy(addr, naddr > 0 ? c->listen_addresses.v[i] : "0.0.0.0",
-		    sizeof(addr));
-		if ((colon = strrchr(addr, ':')) != NULL && strchr(addr, ':') == colon) {
-			const char *errstr;
-			int port;
-
-			*colon = '\0';
-			port = (int)misc_strtonum(colon + 1, 1, 65535, &errstr);
-			if (errstr != NULL)
-				fatal("ListenAddress %s: bad port", c->listen_addresses.v[i]);
-			if (n < FSSHD_MAX_LISTEN)
-				fds[n++] = fsshd_listen(addr, port);
-			continue;
-		}
-		for (j = 0; j < c->nports && n < FSSHD_MAX_LISTEN; j++)
-			fds[n++] = fsshd_listen(addr, c->ports[j]);
-	}
-	return n;
 }
 
 /* Serve one accepted connection: in a child, or in-process with -d. */
@@ -189,21 +149,15 @@ static void
 fsshd_accepted(const struct fsshd_opts *o, const int *lfds, size_t nl,
     int fd, int debug)
 {
-	struct sockaddr_in sin, lsin;
-	socklen_t slen = sizeof(sin), llen = sizeof(lsin);
-	char peer[64], addr[INET_ADDRSTRLEN] = "UNKNOWN";
-	char laddr[INET_ADDRSTRLEN] = "UNKNOWN";
+	char peer[INET6_ADDRSTRLEN + 16], addr[INET6_ADDRSTRLEN];
+	char laddr[INET6_ADDRSTRLEN];
 	size_t i;
 	pid_t pid;
-	int lport = -1;
+	int port, lport;
 
-	if (getpeername(fd, (struct sockaddr *)&sin, &slen) == 0)
-		inet_ntop(AF_INET, &sin.sin_addr, addr, sizeof(addr));
-	if (getsockname(fd, (struct sockaddr *)&lsin, &llen) == 0) {
-		inet_ntop(AF_INET, &lsin.sin_addr, laddr, sizeof(laddr));
-		lport = ntohs(lsin.sin_port);
-	}
-	snprintf(peer, sizeof(peer), "%s port %u", addr, ntohs(sin.sin_port));
+	fsshd_sock_names(fd, addr, sizeof(addr), &port, laddr, sizeof(laddr),
+	    &lport);
+	snprintf(peer, sizeof(peer), "%s port %d", addr, port);
 	log_verbose("Connection from %s", peer);
 	if (!debug && (pid = fork()) != 0) {
 		if (pid == -1)
@@ -233,6 +187,8 @@ fsshd_serve(const struct fsshd_opts *o, const int *lfds, size_t nl, int debug)
 		pfd[i].events = POLLIN;
 	}
 	while (!fsshd_stop) {
+		if (fsshd_reexec_pending())
+			fsshd_reexec();
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
 		if (poll(pfd, nl, 1000) == -1) {
@@ -258,18 +214,15 @@ fsshd_serve(const struct fsshd_opts *o, const int *lfds, size_t nl, int debug)
 static int
 fsshd_inetd(const struct fsshd_opts *o)
 {
-	struct sockaddr_in sin;
-	socklen_t slen = sizeof(sin);
-	char addr[INET_ADDRSTRLEN] = "UNKNOWN", peer[64];
+	char addr[INET6_ADDRSTRLEN], laddr[INET6_ADDRSTRLEN];
+	char peer[INET6_ADDRSTRLEN + 16];
+	int port, lport;
 
-	if (getpeername(0, (struct sockaddr *)&sin, &slen) == 0 &&
-	    sin.sin_family == AF_INET &&
-	    inet_ntop(AF_INET, &sin.sin_addr, addr, sizeof(addr)) != NULL)
-		snprintf(peer, sizeof(peer), "%s port %u", addr,
-		    ntohs(sin.sin_port));
-	else
-		snprintf(peer, sizeof(peer), "UNKNOWN port 65535");
-	return fsshd_session_run(o, 0, 1, peer, addr, "UNKNOWN", -1) == 0 ?
+	fsshd_sock_names(0, addr, sizeof(addr), &port, laddr, sizeof(laddr),
+	    &lport);
+	snprintf(peer, sizeof(peer), "%s port %d", addr,
+	    port != -1 ? port : 65535);
+	return fsshd_session_run(o, 0, 1, peer, addr, laddr, lport) == 0 ?
 	    0 : 1;
 }
 
@@ -370,7 +323,7 @@ fsshd_config_main(struct fsshd_args *a)
 	if (a->inetd)
 		prog_exit(fsshd_inetd(&o));
 	fsshd_signals();
-	nl = fsshd_listen_conf(conf, lfds);
+	nl = fsshd_listen_config(conf, lfds, FSSHD_MAX_LISTEN);
 	fsshd_pidfile(conf->pid_file);
 	fsshd_serve(&o, lfds, nl, a->debug);
 	for (i = 0; i < nl; i++)
@@ -512,6 +465,10 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	/* SIGHUP re-executes a configuration-mode listener (fsshd-reexec.c). */
+	if (a.config != NULL && !a.test && !a.dump && !a.inetd &&
+	    fsshd_reexec_init(argv, a.config, a.opts, a.nopts) != 0)
+		log_error("SIGHUP will not reload: %s", strerror(errno));
 	if (a.config != NULL)
 		fsshd_config_main(&a);
 	/* -p in the embedded default is the port, not an -o option. */

@@ -67,6 +67,29 @@ int fsshd_policy_account(const struct sshdconf *eff,
 int fsshd_policy_authkeys(const struct sshdconf *eff,
     const struct fsshd_account *a, const struct key *key, const char *addr,
     struct authkeys_decision *d);
+/*
+ * Whether the user certificate cert may log in to the account: signed
+ * by a key of TrustedUserCAKeys with, under AuthorizedPrincipalsFile
+ * (%h %u %%; "[options] principal" lines read as the user), one of its
+ * principals listed there, else the user name among its principals;
+ * valid now, from addr (source-address), no unknown critical option.
+ * Otherwise the cert-authority lines of AuthorizedKeysFile decide
+ * (authkeys_check_cert).  d->opts carries the certificate's
+ * force-command.  0 with d->allowed (and d->reason when refused), or a
+ * negative code.
+ */
+struct key_cert;
+int fsshd_policy_cert(const struct sshdconf *eff,
+    const struct fsshd_account *a, const struct key_cert *cert,
+    const char *addr, struct authkeys_decision *d);
+/*
+ * StrictModes: 1 when path (if it exists) is a regular file owned by
+ * root or uid and not writable by group or others, and so is each
+ * directory above it up to home (or up to / outside home); else 0 with
+ * why naming the culprit.
+ */
+int fsshd_policy_secure_path(const char *path, uid_t uid, const char *home,
+    char *why, size_t whylen);
 /* 1 when password is the account's (shadow, crypt(3)), else 0. */
 int fsshd_policy_password(const struct sshdconf *eff,
     const struct fsshd_account *a, const char *password);

@@ -147,6 +147,14 @@ typedef int auth_pubkey_allowed_fn(const char *user, const struct key *key,
     void *ctx);
 typedef int auth_password_check_fn(const char *user, const char *password,
     void *ctx);
+/*
+ * User certificates (PROTOCOL.certkeys): the certificate as offered, its
+ * structure and CA signature already verified; the policy decides about
+ * the CA, principals, validity and critical options.
+ */
+struct key_cert;
+typedef int auth_cert_allowed_fn(const char *user,
+    const struct key_cert *cert, void *ctx);
 
 /* What a keyboard-interactive policy returns (or a negative error). */
 enum auth_kbdint_status {
@@ -195,6 +203,13 @@ struct auth_server_config {
 	const char *banner;		/* sent before the first answer */
 	const char *service;		/* NULL: "ssh-connection" */
 	auth_pubkey_allowed_fn *pubkey_allowed;
+	/*
+	 * Certificates for publickey: NULL refuses them.  A certificate
+	 * algorithm ("ssh-ed25519-cert-v01@openssh.com") is accepted when
+	 * its signature algorithm (the name without "-cert-v01@openssh.com")
+	 * is in pubkey_algs.  Needs pubkey_allowed too.
+	 */
+	auth_cert_allowed_fn *cert_allowed;
 	auth_password_check_fn *password;
 	auth_kbdint_server_fn *kbdint;
 	void *ctx;
