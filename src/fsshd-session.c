@@ -35,6 +35,7 @@
 #include "ferry/sshdconf.h"
 #include "ferry/transport.h"
 #include "fsshd.h"
+#include "fsshd-scp.h"
 #include "misc.h"
 
 #define FSSHD_MAX_CHANS		16
@@ -535,6 +536,11 @@ fsshd_exec_start(struct fsshd_chan *c, const char *command,
 		    dup2(perr[1], 2) == -1 ||
 		    (chdir(o->home) == -1 && chdir("/") == -1))
 			_exit(254);
+		/* scp -t/-f: served by fsshd itself (fsshd-scp.c). */
+		if (command != NULL && fsshd_scp_command(command) &&
+		    (fsshd_scp_shell_ok(o->shell) || (fsshd_forced_command(c->s)
+		    != NULL && fsshd_is_internal_sftp(fsshd_forced_command(c->s)))))
+			_exit(fsshd_scp_serve(command));
 		base = base != NULL ? base + 1 : o->shell;
 		if (command != NULL)
 			execle(o->shell, base, "-c", command, (char *)NULL, envp);
@@ -610,6 +616,9 @@ fsshd_sftp_start(struct fsshd_chan *c, const char *cmdline)
 static int
 fsshd_start_command(struct fsshd_chan *c, const char *cmd, const char *orig)
 {
+	if (fsshd_is_internal_sftp(cmd) && orig != NULL &&
+	    fsshd_scp_command(orig) && fsshd_scp_sftp_ok(cmd))
+		return fsshd_exec_start(c, orig, NULL);	/* in-process scp */
 	if (fsshd_is_internal_sftp(cmd))
 		return fsshd_sftp_start(c, cmd);
 	return fsshd_exec_start(c, cmd, orig);
