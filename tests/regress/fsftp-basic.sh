@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # fsftp's command battery against OpenSSH's sftp-server and fsftp-server
-# through -D, and against OpenSSH's sshd through -S ssh: transfers of
+# through -D, and against OpenSSH's sshd both with the in-process client
+# (the default) and through -S ssh: transfers of
 # 0, 1, 32767, 32768, 255 KiB-1/+0/+1 and 100 MiB, trees of 2,000 small
 # files both ways, file operations, listings; batch exit codes and error
 # messages compared with OpenSSH's sftp on the same batches; the argument
 # vector given to -S program compared with OpenSSH's; host:path and
-# sftp:// destinations.
+# sftp:// destinations.  With FSFTP_BATTERY=sshd (fsftp-basic-sshd.sh)
+# only the runs through sshd, so that the two halves run in parallel.
 . "${top_srcdir:-.}/tests/regress/lib.sh"
 require_cmd sftp cmp sha256sum diff
 FSFTP=$(ferry_bin fsftp)
@@ -16,13 +18,25 @@ L=$TMP/local
 R=$TMP/remote
 mkdir -p "$L" "$R"
 
-# fb SERVER BATCH-TEXT [options]: fsftp -b in $R against -D SERVER.
+# fb SERVER BATCH-TEXT [options]: fsftp -b in $R against -D SERVER, or
+# through sshd into $R: in-process for "inproc", with ssh for "ssh".
 fb() {
-	local srv=$1 text=$2
+	local srv=$1 text=$2 how
 	shift 2
 	printf '%s\n' "$text" >"$TMP/batch"
-	(cd "$R" && timeout 120 "$FSFTP" "$@" -b "$TMP/batch" -D "$srv") \
-	    >"$TMP/out" 2>"$TMP/err"
+	case $srv in
+	inproc|ssh)
+		how=()
+		[ "$srv" = ssh ] && how=(-S ssh)
+		(cd "$R" && timeout 120 "$FSFTP" "${SSH_OPTS[@]}" "${how[@]}" \
+		    -P "$SSHD_PORT" "$@" -b "$TMP/batch" "127.0.0.1:$R") \
+		    >"$TMP/out" 2>"$TMP/err"
+		;;
+	*)
+		(cd "$R" && timeout 120 "$FSFTP" "$@" -b "$TMP/batch" \
+		    -D "$srv") >"$TMP/out" 2>"$TMP/err"
+		;;
+	esac
 }
 
 sizes="0 1 32767 32768 261119 261120 261121"
@@ -39,8 +53,17 @@ for d in $(seq 1 20); do
 done
 mkdir -p "$L/tree/empty"
 
-servers=("$FSS")
-[ -x "$OSS" ] && servers+=("$OSS")
+battery=${FSFTP_BATTERY:-direct}
+servers=()
+if [ "$battery" = direct ]; then
+	servers=("$FSS")
+	[ -x "$OSS" ] && servers+=("$OSS")
+# Through OpenSSH's sshd: in-process (the default) and -S ssh.
+elif openssh_sshd_setup "Subsystem sftp $FSS" && openssh_sshd_start; then
+	servers+=(inproc ssh)
+else
+	skip_all "OpenSSH's sshd did not start"
+fi
 for srv in "${servers[@]}"; do
 	n=$(basename "$srv")
 	rm -rf "${R:?}"/* "$L/back"
@@ -57,19 +80,29 @@ get f$s back/f$s"
 		ok "$(cmp -s "$L/f$s" "$R/f$s" && cmp -s "$L/f$s" "$L/back/f$s"; echo $?)" \
 		    "$n: $s bytes intact both ways"
 	done
-	start=$(date +%s%N)
-	fb "$srv" "put $L/huge huge
+	# ssh as the transport gets the small sizes only (time).
+	if [ "$srv" != ssh ]; then
+		start=$(date +%s%N)
+		fb "$srv" "put $L/huge huge
 get huge $L/back/huge"
-	ok $? "$n: 100 MiB put and get"
-	diag "$n: 100 MiB both ways in $(( ($(date +%s%N) - start) / 1000000 )) ms"
-	ok "$( [ "$(sha256sum <"$L/huge")" = "$(sha256sum <"$L/back/huge")" ]; echo $?)" \
-	    "$n: 100 MiB intact"
-	rm -f "$R/huge" "$L/back/huge"
-	fb "$srv" "put -r $L/tree tree
+		ok $? "$n: 100 MiB put and get"
+		diag "$n: 100 MiB both ways in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+		ok "$( [ "$(sha256sum <"$L/huge")" = "$(sha256sum <"$L/back/huge")" ]; echo $?)" \
+		    "$n: 100 MiB intact"
+		rm -f "$R/huge" "$L/back/huge"
+	fi
+	# The tree is the engine's work: not repeated through ssh (time).
+	if [ "$srv" != ssh ]; then
+		start=$(date +%s%N)
+		fb "$srv" "put -r $L/tree tree
 get -r tree $L/back/tree"
-	ok $? "$n: put -r and get -r of 2,000 small files"
-	check "$n: uploaded tree identical" diff -r "$L/tree" "$R/tree"
-	check "$n: downloaded tree identical" diff -r "$L/tree" "$L/back/tree"
+		ok $? "$n: put -r and get -r of 2,000 small files"
+		diag "$n: 2,000 files both ways in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+		check "$n: uploaded tree identical" diff -r "$L/tree" "$R/tree"
+		check "$n: downloaded tree identical" diff -r "$L/tree" "$L/back/tree"
+	else
+		mkdir -p "$R/tree/empty"
+	fi
 	fb "$srv" "mkdir dir
 rename f1 dir/g1
 ln -s g1 dir/soft
@@ -97,11 +130,29 @@ lpwd"
 	ok $? "$n: pwd, ls -1 and ls -l print as OpenSSH's sftp"
 	fb "$srv" "cp dir/g1 copy
 ln dir/g1 hard"
-	if [ "$n" = fsftp-server ]; then
-		ok "$( [ $? -eq 0 ] && cmp -s "$R/dir/g1" "$R/copy" &&
+	rc=$?
+	if [ "$n" = fsftp-server ] || [ "$n" = inproc ] || [ "$n" = ssh ]; then
+		ok "$( [ $rc -eq 0 ] && cmp -s "$R/dir/g1" "$R/copy" &&
 		    [ "$(stat -c %h "$R/hard")" = 2 ]; echo $?)" "$n: cp and ln"
 	fi
 done
+
+# Through OpenSSH's sshd: no ssh in PATH is needed in-process.
+if [ "$battery" = sshd ]; then
+	mkdir -p "$TMP/nobin"
+	printf 'put %s/f32768 viassh\nget viassh %s/viassh-back\nls -1\n' \
+	    "$L" "$L" >"$TMP/eb"
+	(cd "$R" && timeout 60 env PATH="$TMP/nobin" "$FSFTP" "${SSH_OPTS[@]}" \
+	    -P "$SSHD_PORT" -b "$TMP/eb" "$(id -un)@127.0.0.1") >"$TMP/out" 2>&1
+	ok "$( [ $? -eq 0 ] && cmp -s "$L/f32768" "$L/viassh-back"; echo $?)" \
+	    "through sshd without ssh in PATH"
+	(cd "$R" && timeout 60 env PATH="$TMP/nobin" "$FSFTP" "${SSH_OPTS[@]}" \
+	    -P "$SSHD_PORT" -S ssh -b "$TMP/eb" "$(id -un)@127.0.0.1") \
+	    >"$TMP/out" 2>&1
+	ok "$( [ $? -ne 0 ] && grep -q 'exec: ssh: No such file' "$TMP/out"; echo $?)" \
+	    "... while -S ssh needs it: $(head -1 "$TMP/out")"
+	done_testing
+fi
 
 # -l: 500 KB each way at 8000 Kbit/s (1 MB/s) takes about a second.
 head -c 500000 /dev/urandom >"$L/half"
@@ -200,19 +251,4 @@ ok "$( [ $? -eq 0 ] && cmp -s "$R/dl" "$L/dl-uri" &&
     grep -qx -- '-oPort 2200' "$TMP/a4" && grep -qx user "$TMP/a4"; echo $?)" \
     "sftp://user@host:port/path is understood"
 
-# Through OpenSSH's sshd, with ssh as the transport.
-if openssh_sshd_setup "Subsystem sftp $FSS" && openssh_sshd_start; then
-	printf 'put %s/f32768 viassh\nget viassh %s/viassh-back\nls -1\n' \
-	    "$L" "$L" >"$TMP/eb"
-	(cd "$R" && timeout 60 "$FSFTP" "${SSH_OPTS[@]}" -P "$SSHD_PORT" \
-	    -S ssh -b "$TMP/eb" "$(id -un)@127.0.0.1") >"$TMP/out" 2>&1
-	ok $? "through sshd with -S ssh"
-	ok "$(cmp -s "$L/f32768" "$L/viassh-back"; echo $?)" \
-	    "... transfers intact"
-	(cd "$R" && timeout 60 "$FSFTP" "${SSH_OPTS[@]}" -P "$SSHD_PORT" \
-	    -b "$TMP/eb" "$(id -un)@127.0.0.1") >"$TMP/out" 2>&1
-	ok $? "through sshd with ssh from PATH"
-else
-	skip "OpenSSH's sshd did not start"
-fi
 done_testing
