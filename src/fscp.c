@@ -332,27 +332,32 @@ fscp_connect(const struct fscp_arg *a, uint32_t window)
 	return pc;
 }
 
-/*
- * Run the -S program for a with command (NULL: the sftp subsystem);
- * its stdin and stdout on pipes.
- */
-static pid_t
-fscp_spawn(const struct fscp_arg *a, const char *command, int *to_fd,
-    int *from_fd)
-{
-	char *argv[FSCP_MAX_ARGS * 2 + 16], port[16];
-	size_t n = 0, i;
-	pid_t pid;
+/* The fixed ssh arguments above; fssh does without the first five. */
+#define FSCP_FIXED_ARGS	5
 
-	argv[n++] = (char *)g.program;
-	for (i = 0; i < g.nssh_args; i++)
+/*
+ * The argv of an external transport toward a: program, the ssh options,
+ * -l user, -p port, "--", the host and command (NULL: "-s" and the sftp
+ * subsystem).  port is scratch space; argv has room for the lot.
+ */
+static void
+fscp_transport_argv(const char *program, int is_fssh,
+    const struct fscp_arg *a, const char *command, char *port, size_t portsz,
+    char **argv)
+{
+	size_t n = 0, i;
+
+	argv[n++] = (char *)program;
+	if (is_fssh)
+		argv[n++] = (char *)"-x";
+	for (i = is_fssh ? FSCP_FIXED_ARGS : 0; i < g.nssh_args; i++)
 		argv[n++] = g.ssh_args[i];
 	if (a->user != NULL) {
 		argv[n++] = (char *)"-l";
 		argv[n++] = a->user;
 	}
 	if (a->port != -1) {
-		snprintf(port, sizeof(port), "%d", a->port);
+		snprintf(port, portsz, "%d", a->port);
 		argv[n++] = (char *)"-p";
 		argv[n++] = port;
 	}
@@ -362,6 +367,40 @@ fscp_spawn(const struct fscp_arg *a, const char *command, int *to_fd,
 	argv[n++] = a->host;
 	argv[n++] = (char *)(command != NULL ? command : "sftp");
 	argv[n] = NULL;
+}
+
+/* fssh next to this program, else the one in PATH. */
+static const char *
+fscp_fssh(void)
+{
+	static char path[4096 + 8];
+	char self[4096], *slash;
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/fssh", self);
+			if (access(path, X_OK) == 0)
+				return path;
+		}
+	}
+	return "fssh";
+}
+
+/*
+ * Run the -S program for a with command (NULL: the sftp subsystem);
+ * its stdin and stdout on pipes.
+ */
+static pid_t
+fscp_spawn(const struct fscp_arg *a, const char *command, int *to_fd,
+    int *from_fd)
+{
+	char *argv[FSCP_MAX_ARGS * 2 + 16], port[16];
+	pid_t pid;
+
+	fscp_transport_argv(g.program, 0, a, command, port, sizeof(port), argv);
 	if (prog_client_spawn(argv, to_fd, from_fd, &pid) != 0)
 		prog_exit(1);
 	return pid;
@@ -941,52 +980,74 @@ fscp_remote_direct(struct fscp_arg *src, const char *target_arg)
 	    (cmd = buf_dup_string(b)) == NULL)
 		fatal("out of memory");
 	buf_free(b);
-	if (g.program != NULL) {
+	{
 		char *argv[FSCP_MAX_ARGS * 2 + 16];
-		size_t n = 0, i;
 
-		argv[n++] = (char *)g.program;
-		for (i = 0; i < g.nssh_args; i++)
-			argv[n++] = g.ssh_args[i];
-		if (src->user != NULL) {
-			argv[n++] = (char *)"-l";
-			argv[n++] = src->user;
-		}
-		if (src->port != -1) {
-			snprintf(port, sizeof(port), "%d", src->port);
-			argv[n++] = (char *)"-p";
-			argv[n++] = port;
-		}
-		argv[n++] = (char *)"--";
-		argv[n++] = src->host;
-		argv[n++] = cmd;
-		argv[n] = NULL;
-		r = fscp_run_local(argv);
-	} else {
-		/* fssh runs the command with the same options. */
-		char *argv[FSCP_MAX_ARGS * 2 + 16];
-		size_t n = 0, i;
-
-		argv[n++] = (char *)"fssh";
-		for (i = 0; i < g.nssh_args; i++)
-			argv[n++] = g.ssh_args[i];
-		if (src->user != NULL) {
-			argv[n++] = (char *)"-l";
-			argv[n++] = src->user;
-		}
-		if (src->port != -1) {
-			snprintf(port, sizeof(port), "%d", src->port);
-			argv[n++] = (char *)"-p";
-			argv[n++] = port;
-		}
-		argv[n++] = (char *)"--";
-		argv[n++] = src->host;
-		argv[n++] = cmd;
-		argv[n] = NULL;
+		fscp_transport_argv(g.program != NULL ? g.program :
+		    fscp_fssh(), g.program == NULL, src, cmd, port,
+		    sizeof(port), argv);
 		r = fscp_run_local(argv);
 	}
 	free(cmd);
 	return r != 0;
+}
+
+/*
+ * -3 with the legacy protocol: "scp -f" on the first host feeds
+ * "scp -t" on the second through two pipes here; the second host's sink
+ * checks what the first one sends.
+ */
+static int
+fscp_through_local(struct fscp_arg *src, struct fscp_arg *dst, int dir)
+{
+	char *argv1[FSCP_MAX_ARGS * 2 + 16], *argv2[FSCP_MAX_ARGS * 2 + 16];
+	char port1[16], port2[16], *cmd1, *cmd2;
+	const char *prog = g.program != NULL ? g.program : fscp_fssh();
+	int a[2], b[2], st, rc = 0, k;
+	pid_t pid[2];
+
+	cmd1 = fscp_legacy_command(0, 0, src->path);
+	cmd2 = fscp_legacy_command(1, dir, dst->path);
+	fscp_transport_argv(prog, g.program == NULL, src, cmd1, port1,
+	    sizeof(port1), argv1);
+	fscp_transport_argv(prog, g.program == NULL, dst, cmd2, port2,
+	    sizeof(port2), argv2);
+	if (pipe(a) == -1 || pipe(b) == -1)
+		fatal("pipe: %s", strerror(errno));
+	for (k = 0; k < 2; k++) {
+		if ((pid[k] = fork()) == -1)
+			fatal("fork: %s", strerror(errno));
+		if (pid[k] == 0) {
+			/* The first reads b and writes a, the second the
+			 * other way round. */
+			if (dup2(k == 0 ? b[0] : a[0], STDIN_FILENO) == -1 ||
+			    dup2(k == 0 ? a[1] : b[1], STDOUT_FILENO) == -1)
+				_exit(1);
+			close(a[0]);
+			close(a[1]);
+			close(b[0]);
+			close(b[1]);
+			signal(SIGPIPE, SIG_DFL);
+			execvp(k == 0 ? argv1[0] : argv2[0],
+			    k == 0 ? argv1 : argv2);
+			fprintf(stderr, "%s: %s\n", argv1[0], strerror(errno));
+			_exit(1);
+		}
+	}
+	close(a[0]);
+	close(a[1]);
+	close(b[0]);
+	close(b[1]);
+	for (k = 0; k < 2; k++) {
+		while (waitpid(pid[k], &st, 0) == -1)
+			if (errno != EINTR)
+				break;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			rc = 1;
+	}
+	free(cmd1);
+	free(cmd2);
+	return rc;
 }
 
 static int
@@ -1167,10 +1228,15 @@ main(int argc, char **argv)
 				if (fscp_remote_direct(&args[i],
 				    argv[n]) != 0)
 					rc = 1;
+			} else if (g.legacy) {
+				if (fscp_through_local(&args[i], dst,
+				    n > 1) != 0)
+					rc = 1;
 			} else {
 				fprintf(stderr, "%s: remote to remote "
-				    "copies through this host (-3) are not "
-				    "supported yet; use -R\n", prog_name());
+				    "copies through this host over SFTP are "
+				    "not supported yet; use -O or -R\n",
+				    prog_name());
 				rc = 1;
 			}
 		}

@@ -3,8 +3,9 @@
 # (default) and the legacy one (-O): single files both ways, a target that
 # is or is not a directory, -r trees, -p times and modes, remote globs,
 # names with spaces and shell metacharacters, injection attempts that must
-# create no MARKER file on the server, a copy onto itself, -R remote to
-# remote, the -S transport, -a resuming a cut copy, scp's exit status.
+# create no MARKER file on the server, a copy onto itself, remote to
+# remote through this host (-3 -O), the -S transport, -a resuming a cut
+# copy, scp's exit status (-R's command line is in fscp-hostile.sh).
 . "$top_srcdir/tests/regress/lib.sh"
 require_root
 require_cmd ssh ssh-keygen useradd userdel
@@ -122,6 +123,12 @@ head -c 700000 "$TMP/big" >"$TMP/w-part"
 cp "$TMP/big" "$uh/big" && chown "$u:" "$uh/big"
 "$FSCP" -q -a "${SSH_OPTS[@]}" -P "$fport" "$u@127.0.0.1:big" "$TMP/w-part"
 ok "$(cmp -s "$TMP/big" "$TMP/w-part"; echo $?)" "-a resumes a cut download: identical file"
+
+# -3 (legacy): fsshd's scp -f feeds sshd's scp -t through this host,
+# each reached by fssh; scp:// URIs carry the ports.
+"$FSCP" -q -O -3 "${SSH_OPTS[@]}" "scp://$u@127.0.0.1:$fport/big" \
+    "scp://root@127.0.0.1:$SSHD_PORT/$TMP/third.bin" 2>"$TMP/third.err"
+ok "$(cmp -s "$TMP/big" "$TMP/third.bin"; echo $?)" "-3 -O: remote to remote through this host"
 
 # Usage errors.
 "$FSCP" onlyone 2>/dev/null
