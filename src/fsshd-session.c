@@ -616,9 +616,9 @@ fsshd_sftp_start(struct fsshd_chan *c, const char *cmdline)
 static int
 fsshd_start_command(struct fsshd_chan *c, const char *cmd, const char *orig)
 {
-	if (fsshd_is_internal_sftp(cmd) && orig != NULL &&
-	    fsshd_scp_command(orig) && fsshd_scp_sftp_ok(cmd))
-		return fsshd_exec_start(c, orig, NULL);	/* in-process scp */
+	if (fsshd_is_internal_sftp(cmd) && orig != NULL && fsshd_scp_command(orig))
+		return fsshd_scp_sftp_ok(cmd) ?	/* in-process scp, or refused */
+		    fsshd_exec_start(c, orig, NULL) : FERR_PERMISSION;
 	if (fsshd_is_internal_sftp(cmd))
 		return fsshd_sftp_start(c, cmd);
 	return fsshd_exec_start(c, cmd, orig);
