@@ -156,8 +156,9 @@ const struct scp_fs_ops *scp_fs_local(void);
 /*
  * Drive e over in_fd (from the peer) and out_fd (to it), blocking, until
  * it is done: 0 when the transfer ended without any error, 1 when
- * errors were reported, a negative code when it failed (the peer
- * vanished: FERR_EOF or FERR_SYSTEM).  Closes nothing.
+ * errors were reported, a negative code when it failed (the engine's
+ * code from scp_process(), FERR_PROTOCOL, or FERR_SYSTEM when a
+ * descriptor failed).  Closes nothing.
  */
 int scp_run_fds(struct scp *e, int in_fd, int out_fd) FERRY_WUR;
 
