@@ -37,6 +37,7 @@
 #include "ferry/transport.h"
 #include "fsshd.h"
 #include "fsshd-auth.h"
+#include "fsshd-scp.h"
 #include "misc.h"
 
 #define FSSHD_MAX_CHANS		16
@@ -610,6 +611,11 @@ fsshd_exec_start(struct fsshd_chan *c, const char *command,
 		    dup2(perr[1], 2) == -1 ||
 		    (chdir(o->home) == -1 && chdir("/") == -1))
 			_exit(254);
+		/* scp -t/-f: served by fsshd itself (fsshd-scp.c). */
+		if (command != NULL && fsshd_scp_command(command) &&
+		    (fsshd_scp_shell_ok(o->shell) || (fsshd_forced_command(c->s)
+		    != NULL && fsshd_is_internal_sftp(fsshd_forced_command(c->s)))))
+			_exit(fsshd_scp_serve(command));
 		base = base != NULL ? base + 1 : o->shell;
 		if (command != NULL)
 			execle(o->shell, base, "-c", command, (char *)NULL, envp);
@@ -685,6 +691,9 @@ fsshd_sftp_start(struct fsshd_chan *c, const char *cmdline)
 static int
 fsshd_start_command(struct fsshd_chan *c, const char *cmd, const char *orig)
 {
+	if (fsshd_is_internal_sftp(cmd) && orig != NULL && fsshd_scp_command(orig))
+		return fsshd_scp_sftp_ok(cmd) ?	/* in-process scp, or refused */
+		    fsshd_exec_start(c, orig, NULL) : FERR_PERMISSION;
 	if (fsshd_is_internal_sftp(cmd))
 		return fsshd_sftp_start(c, cmd);
 	return fsshd_exec_start(c, cmd, orig);

@@ -1,0 +1,1261 @@
+/*
+ * fscp: copies between hosts, command-line compatible with scp(1).
+ *
+ * By default the SFTP protocol (the client engine's pipelined transfer
+ * sets, ferry/sftp-session.h), with remote globs expanded over SFTP, so
+ * no remote shell ever sees a name.  With -O the legacy scp protocol
+ * (ferry/scp.h): "scp -t" or "scp -f" is run remotely with every path
+ * quoted for the remote shell (only * and ? are left to it, as globs),
+ * and the sink checks every name the server sends as OpenSSH's scp does.
+ * The transport is Ferry's in-process SSH client, or with -S an external
+ * ssh-compatible program given the same arguments scp gives ssh.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ferry/buf.h"
+#include "ferry/client.h"
+#include "ferry/conn.h"
+#include "ferry/err.h"
+#include "ferry/evloop.h"
+#include "ferry/log.h"
+#include "ferry/scp.h"
+#include "ferry/sftp.h"
+#include "ferry/sftp-client.h"
+#include "ferry/sftp-session.h"
+#include "misc.h"
+#include "prog.h"
+#include "prog-client.h"
+
+#define FSCP_MAX_ARGS	64
+#define FSCP_GLOB_MAX	100000
+
+/* One operand: a local path, or [user@]host:path / scp:// URI. */
+struct fscp_arg {
+	char *user, *host, *path;	/* host NULL: local */
+	int port;			/* -1: none */
+};
+
+/* Settings from the command line. */
+static struct {
+	int legacy;			/* -O */
+	int recursive, preserve, relaxed, quiet, verbose, batch, resume;
+	int remote_to_remote_direct;	/* -R */
+	int through_local;		/* -3 */
+	uint64_t limit_bps;		/* -l, in bytes per second */
+	const char *program;		/* -S */
+	const char *config_file;	/* -F */
+	const char *sftp_server;	/* -D */
+	struct prog_client_opts opts;	/* option lines for the core */
+	char *ssh_args[FSCP_MAX_ARGS * 2];	/* for -S and -R */
+	size_t nssh_args;
+	char *owned[FSCP_MAX_ARGS * 2];
+	size_t nowned;
+	int errors;
+} g;
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+"usage: fscp [-346ABCOpqRrTv] [-c cipher] [-D sftp_server_path] [-F ssh_config]\n"
+"            [-i identity_file] [-J destination] [-l limit] [-o ssh_option]\n"
+"            [-P port] [-S program] [-X sftp_option] source ... target\n");
+	prog_exit(1);
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *p;
+
+	if ((p = strdup(s)) == NULL)
+		fatal("out of memory");
+	return p;
+}
+
+/* An argument for the external ssh program (-S) and for -R. */
+static void
+ssh_arg(const char *a)
+{
+	if (g.nssh_args >= sizeof(g.ssh_args) / sizeof(g.ssh_args[0]) - 8)
+		fatal("too many options");
+	g.ssh_args[g.nssh_args] = xstrdup(a);
+	g.owned[g.nowned++] = g.ssh_args[g.nssh_args++];
+}
+
+/* ---- operands ---- */
+
+/* "scp://[user@]host[:port][/path]" */
+static int
+fscp_parse_uri(const char *s, struct fscp_arg *a)
+{
+	const char *rest = s + 6, *slash;
+	char *dest;
+	int r;
+
+	slash = strchr(rest, '/');
+	dest = slash != NULL ? strndup(rest, (size_t)(slash - rest)) :
+	    xstrdup(rest);
+	if (dest == NULL)
+		fatal("out of memory");
+	r = client_parse_destination(dest, 1, &a->user, &a->host, &a->port);
+	free(dest);
+	if (r != 0)
+		return -1;
+	a->path = xstrdup(slash != NULL && slash[1] != '\0' ? slash + 1 : ".");
+	return 0;
+}
+
+/*
+ * scp's rule: a colon before any slash (outside [brackets]) makes a
+ * remote operand; a leading colon does not.
+ */
+static int
+fscp_parse_arg(const char *s, struct fscp_arg *a)
+{
+	const char *p, *colon = NULL, *at;
+	int bracket = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->port = -1;
+	if (strncmp(s, "scp://", 6) == 0)
+		return fscp_parse_uri(s, a);
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '@' && p[1] == '[')
+			bracket = 1;
+		else if (*p == '[' && p == s)
+			bracket = 1;
+		else if (*p == ']' && bracket)
+			bracket = 0;
+		else if (*p == '/' && !bracket)
+			break;
+		else if (*p == ':' && !bracket) {
+			colon = p;
+			break;
+		}
+	}
+	if (colon == NULL || colon == s) {
+		a->path = xstrdup(s);
+		return 0;
+	}
+	a->host = strndup(s, (size_t)(colon - s));
+	if (a->host == NULL)
+		fatal("out of memory");
+	if ((at = strrchr(a->host, '@')) != NULL) {
+		a->user = strndup(a->host, (size_t)(at - a->host));
+		memmove(a->host, at + 1, strlen(at + 1) + 1);
+	}
+	/* [v6addr] */
+	if (a->host[0] == '[' && a->host[strlen(a->host) - 1] == ']') {
+		memmove(a->host, a->host + 1, strlen(a->host));
+		a->host[strlen(a->host) - 1] = '\0';
+	}
+	if (a->host[0] == '\0' || (a->user != NULL && a->user[0] == '\0'))
+		return -1;
+	a->path = xstrdup(colon[1] != '\0' ? colon + 1 : ".");
+	return 0;
+}
+
+static void
+fscp_arg_clear(struct fscp_arg *a)
+{
+	free(a->user);
+	free(a->host);
+	free(a->path);
+	memset(a, 0, sizeof(*a));
+}
+
+static const char *
+fscp_basename(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s != NULL && s[1] != '\0' ? s + 1 : path;
+}
+
+/* dir + "/" + name, allocated. */
+static char *
+fscp_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+
+	if (p == NULL)
+		fatal("out of memory");
+	snprintf(p, n, "%s%s%s", dir,
+	    dir[0] != '\0' && dir[strlen(dir) - 1] != '/' ? "/" : "", name);
+	return p;
+}
+
+static int
+fscp_local_isdir(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* ---- progress meter (scp's, on a terminal only) ---- */
+
+static struct {
+	time_t start, last;
+	int on;
+} meter;
+
+static void
+fscp_fmt_size(char *buf, size_t len, double v)
+{
+	static const char units[] = "BKMGTP";
+	int u = 0;
+
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u == 0 ? "%.0f%c" : "%.1f%cB", v, units[u]);
+}
+
+static int
+fscp_cols(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 40)
+		return ws.ws_col;
+	return 80;
+}
+
+static void
+fscp_meter(const char *name, uint64_t size, uint64_t done, int finished)
+{
+	char sz[16], rate[16], eta[48];
+	time_t now = time(NULL);
+	double el, bps;
+	int pct, namew;
+
+	if (!meter.on)
+		return;
+	if (done == 0 && !finished)
+		meter.start = now;
+	if (!finished && now == meter.last && done != 0)
+		return;
+	meter.last = now;
+	el = difftime(now, meter.start);
+	bps = el > 0 ? (double)done / el : (double)done;
+	pct = size == 0 ? 100 : (int)(done * 100 / size);
+	fscp_fmt_size(sz, sizeof(sz), (double)done);
+	fscp_fmt_size(rate, sizeof(rate), bps);
+	if (finished || bps <= 0)
+		snprintf(eta, sizeof(eta), "%02d:%02d", (int)el / 60,
+		    (int)el % 60);
+	else {
+		long left = (long)((double)(size - done) / bps);
+
+		snprintf(eta, sizeof(eta), "%02ld:%02ld ETA", left / 60,
+		    left % 60);
+	}
+	namew = fscp_cols() - 40;
+	printf("\r%-*.*s %3d%% %8s %8s/s %9s", namew, namew, name, pct, sz,
+	    rate, eta);
+	if (finished)
+		printf("\n");
+	fflush(stdout);
+}
+
+static void
+fscp_scp_progress(const char *name, uint64_t size, uint64_t done,
+    void *ctx)
+{
+	(void)ctx;
+	fscp_meter(name, size, done, done == size);
+}
+
+static void
+fscp_scp_message(int fatal_, const char *text, void *ctx)
+{
+	(void)ctx;
+	(void)fatal_;
+	fprintf(stderr, "%s\n", text);
+}
+
+/* ---- transports ---- */
+
+/* Connect the in-process client to a.  Exits on failure as scp does. */
+static struct prog_client *
+fscp_connect(const struct fscp_arg *a, uint32_t window)
+{
+	struct prog_client_params pp;
+	struct prog_client *pc = NULL;
+	struct prog_client_opts o;
+	char port[16];
+	size_t i;
+
+	/* The operand's user and port come first: they win. */
+	memset(&o, 0, sizeof(o));
+	if (a->user != NULL)
+		prog_client_opt(&o, "User", a->user);
+	if (a->port != -1) {
+		snprintf(port, sizeof(port), "%d", a->port);
+		prog_client_opt(&o, "Port", port);
+	}
+	for (i = 0; i < g.opts.n; i++)
+		prog_client_opt(&o, NULL, g.opts.lines[i]);
+	memset(&pp, 0, sizeof(pp));
+	pp.destination = a->host;
+	pp.config_file = g.config_file;
+	pp.options = o.lines;
+	pp.verbose = g.verbose;
+	pp.quiet = g.quiet;
+	pp.jump_program = "fssh";
+	pp.argv0 = prog_name();
+	pp.window = window;
+	if (prog_client_resolve(&pp, &pc) != 0)
+		prog_exit(1);
+	if (prog_client_connect(pc) != 0)
+		prog_exit(1);
+	/* The lines are only read while resolving. */
+	prog_client_opts_free(&o);
+	return pc;
+}
+
+/* The fixed ssh arguments above; fssh does without the first five. */
+#define FSCP_FIXED_ARGS	5
+
+/*
+ * The argv of an external transport toward a: program, the ssh options,
+ * -l user, -p port, "--", the host and command (NULL: "-s" and the sftp
+ * subsystem).  port is scratch space; argv has room for the lot.
+ */
+static void
+fscp_transport_argv(const char *program, int is_fssh,
+    const struct fscp_arg *a, const char *command, char *port, size_t portsz,
+    char **argv)
+{
+	size_t n = 0, i;
+
+	argv[n++] = (char *)program;
+	if (is_fssh)
+		argv[n++] = (char *)"-x";
+	for (i = is_fssh ? FSCP_FIXED_ARGS : 0; i < g.nssh_args; i++)
+		argv[n++] = g.ssh_args[i];
+	if (a->user != NULL) {
+		argv[n++] = (char *)"-l";
+		argv[n++] = a->user;
+	}
+	if (a->port != -1) {
+		snprintf(port, portsz, "%d", a->port);
+		argv[n++] = (char *)"-p";
+		argv[n++] = port;
+	}
+	if (command == NULL)
+		argv[n++] = (char *)"-s";
+	argv[n++] = (char *)"--";
+	argv[n++] = a->host;
+	argv[n++] = (char *)(command != NULL ? command : "sftp");
+	argv[n] = NULL;
+}
+
+/* fssh next to this program, else the one in PATH. */
+static const char *
+fscp_fssh(void)
+{
+	static char path[4096 + 8];
+	char self[4096], *slash;
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/fssh", self);
+			if (access(path, X_OK) == 0)
+				return path;
+		}
+	}
+	return "fssh";
+}
+
+/*
+ * Run the -S program for a with command (NULL: the sftp subsystem);
+ * its stdin and stdout on pipes.
+ */
+static pid_t
+fscp_spawn(const struct fscp_arg *a, const char *command, int *to_fd,
+    int *from_fd)
+{
+	char *argv[FSCP_MAX_ARGS * 2 + 16], port[16];
+	pid_t pid;
+
+	fscp_transport_argv(g.program, 0, a, command, port, sizeof(port), argv);
+	if (prog_client_spawn(argv, to_fd, from_fd, &pid) != 0)
+		prog_exit(1);
+	return pid;
+}
+
+/* ---- the legacy protocol over an in-process exec channel ---- */
+
+struct fscp_chan {
+	struct prog_client *pc;
+	struct conn *conn;
+	struct scp *e;
+	const char *command;
+	uint32_t chan;
+	struct buf *pending;		/* received, not yet taken */
+	int eof_sent, closed, exit_status, failed;
+};
+
+static int
+fscp_chan_service(struct fscp_chan *c)
+{
+	struct buf *out = scp_output(c->e);
+	size_t n, sent;
+	int r, progress = 1;
+
+	while (progress && !c->closed) {
+		progress = 0;
+		n = buf_len(c->pending);
+		if (n > scp_input_space(c->e))
+			n = scp_input_space(c->e);
+		if (n > 0) {
+			if ((r = scp_input(c->e, buf_ptr(c->pending), n)) != 0 ||
+			    (r = buf_consume(c->pending, n)) != 0 ||
+			    (r = conn_consumed(c->conn, c->chan, n)) != 0)
+				return r;
+			progress = 1;
+		}
+		if (scp_process(c->e) != 0)
+			log_debug("scp: transfer failed");
+		while (buf_len(out) > 0 &&
+		    (n = conn_writable(c->conn, c->chan)) > 0) {
+			if (n > buf_len(out))
+				n = buf_len(out);
+			if ((r = conn_write(c->conn, c->chan, buf_ptr(out), n,
+			    &sent)) != 0 || (r = buf_consume(out, sent)) != 0)
+				return r;
+			if (sent == 0)
+				break;
+			progress = 1;
+		}
+	}
+	if (scp_done(c->e) && buf_len(out) == 0 && !c->eof_sent && !c->closed) {
+		c->eof_sent = 1;
+		if ((r = conn_eof(c->conn, c->chan)) != 0)
+			return r;
+		if (scp_failed(c->e) && (r = conn_close(c->conn, c->chan)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+fscp_chan_event(struct client *cl, const struct conn_event *ev, void *ctx)
+{
+	struct fscp_chan *c = ctx;
+	int r;
+
+	(void)cl;
+	if (ev != NULL && ev->chan != c->chan)
+		return 0;
+	if (ev != NULL) {
+		switch (ev->type) {
+		case CONN_EV_OPENED:
+			if ((r = conn_request_exec(c->conn, c->chan, c->command,
+			    1)) != 0)
+				return r;
+			break;
+		case CONN_EV_OPEN_FAILED:
+			log_error("channel open failed");
+			c->closed = c->failed = 1;
+			client_stop(c->pc->cl);
+			return 0;
+		case CONN_EV_REPLY:
+			if (!ev->ok) {
+				log_error("exec request failed on channel %u",
+				    c->chan);
+				c->failed = 1;
+				return conn_close(c->conn, c->chan);
+			}
+			break;
+		case CONN_EV_DATA:
+			if ((r = buf_put(c->pending, ev->data, ev->len)) != 0)
+				return r;
+			break;
+		case CONN_EV_EXTENDED_DATA:
+			if (write(STDERR_FILENO, ev->data, ev->len) < 0)
+				log_debug("stderr: %s", strerror(errno));
+			return conn_consumed(c->conn, c->chan, ev->len);
+		case CONN_EV_EOF:
+			scp_input_eof(c->e);
+			break;
+		case CONN_EV_REQUEST:
+			if (ev->req == CONN_REQ_EXIT_STATUS)
+				c->exit_status = (int)(ev->status & 0xff);
+			return 0;
+		case CONN_EV_CLOSE:
+			c->closed = 1;
+			scp_input_eof(c->e);
+			if (scp_process(c->e) != 0)
+				log_debug("scp: transfer failed");
+			client_stop(c->pc->cl);
+			return 0;
+		default:
+			break;
+		}
+	}
+	return fscp_chan_service(c);
+}
+
+/* Run e against "command" on a's host; 0 or 1 as scp's exit status. */
+static int
+fscp_legacy_run(const struct fscp_arg *a, const char *command,
+    struct scp *e)
+{
+	struct fscp_chan c;
+	int to_fd, from_fd, r, st;
+	pid_t pid;
+
+	log_debug("Executing: %s", command);
+	if (g.program != NULL) {
+		pid = fscp_spawn(a, command, &to_fd, &from_fd);
+		r = scp_run_fds(e, from_fd, to_fd);
+		close(to_fd);
+		close(from_fd);
+		st = prog_client_reap(pid);
+		if (r < 0 && !scp_failed(e))
+			fprintf(stderr, "lost connection\n");
+		return r != 0 || st != 0 || scp_errors(e) > 0 ? 1 : 0;
+	}
+	memset(&c, 0, sizeof(c));
+	c.pc = fscp_connect(a, 0);
+	c.conn = client_conn(c.pc->cl);
+	c.e = e;
+	c.command = command;
+	c.exit_status = -1;
+	if ((c.pending = buf_new()) == NULL)
+		fatal("out of memory");
+	client_set_handler(c.pc->cl, fscp_chan_event, &c);
+	if ((r = conn_open(c.conn, "session", NULL, 0, &c.chan)) != 0)
+		fatal_r(r, "opening a channel");
+	client_flush(c.pc->cl);
+	r = client_run(c.pc->cl);
+	if (r != 0 && !c.closed)
+		fprintf(stderr, "lost connection\n");
+	buf_free(c.pending);
+	prog_client_free(c.pc);
+	return r != 0 || c.failed || !scp_done(e) || scp_failed(e) ||
+	    scp_errors(e) > 0 || (c.exit_status != 0 && c.exit_status != -1) ?
+	    1 : 0;
+}
+
+/*
+ * Quote path for the remote shell: everything literal but '*' and '?',
+ * which stay globs as users of scp expect.
+ */
+static int
+fscp_quote_remote(struct buf *b, const char *path)
+{
+	char *seg;
+	size_t n;
+	int r;
+
+	while (*path != '\0') {
+		if (*path == '*' || *path == '?') {
+			if ((r = buf_put_u8(b, (uint8_t)*path++)) != 0)
+				return r;
+			continue;
+		}
+		n = strcspn(path, "*?");
+		if ((seg = strndup(path, n)) == NULL)
+			return FERR_ALLOC;
+		r = client_shell_quote(b, seg);
+		free(seg);
+		if (r != 0)
+			return r;
+		path += n;
+	}
+	return 0;
+}
+
+/* "scp [-r] [-p] [-d] -t|-f -- 'path'" */
+static char *
+fscp_legacy_command(int to, int dir, const char *path)
+{
+	struct buf *b;
+	char *s;
+
+	if ((b = buf_new()) == NULL ||
+	    buf_putf(b, "scp%s%s%s%s -%c -- ", g.verbose ? " -v" : "",
+	    g.recursive ? " -r" : "", g.preserve ? " -p" : "",
+	    dir ? " -d" : "", to ? 't' : 'f') != 0 ||
+	    fscp_quote_remote(b, path) != 0 ||
+	    (s = buf_dup_string(b)) == NULL)
+		fatal("out of memory");
+	buf_free(b);
+	return s;
+}
+
+static void
+fscp_legacy_config(struct scp_config *cfg, enum scp_role role)
+{
+	mode_t um = umask(0);
+
+	umask(um);
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->role = role;
+	cfg->recursive = g.recursive;
+	cfg->preserve = g.preserve;
+	cfg->relaxed = g.relaxed;
+	cfg->umask = (uint32_t)um;
+	cfg->fs = scp_fs_local();
+	cfg->message = fscp_scp_message;
+	cfg->progress = fscp_scp_progress;
+}
+
+static int
+fscp_legacy_upload(struct fscp_arg *srcs, int nsrc, struct fscp_arg *dst)
+{
+	const char *paths[FSCP_MAX_ARGS + 1];
+	struct scp_config cfg;
+	struct scp *e;
+	char *cmd;
+	int i, r;
+
+	for (i = 0; i < nsrc; i++)
+		paths[i] = srcs[i].path;
+	paths[nsrc] = NULL;
+	fscp_legacy_config(&cfg, SCP_SOURCE);
+	cfg.paths = paths;
+	cmd = fscp_legacy_command(1, nsrc > 1, dst->path);
+	if (scp_new(&cfg, &e) != 0)
+		fatal("out of memory");
+	r = fscp_legacy_run(dst, cmd, e);
+	scp_free(e);
+	free(cmd);
+	return r;
+}
+
+static int
+fscp_legacy_download(struct fscp_arg *src, const char *target, int dir)
+{
+	const char *pats[2];
+	struct scp_config cfg;
+	struct scp *e;
+	char *cmd;
+	int r;
+
+	fscp_legacy_config(&cfg, SCP_SINK);
+	cfg.target = target;
+	cfg.target_dir = dir;
+	/* Only the requested name (a glob) may arrive at the top. */
+	pats[0] = fscp_basename(src->path);
+	pats[1] = NULL;
+	cfg.patterns = pats;
+	cmd = fscp_legacy_command(0, 0, src->path);
+	if (scp_new(&cfg, &e) != 0)
+		fatal("out of memory");
+	r = fscp_legacy_run(src, cmd, e);
+	scp_free(e);
+	free(cmd);
+	return r;
+}
+
+/* ---- the SFTP protocol ---- */
+
+static struct prog_client *sftp_pc;
+static pid_t sftp_pid = -1;
+
+static struct sftp_session *
+fscp_sftp_open(const struct fscp_arg *a)
+{
+	struct sftp_session_opts so;
+	struct sftp_session *ss = NULL;
+	int to_fd, from_fd, r;
+
+	memset(&so, 0, sizeof(so));
+	so.limit_bps = g.limit_bps;
+	if (g.program != NULL) {
+		sftp_pid = fscp_spawn(a, NULL, &to_fd, &from_fd);
+		r = sftp_session_open_fds(from_fd, to_fd, &so, &ss);
+	} else {
+		sftp_pc = fscp_connect(a, SFTP_SESSION_WINDOW);
+		r = sftp_session_open_client(sftp_pc->cl, g.sftp_server, &so,
+		    &ss);
+	}
+	if (r != 0) {
+		if (ss != NULL && *sftp_session_error(ss) != '\0')
+			fprintf(stderr, "%s\n", sftp_session_error(ss));
+		fprintf(stderr, "Connection closed\n");
+		prog_exit(1);
+	}
+	return ss;
+}
+
+static void
+fscp_sftp_close(struct sftp_session *ss)
+{
+	sftp_session_close(ss);
+	prog_client_free(sftp_pc);
+	sftp_pc = NULL;
+	if (sftp_pid != -1)
+		(void)prog_client_reap(sftp_pid);
+	sftp_pid = -1;
+}
+
+/* 1 directory, 0 something else, -1 nothing there. */
+static int
+fscp_sftp_isdir(struct sftp_session *ss, const char *path)
+{
+	struct sftp_session_reply rep;
+	int r;
+
+	if (sftp_session_call_path(ss, SSH_FXP_STAT, path, &rep) != 0) {
+		sftp_session_reply_free(&rep);
+		fprintf(stderr, "%s\n", sftp_session_error(ss));
+		prog_exit(1);
+	}
+	if (rep.type != SSH_FXP_ATTRS)
+		r = -1;
+	else
+		r = (rep.attrs.flags & SSH_FILEXFER_ATTR_PERMISSIONS) &&
+		    (rep.attrs.perm & 0170000) == 0040000;
+	sftp_session_reply_free(&rep);
+	return r;
+}
+
+/*
+ * Remote glob over SFTP: the last component may hold * ? [..]; the
+ * directory part is taken literally.  Names starting with '.' match
+ * only a pattern that does too (FNM_PERIOD), as in sh.
+ */
+static int
+fscp_sftp_glob(struct sftp_session *ss, const char *path, char ***outp,
+    size_t *noutp)
+{
+	struct sftp_session_reply rep, rd;
+	const char *base = fscp_basename(path);
+	char *dir, **v = *outp;
+	size_t n = *noutp, i;
+	uint8_t *h = NULL;
+	size_t hlen = 0;
+	int found = 0;
+
+	if (strpbrk(base, "*?[") == NULL) {
+		if ((v = reallocarray(v, n + 1, sizeof(*v))) == NULL)
+			fatal("out of memory");
+		v[n++] = xstrdup(path);
+		*outp = v;
+		*noutp = n;
+		return 1;
+	}
+	dir = base == path ? xstrdup(".") :
+	    strndup(path, (size_t)(base - path));
+	if (dir == NULL)
+		fatal("out of memory");
+	if (sftp_session_call_path(ss, SSH_FXP_OPENDIR, dir, &rep) != 0)
+		fatal("%s", sftp_session_error(ss));
+	if (rep.type == SSH_FXP_HANDLE) {
+		h = rep.data;
+		hlen = rep.len;
+		rep.data = NULL;
+	}
+	sftp_session_reply_free(&rep);
+	while (h != NULL) {
+		if (sftp_session_call_handle(ss, SSH_FXP_READDIR, h, hlen,
+		    &rd) != 0)
+			fatal("%s", sftp_session_error(ss));
+		if (rd.type != SSH_FXP_NAME) {
+			sftp_session_reply_free(&rd);
+			break;
+		}
+		for (i = 0; i < rd.count; i++) {
+			const char *nm = rd.names[i].filename;
+
+			if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0 ||
+			    fnmatch(base, nm, FNM_PERIOD) != 0)
+				continue;
+			if (n >= FSCP_GLOB_MAX)
+				break;
+			if ((v = reallocarray(v, n + 1, sizeof(*v))) == NULL)
+				fatal("out of memory");
+			v[n++] = base == path ? xstrdup(nm) :
+			    fscp_join(dir, nm);
+			found++;
+		}
+		sftp_session_reply_free(&rd);
+	}
+	if (h != NULL) {
+		if (sftp_session_call_handle(ss, SSH_FXP_CLOSE, h, hlen,
+		    &rd) != 0)
+			fatal("%s", sftp_session_error(ss));
+		sftp_session_reply_free(&rd);
+	}
+	free(h);
+	free(dir);
+	*outp = v;
+	*noutp = n;
+	if (!found)
+		fprintf(stderr, "%s: No such file or directory\n", path);
+	return found;
+}
+
+static void
+fscp_xfer_progress(void *arg, const char *name, uint64_t done,
+    uint64_t total, int finished)
+{
+	(void)arg;
+	fscp_meter(fscp_basename(name), total, done, finished);
+}
+
+static void
+fscp_xfer_msg(void *arg, int is_error, const char *msg)
+{
+	(void)arg;
+	if (is_error || !g.quiet)
+		fprintf(stderr, "%s\n", msg);
+}
+
+static struct sftp_xfer *
+fscp_xfer_new(struct sftp_session *ss)
+{
+	struct sftp_xfer_opts o;
+	struct sftp_xfer *x;
+
+	memset(&o, 0, sizeof(o));
+	o.flags = (g.recursive ? SFTP_XFER_RECURSE : 0) |
+	    (g.preserve ? SFTP_XFER_PRESERVE : 0) |
+	    (g.resume ? SFTP_XFER_RESUME : 0);
+	o.progress = fscp_xfer_progress;
+	o.msg = fscp_xfer_msg;
+	if ((x = sftp_xfer_new(sftp_session_engine(ss), &o)) == NULL)
+		fatal("out of memory");
+	return x;
+}
+
+static int
+fscp_xfer_run(struct sftp_session *ss, struct sftp_xfer *x)
+{
+	int r;
+
+	if ((r = sftp_session_run_xfer(ss, x)) != 0) {
+		fprintf(stderr, "%s\n", sftp_session_error(ss));
+		return 1;
+	}
+	return sftp_xfer_failures(x) != 0;
+}
+
+static int
+fscp_sftp_upload(struct fscp_arg *srcs, int nsrc, struct fscp_arg *dst)
+{
+	struct sftp_session *ss = fscp_sftp_open(dst);
+	struct sftp_xfer *x = fscp_xfer_new(ss);
+	struct stat sb;
+	char *rpath;
+	int i, isdir, rc = 0;
+
+	isdir = fscp_sftp_isdir(ss, dst->path) == 1;
+	if (nsrc > 1 && !isdir) {
+		fprintf(stderr, "%s: Not a directory\n", dst->path);
+		rc = 1;
+		goto out;
+	}
+	for (i = 0; i < nsrc; i++) {
+		if (stat(srcs[i].path, &sb) != 0) {
+			fprintf(stderr, "%s: %s\n", srcs[i].path,
+			    strerror(errno));
+			rc = 1;
+			continue;
+		}
+		if (S_ISDIR(sb.st_mode) && !g.recursive) {
+			fprintf(stderr, "%s: not a regular file\n",
+			    srcs[i].path);
+			rc = 1;
+			continue;
+		}
+		rpath = isdir ? fscp_join(dst->path,
+		    fscp_basename(srcs[i].path)) : xstrdup(dst->path);
+		if (sftp_xfer_put(x, srcs[i].path, rpath) != 0)
+			fatal("out of memory");
+		free(rpath);
+	}
+	if (fscp_xfer_run(ss, x) != 0)
+		rc = 1;
+ out:
+	sftp_xfer_free(x);
+	fscp_sftp_close(ss);
+	return rc;
+}
+
+static int
+fscp_sftp_download(struct fscp_arg *src, const char *target, int dir)
+{
+	struct sftp_session *ss = fscp_sftp_open(src);
+	struct sftp_xfer *x = fscp_xfer_new(ss);
+	char **names = NULL, *lpath;
+	size_t n = 0, i;
+	int rc = 0, isdir;
+
+	if (!fscp_sftp_glob(ss, src->path, &names, &n))
+		rc = 1;
+	for (i = 0; i < n; i++) {
+		isdir = fscp_sftp_isdir(ss, names[i]);
+		if (isdir == 1 && !g.recursive) {
+			fprintf(stderr, "%s: not a regular file\n", names[i]);
+			rc = 1;
+			continue;
+		}
+		if (isdir == -1) {
+			fprintf(stderr, "%s: No such file or directory\n",
+			    names[i]);
+			rc = 1;
+			continue;
+		}
+		lpath = dir ? fscp_join(target, fscp_basename(names[i])) :
+		    xstrdup(target);
+		if (sftp_xfer_get(x, names[i], lpath) != 0)
+			fatal("out of memory");
+		free(lpath);
+	}
+	if (n > 0 && fscp_xfer_run(ss, x) != 0)
+		rc = 1;
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	sftp_xfer_free(x);
+	fscp_sftp_close(ss);
+	return rc;
+}
+
+/* ---- remote to remote, and local copies ---- */
+
+/* Run argv and wait: its exit status (1 when it could not run). */
+static int
+fscp_run_local(char *const argv[])
+{
+	pid_t pid;
+	int st;
+
+	if ((pid = fork()) == -1)
+		fatal("fork: %s", strerror(errno));
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
+		_exit(1);
+	}
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return 1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+/* -R: the first host runs scp to the second (in the protocol chosen). */
+static int
+fscp_remote_direct(struct fscp_arg *src, const char *target_arg)
+{
+	struct buf *b;
+	char *cmd, port[16];
+	int r;
+
+	if ((b = buf_new()) == NULL ||
+	    buf_putf(b, "scp%s%s%s%s", g.legacy ? " -O" : "",
+	    g.recursive ? " -r" : "", g.preserve ? " -p" : "",
+	    g.verbose ? " -v" : "") != 0 ||
+	    buf_put(b, " -- ", 4) != 0 ||
+	    fscp_quote_remote(b, src->path) != 0 ||
+	    buf_put(b, " ", 1) != 0 ||
+	    client_shell_quote(b, target_arg) != 0 ||
+	    (cmd = buf_dup_string(b)) == NULL)
+		fatal("out of memory");
+	buf_free(b);
+	{
+		char *argv[FSCP_MAX_ARGS * 2 + 16];
+
+		fscp_transport_argv(g.program != NULL ? g.program :
+		    fscp_fssh(), g.program == NULL, src, cmd, port,
+		    sizeof(port), argv);
+		r = fscp_run_local(argv);
+	}
+	free(cmd);
+	return r != 0;
+}
+
+/*
+ * -3 with the legacy protocol: "scp -f" on the first host feeds
+ * "scp -t" on the second through two pipes here; the second host's sink
+ * checks what the first one sends.
+ */
+static int
+fscp_through_local(struct fscp_arg *src, struct fscp_arg *dst, int dir)
+{
+	char *argv1[FSCP_MAX_ARGS * 2 + 16], *argv2[FSCP_MAX_ARGS * 2 + 16];
+	char port1[16], port2[16], *cmd1, *cmd2;
+	const char *prog = g.program != NULL ? g.program : fscp_fssh();
+	int a[2], b[2], st, rc = 0, k;
+	pid_t pid[2];
+
+	cmd1 = fscp_legacy_command(0, 0, src->path);
+	cmd2 = fscp_legacy_command(1, dir, dst->path);
+	fscp_transport_argv(prog, g.program == NULL, src, cmd1, port1,
+	    sizeof(port1), argv1);
+	fscp_transport_argv(prog, g.program == NULL, dst, cmd2, port2,
+	    sizeof(port2), argv2);
+	if (pipe(a) == -1 || pipe(b) == -1)
+		fatal("pipe: %s", strerror(errno));
+	for (k = 0; k < 2; k++) {
+		if ((pid[k] = fork()) == -1)
+			fatal("fork: %s", strerror(errno));
+		if (pid[k] == 0) {
+			/* The first reads b and writes a, the second the
+			 * other way round. */
+			if (dup2(k == 0 ? b[0] : a[0], STDIN_FILENO) == -1 ||
+			    dup2(k == 0 ? a[1] : b[1], STDOUT_FILENO) == -1)
+				_exit(1);
+			close(a[0]);
+			close(a[1]);
+			close(b[0]);
+			close(b[1]);
+			signal(SIGPIPE, SIG_DFL);
+			execvp(k == 0 ? argv1[0] : argv2[0],
+			    k == 0 ? argv1 : argv2);
+			fprintf(stderr, "%s: %s\n", argv1[0], strerror(errno));
+			_exit(1);
+		}
+	}
+	close(a[0]);
+	close(a[1]);
+	close(b[0]);
+	close(b[1]);
+	for (k = 0; k < 2; k++) {
+		while (waitpid(pid[k], &st, 0) == -1)
+			if (errno != EINTR)
+				break;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			rc = 1;
+	}
+	free(cmd1);
+	free(cmd2);
+	return rc;
+}
+
+static int
+fscp_local_copy(const char *src, const char *dst)
+{
+	char *argv[8];
+	size_t n = 0;
+
+	argv[n++] = (char *)"cp";
+	if (g.recursive)
+		argv[n++] = (char *)"-r";
+	if (g.preserve)
+		argv[n++] = (char *)"-p";
+	argv[n++] = (char *)"--";
+	argv[n++] = (char *)src;
+	argv[n++] = (char *)dst;
+	argv[n] = NULL;
+	return fscp_run_local(argv) != 0;
+}
+
+/* ---- main ---- */
+
+int
+main(int argc, char **argv)
+{
+	struct fscp_arg args[FSCP_MAX_ARGS + 1], *dst;
+	const char *es;
+	char optbuf[64];
+	long long limit;
+	int ch, i, n, any_remote_src = 0, all_remote_src = 1, rc = 0, dir;
+
+	prog_init(argv[0]);
+	signal(SIGPIPE, SIG_IGN);
+	memset(&g, 0, sizeof(g));
+	/* What scp hands its ssh first: nothing may override these. */
+	ssh_arg("-x");
+	ssh_arg("-oPermitLocalCommand=no");
+	ssh_arg("-oClearAllForwardings=yes");
+	ssh_arg("-oRemoteCommand=none");
+	ssh_arg("-oRequestTTY=no");
+	prog_client_opt(&g.opts, "ForwardX11", "no");
+	prog_client_opt(&g.opts, "PermitLocalCommand", "no");
+	prog_client_opt(&g.opts, "ForwardAgent", "no");
+	while ((ch = getopt(argc, argv,
+	    "346aABCc:D:F:i:J:l:Oo:P:pqRrS:TvX:")) != -1) {
+		switch (ch) {
+		case '3':
+			g.through_local = 1;
+			break;
+		case '4':
+		case '6':
+		case 'C':
+			snprintf(optbuf, sizeof(optbuf), "-%c", ch);
+			ssh_arg(optbuf);
+			if (ch == 'C')
+				prog_client_opt(&g.opts, "Compression", "yes");
+			else
+				prog_client_opt(&g.opts, "AddressFamily",
+				    ch == '4' ? "inet" : "inet6");
+			break;
+		case 'A':
+			ssh_arg("-oForwardAgent=yes");
+			break;
+		case 'a':
+			g.resume = 1;
+			break;
+		case 'B':
+			g.batch = 1;
+			ssh_arg("-oBatchMode=yes");
+			prog_client_opt(&g.opts, "BatchMode", "yes");
+			break;
+		case 'c':
+		case 'i':
+		case 'J':
+		case 'o':
+		case 'F':
+			snprintf(optbuf, sizeof(optbuf), "-%c", ch);
+			ssh_arg(optbuf);
+			ssh_arg(optarg);
+			if (ch == 'F')
+				g.config_file = optarg;
+			else
+				prog_client_opt(&g.opts, ch == 'c' ? "Ciphers" :
+				    ch == 'i' ? "IdentityFile" :
+				    ch == 'J' ? "ProxyJump" : NULL, optarg);
+			break;
+		case 'D':
+			g.sftp_server = optarg;
+			break;
+		case 'l':
+			limit = misc_strtonum(optarg, 1, 100 * 1024 * 1024, &es);
+			if (es != NULL)
+				usage();
+			g.limit_bps = (uint64_t)limit * 1024 / 8;
+			break;
+		case 'O':
+			g.legacy = 1;
+			break;
+		case 'P':
+			ssh_arg("-p");
+			ssh_arg(optarg);
+			prog_client_opt(&g.opts, "Port", optarg);
+			break;
+		case 'p':
+			g.preserve = 1;
+			break;
+		case 'q':
+			g.quiet = 1;
+			ssh_arg("-q");
+			break;
+		case 'R':
+			g.remote_to_remote_direct = 1;
+			break;
+		case 'r':
+			g.recursive = 1;
+			break;
+		case 'S':
+			g.program = optarg;
+			break;
+		case 'T':
+			g.relaxed = 1;
+			break;
+		case 'v':
+			g.verbose++;
+			ssh_arg("-v");
+			break;
+		case 'X':
+			/* sftp's buffer= and nrequests= tune what the engine
+			 * sizes for itself: accepted, nothing else is. */
+			if (strncmp(optarg, "buffer=", 7) != 0 &&
+			    strncmp(optarg, "nrequests=", 10) != 0)
+				fatal("Invalid -X option");
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2 || argc > FSCP_MAX_ARGS)
+		usage();
+	meter.on = !g.quiet && isatty(STDOUT_FILENO);
+	if (g.batch)
+		prog_client_opt(&g.opts, "BatchMode", "yes");
+	for (i = 0; i < argc; i++)
+		if (fscp_parse_arg(argv[i], &args[i]) != 0)
+			fatal("invalid destination: %s", argv[i]);
+	n = argc - 1;
+	dst = &args[n];
+	for (i = 0; i < n; i++) {
+		if (args[i].host != NULL)
+			any_remote_src = 1;
+		else
+			all_remote_src = 0;
+	}
+	if (dst->host != NULL && !any_remote_src) {
+		rc = g.legacy ? fscp_legacy_upload(args, n, dst) :
+		    fscp_sftp_upload(args, n, dst);
+	} else if (dst->host == NULL && all_remote_src) {
+		dir = fscp_local_isdir(dst->path);
+		if (n > 1 && !dir) {
+			fprintf(stderr, "%s: Not a directory\n", dst->path);
+			prog_exit(1);
+		}
+		for (i = 0; i < n; i++)
+			if ((g.legacy ? fscp_legacy_download(&args[i],
+			    dst->path, dir) : fscp_sftp_download(&args[i],
+			    dst->path, dir)) != 0)
+				rc = 1;
+	} else if (dst->host != NULL) {
+		for (i = 0; i < n; i++) {
+			if (args[i].host == NULL) {
+				if ((g.legacy ? fscp_legacy_upload(&args[i], 1,
+				    dst) : fscp_sftp_upload(&args[i], 1,
+				    dst)) != 0)
+					rc = 1;
+			} else if (g.remote_to_remote_direct) {
+				if (fscp_remote_direct(&args[i],
+				    argv[n]) != 0)
+					rc = 1;
+			} else if (g.legacy) {
+				if (fscp_through_local(&args[i], dst,
+				    n > 1) != 0)
+					rc = 1;
+			} else {
+				fprintf(stderr, "%s: remote to remote "
+				    "copies through this host over SFTP are "
+				    "not supported yet; use -O or -R\n",
+				    prog_name());
+				rc = 1;
+			}
+		}
+	} else {
+		/* Mixed sources onto a local target. */
+		dir = fscp_local_isdir(dst->path);
+		for (i = 0; i < n; i++) {
+			if (args[i].host == NULL)
+				rc |= fscp_local_copy(args[i].path, dst->path);
+			else if ((g.legacy ? fscp_legacy_download(&args[i],
+			    dst->path, dir) : fscp_sftp_download(&args[i],
+			    dst->path, dir)) != 0)
+				rc = 1;
+		}
+	}
+	for (i = 0; i < argc; i++)
+		fscp_arg_clear(&args[i]);
+	for (i = 0; i < (int)g.nowned; i++)
+		free(g.owned[i]);
+	prog_client_opts_free(&g.opts);
+	return rc;
+}
