@@ -32,15 +32,18 @@
 #include "ferry/log.h"
 #include "ferry/sftp.h"
 #include "ferry/sftp-client.h"
-#include "fsftp.h"
+#include "ferry/sftp-session.h"
 #include "misc.h"
 #include "prog.h"
+#include "prog-client.h"
 
 #define MAX_ARGS	128
 #define DEFAULT_NREQ	0	/* adaptive */
 
 /* Global state of the session. */
-static struct conn cn = { .in_fd = -1, .out_fd = -1, .pid = -1 };
+static struct sftp_session *ss;	/* the session */
+static struct sftp_client *sc;	/* its engine */
+static volatile sig_atomic_t interrupted;	/* ^C during a transfer */
 static char *rcwd;		/* remote working directory */
 static int quiet, batchmode, showprogress = 1, interactive;
 static unsigned int gflags;	/* SFTP_XFER_* from -a -f -p -r -X */
@@ -63,7 +66,7 @@ fx2txt(uint32_t status)
 }
 
 static const char *
-rep_txt(const struct conn_reply *rep)
+rep_txt(const struct sftp_session_reply *rep)
 {
 	if (rep->type != SSH_FXP_STATUS)
 		return "Unexpected reply";
@@ -298,10 +301,10 @@ has_glob(const char *s)
 static int
 remote_stat(const char *path, int lstat_, struct sftp_attrs *a, uint32_t *st)
 {
-	struct conn_reply rep;
+	struct sftp_session_reply rep;
 	int ok;
 
-	if (conn_call_path(&cn, lstat_ ? SSH_FXP_LSTAT : SSH_FXP_STAT, path,
+	if (sftp_session_call_path(ss, lstat_ ? SSH_FXP_LSTAT : SSH_FXP_STAT, path,
 	    &rep) != 0)
 		fatal("Connection closed");
 	ok = rep.type == SSH_FXP_ATTRS;
@@ -309,7 +312,7 @@ remote_stat(const char *path, int lstat_, struct sftp_attrs *a, uint32_t *st)
 		*a = rep.attrs;
 	if (st != NULL)
 		*st = rep.type == SSH_FXP_STATUS ? rep.status : SSH_FX_FAILURE;
-	conn_reply_free(&rep);
+	sftp_session_reply_free(&rep);
 	return ok ? 0 : -1;
 }
 
@@ -337,16 +340,16 @@ remote_word_is_dir(const char *word)
 static char *
 remote_realpath(const char *path, uint32_t *st)
 {
-	struct conn_reply rep;
+	struct sftp_session_reply rep;
 	char *r = NULL;
 
-	if (conn_call_path(&cn, SSH_FXP_REALPATH, path, &rep) != 0)
+	if (sftp_session_call_path(ss, SSH_FXP_REALPATH, path, &rep) != 0)
 		fatal("Connection closed");
 	if (rep.type == SSH_FXP_NAME && rep.count == 1)
 		r = xstrdup(rep.names[0].filename);
 	else if (st != NULL)
 		*st = rep.type == SSH_FXP_STATUS ? rep.status : SSH_FX_FAILURE;
-	conn_reply_free(&rep);
+	sftp_session_reply_free(&rep);
 	return r;
 }
 
@@ -372,7 +375,7 @@ rents_free(struct rent *e, size_t n)
 static int
 remote_readdir(const char *path, struct rent **ep, size_t *np, uint32_t *st)
 {
-	struct conn_reply rep, crep;
+	struct sftp_session_reply rep, crep;
 	struct rent *e = NULL;
 	size_t n = 0, i;
 	uint8_t h[256];
@@ -381,18 +384,18 @@ remote_readdir(const char *path, struct rent **ep, size_t *np, uint32_t *st)
 
 	*ep = NULL;
 	*np = 0;
-	if (conn_call_path(&cn, SSH_FXP_OPENDIR, path, &rep) != 0)
+	if (sftp_session_call_path(ss, SSH_FXP_OPENDIR, path, &rep) != 0)
 		fatal("Connection closed");
 	if (rep.type != SSH_FXP_HANDLE) {
 		*st = rep.type == SSH_FXP_STATUS ? rep.status : SSH_FX_FAILURE;
-		conn_reply_free(&rep);
+		sftp_session_reply_free(&rep);
 		return -1;
 	}
 	hlen = rep.len;
 	memcpy(h, rep.data, hlen);
-	conn_reply_free(&rep);
+	sftp_session_reply_free(&rep);
 	for (;;) {
-		if (conn_call_handle(&cn, SSH_FXP_READDIR, h, hlen, &rep) != 0)
+		if (sftp_session_call_handle(ss, SSH_FXP_READDIR, h, hlen, &rep) != 0)
 			fatal("Connection closed");
 		if (rep.type != SSH_FXP_NAME) {
 			if (rep.type == SSH_FXP_STATUS &&
@@ -401,7 +404,7 @@ remote_readdir(const char *path, struct rent **ep, size_t *np, uint32_t *st)
 			else
 				*st = rep.type == SSH_FXP_STATUS ?
 				    rep.status : SSH_FX_FAILURE;
-			conn_reply_free(&rep);
+			sftp_session_reply_free(&rep);
 			break;
 		}
 		if ((e = reallocarray(e, n + rep.count + 1,
@@ -414,11 +417,11 @@ remote_readdir(const char *path, struct rent **ep, size_t *np, uint32_t *st)
 			rep.names[i].filename = rep.names[i].longname = NULL;
 			n++;
 		}
-		conn_reply_free(&rep);
+		sftp_session_reply_free(&rep);
 	}
-	if (conn_call_handle(&cn, SSH_FXP_CLOSE, h, hlen, &crep) != 0)
+	if (sftp_session_call_handle(ss, SSH_FXP_CLOSE, h, hlen, &crep) != 0)
 		fatal("Connection closed");
-	conn_reply_free(&crep);
+	sftp_session_reply_free(&crep);
 	*ep = e;
 	*np = n;
 	return ret;
@@ -670,7 +673,7 @@ static void
 sig_interrupt(int sig)
 {
 	(void)sig;
-	conn_interrupted = 1;
+	interrupted = 1;
 }
 
 /* Run a transfer set; recursive ones end with an overall line. */
@@ -691,11 +694,18 @@ xfer_run(struct sftp_xfer *xf, unsigned int flags)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, NULL);
 	}
-	r = conn_run_xfer(&cn, xf);
+	r = sftp_session_run_xfer(ss, xf);
 	if (interactive)
 		signal(SIGINT, SIG_IGN);
-	if (sftp_client_error(cn.c) != 0)
+	if (sftp_client_error(sc) != 0)
 		fatal("Connection closed");
+	/*
+	 * A scheduler failure leaves requests whose callbacks point into
+	 * the set: the session cannot go on safely.
+	 */
+	if (r != 0)
+		fatal("%s", sftp_session_error(ss));
+	r = sftp_xfer_failures(xf) == 0 ? 0 : -1;
 	if ((flags & SFTP_XFER_RECURSE) && showprogress && !quiet &&
 	    isatty(STDOUT_FILENO)) {
 		el = difftime(time(NULL), meter.set_start);
@@ -724,7 +734,7 @@ xfer_new(unsigned int flags)
 	o.max_requests = nrequests;
 	o.progress = progress_cb;
 	o.msg = xfer_msg_cb;
-	if ((x = sftp_xfer_new(cn.c, &o)) == NULL)
+	if ((x = sftp_xfer_new(sc, &o)) == NULL)
 		fatal("out of memory");
 	return x;
 }
@@ -1187,7 +1197,7 @@ static int
 cmd_mkdir(struct cmd_ctx *x)
 {
 	struct sftp_attrs a;
-	struct conn_reply rep;
+	struct sftp_session_reply rep;
 	struct buf *b;
 	char *u, *abs;
 	int r = 0;
@@ -1200,15 +1210,15 @@ cmd_mkdir(struct cmd_ctx *x)
 	memset(&a, 0, sizeof(a));
 	a.flags = SSH_FILEXFER_ATTR_PERMISSIONS;
 	a.perm = 0777;
-	if (sftp_client_begin(cn.c, SSH_FXP_MKDIR, NULL, &b) != 0 ||
+	if (sftp_client_begin(sc, SSH_FXP_MKDIR, NULL, &b) != 0 ||
 	    buf_put_cstring(b, abs) != 0 || sftp_attrs_put(b, &a) != 0 ||
-	    conn_call_end(&cn, &rep) != 0)
+	    sftp_session_call_end(ss, &rep) != 0)
 		fatal("Connection closed");
 	if (rep.type != SSH_FXP_STATUS || rep.status != SSH_FX_OK) {
 		err_msg("remote mkdir \"%s\": %s", abs, rep_txt(&rep));
 		r = -1;
 	}
-	conn_reply_free(&rep);
+	sftp_session_reply_free(&rep);
 	free(abs);
 	return r;
 }
@@ -1217,7 +1227,7 @@ cmd_mkdir(struct cmd_ctx *x)
 static int
 simple_path(struct cmd_ctx *x, uint8_t type, const char *what)
 {
-	struct conn_reply rep;
+	struct sftp_session_reply rep;
 	char *u, *abs;
 	int r = 0;
 
@@ -1226,13 +1236,13 @@ simple_path(struct cmd_ctx *x, uint8_t type, const char *what)
 	u = unescape(x->argv[x->optind]);
 	abs = make_absolute(u);
 	free(u);
-	if (conn_call_path(&cn, type, abs, &rep) != 0)
+	if (sftp_session_call_path(ss, type, abs, &rep) != 0)
 		fatal("Connection closed");
 	if (rep.type != SSH_FXP_STATUS || rep.status != SSH_FX_OK) {
 		err_msg("remote %s \"%s\": %s", what, abs, rep_txt(&rep));
 		r = -1;
 	}
-	conn_reply_free(&rep);
+	sftp_session_reply_free(&rep);
 	free(abs);
 	return r;
 }
@@ -1247,7 +1257,7 @@ static int
 cmd_rm(struct cmd_ctx *x)
 {
 	struct glist g = { NULL, 0 };
-	struct conn_reply rep;
+	struct sftp_session_reply rep;
 	int globbed, r = 0;
 	size_t i;
 
@@ -1257,14 +1267,14 @@ cmd_rm(struct cmd_ctx *x)
 	for (i = 0; i < g.n; i++) {
 		if (!quiet && globbed)
 			out_msg("Removing %s\n", g.v[i]);
-		if (conn_call_path(&cn, SSH_FXP_REMOVE, g.v[i], &rep) != 0)
+		if (sftp_session_call_path(ss, SSH_FXP_REMOVE, g.v[i], &rep) != 0)
 			fatal("Connection closed");
 		if (rep.type != SSH_FXP_STATUS || rep.status != SSH_FX_OK) {
 			err_msg("remote delete %s: %s", g.v[i],
 			    rep_txt(&rep));
 			r = -1;
 		}
-		conn_reply_free(&rep);
+		sftp_session_reply_free(&rep);
 	}
 	glist_free(&g);
 	return r;
@@ -1291,20 +1301,20 @@ static int
 call_two(uint8_t type, const char *ext, const char *a, const char *b2,
     const char *what)
 {
-	struct conn_reply rep;
+	struct sftp_session_reply rep;
 	struct buf *b;
 	int r = 0;
 
-	if (sftp_client_begin(cn.c, type, ext, &b) != 0 ||
+	if (sftp_client_begin(sc, type, ext, &b) != 0 ||
 	    buf_put_cstring(b, a) != 0 || buf_put_cstring(b, b2) != 0 ||
-	    conn_call_end(&cn, &rep) != 0)
+	    sftp_session_call_end(ss, &rep) != 0)
 		fatal("Connection closed");
 	if (rep.type != SSH_FXP_STATUS || rep.status != SSH_FX_OK) {
 		err_msg("%s \"%s\" to \"%s\": %s", what, a, b2,
 		    rep_txt(&rep));
 		r = -1;
 	}
-	conn_reply_free(&rep);
+	sftp_session_reply_free(&rep);
 	return r;
 }
 
@@ -1318,7 +1328,7 @@ cmd_rename(struct cmd_ctx *x)
 	if (two_paths(x, "l", &a, &b) != 0)
 		return -1;
 	legacy = (x->lflags & LS_LONG) ||
-	    !sftp_client_has_ext(cn.c, "posix-rename@openssh.com", "1", NULL);
+	    !sftp_client_has_ext(sc, "posix-rename@openssh.com", "1", NULL);
 	r = call_two(legacy ? SSH_FXP_RENAME : SSH_FXP_EXTENDED,
 	    legacy ? NULL : "posix-rename@openssh.com", a, b,
 	    "remote rename");
@@ -1374,7 +1384,7 @@ cmd_ln(struct cmd_ctx *x)
 		return do_symlink(x, 0);
 	if (two_paths(x, "s", &a, &b) != 0)
 		return -1;
-	if (!sftp_client_has_ext(cn.c, "hardlink@openssh.com", "1", NULL)) {
+	if (!sftp_client_has_ext(sc, "hardlink@openssh.com", "1", NULL)) {
 		err_msg("Server does not support hardlink@openssh.com "
 		    "extension");
 		r = -1;
@@ -1389,7 +1399,7 @@ cmd_ln(struct cmd_ctx *x)
 static int
 cmd_copy(struct cmd_ctx *x)
 {
-	struct conn_reply rep, r2;
+	struct sftp_session_reply rep, r2;
 	struct sftp_attrs a, wa;
 	struct buf *b;
 	uint8_t rh[256], wh[256];
@@ -1400,7 +1410,7 @@ cmd_copy(struct cmd_ctx *x)
 
 	if (two_paths(x, "", &src, &dst) != 0)
 		return -1;
-	if (!sftp_client_has_ext(cn.c, "copy-data", "1", NULL)) {
+	if (!sftp_client_has_ext(sc, "copy-data", "1", NULL)) {
 		err_msg("Server does not support copy-data extension");
 		goto out2;
 	}
@@ -1412,52 +1422,52 @@ cmd_copy(struct cmd_ctx *x)
 		err_msg("Cannot copy non-regular file: %s", src);
 		goto out2;
 	}
-	if (sftp_client_begin(cn.c, SSH_FXP_OPEN, NULL, &b) != 0 ||
+	if (sftp_client_begin(sc, SSH_FXP_OPEN, NULL, &b) != 0 ||
 	    buf_put_cstring(b, src) != 0 || buf_put_u32(b, SSH_FXF_READ) != 0 ||
-	    buf_put_u32(b, 0) != 0 || conn_call_end(&cn, &rep) != 0)
+	    buf_put_u32(b, 0) != 0 || sftp_session_call_end(ss, &rep) != 0)
 		fatal("Connection closed");
 	if (rep.type != SSH_FXP_HANDLE) {
 		err_msg("open remote \"%s\": %s", src, rep_txt(&rep));
-		conn_reply_free(&rep);
+		sftp_session_reply_free(&rep);
 		goto out2;
 	}
 	rhl = rep.len;
 	memcpy(rh, rep.data, rhl);
-	conn_reply_free(&rep);
+	sftp_session_reply_free(&rep);
 	memset(&wa, 0, sizeof(wa));
 	wa.flags = SSH_FILEXFER_ATTR_PERMISSIONS;
 	wa.perm = a.perm & 0777;
-	if (sftp_client_begin(cn.c, SSH_FXP_OPEN, NULL, &b) != 0 ||
+	if (sftp_client_begin(sc, SSH_FXP_OPEN, NULL, &b) != 0 ||
 	    buf_put_cstring(b, dst) != 0 ||
 	    buf_put_u32(b, SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_TRUNC) !=
-	    0 || sftp_attrs_put(b, &wa) != 0 || conn_call_end(&cn, &rep) != 0)
+	    0 || sftp_attrs_put(b, &wa) != 0 || sftp_session_call_end(ss, &rep) != 0)
 		fatal("Connection closed");
 	if (rep.type != SSH_FXP_HANDLE) {
 		err_msg("open remote \"%s\": %s", dst, rep_txt(&rep));
-		conn_reply_free(&rep);
+		sftp_session_reply_free(&rep);
 		goto out;
 	}
 	whl = rep.len;
 	memcpy(wh, rep.data, whl);
-	conn_reply_free(&rep);
-	if (sftp_client_begin(cn.c, SSH_FXP_EXTENDED, "copy-data", &b) != 0 ||
+	sftp_session_reply_free(&rep);
+	if (sftp_client_begin(sc, SSH_FXP_EXTENDED, "copy-data", &b) != 0 ||
 	    buf_put_string(b, rh, rhl) != 0 || buf_put_u64(b, 0) != 0 ||
 	    buf_put_u64(b, 0) != 0 || buf_put_string(b, wh, whl) != 0 ||
-	    buf_put_u64(b, 0) != 0 || conn_call_end(&cn, &rep) != 0)
+	    buf_put_u64(b, 0) != 0 || sftp_session_call_end(ss, &rep) != 0)
 		fatal("Connection closed");
 	if (rep.type == SSH_FXP_STATUS && rep.status == SSH_FX_OK)
 		r = 0;
 	else
 		err_msg("Couldn't copy file \"%s\" to \"%s\": %s", src, dst,
 		    rep_txt(&rep));
-	conn_reply_free(&rep);
-	if (conn_call_handle(&cn, SSH_FXP_CLOSE, wh, whl, &r2) != 0)
+	sftp_session_reply_free(&rep);
+	if (sftp_session_call_handle(ss, SSH_FXP_CLOSE, wh, whl, &r2) != 0)
 		fatal("Connection closed");
-	conn_reply_free(&r2);
+	sftp_session_reply_free(&r2);
  out:
-	if (conn_call_handle(&cn, SSH_FXP_CLOSE, rh, rhl, &r2) != 0)
+	if (sftp_session_call_handle(ss, SSH_FXP_CLOSE, rh, rhl, &r2) != 0)
 		fatal("Connection closed");
-	conn_reply_free(&r2);
+	sftp_session_reply_free(&r2);
  out2:
 	free(src);
 	free(dst);
@@ -1469,7 +1479,7 @@ static int
 change_attr(struct cmd_ctx *x, int which)
 {
 	struct glist g = { NULL, 0 };
-	struct conn_reply rep;
+	struct sftp_session_reply rep;
 	struct sftp_attrs a;
 	struct buf *b;
 	const char *es = NULL;
@@ -1541,24 +1551,24 @@ change_attr(struct cmd_ctx *x, int which)
 				out_msg("Changing %s on %s\n", which == 1 ?
 				    "owner" : "group", g.v[i]);
 		}
-		if (hflag && !sftp_client_has_ext(cn.c, "lsetstat@openssh.com",
+		if (hflag && !sftp_client_has_ext(sc, "lsetstat@openssh.com",
 		    "1", NULL)) {
 			err_msg("Server does not support lsetstat@openssh.com "
 			    "extension");
 			r = -1;
 			break;
 		}
-		if (sftp_client_begin(cn.c, hflag ? SSH_FXP_EXTENDED :
+		if (sftp_client_begin(sc, hflag ? SSH_FXP_EXTENDED :
 		    SSH_FXP_SETSTAT, hflag ? "lsetstat@openssh.com" : NULL,
 		    &b) != 0 || buf_put_cstring(b, g.v[i]) != 0 ||
-		    sftp_attrs_put(b, &a) != 0 || conn_call_end(&cn, &rep) != 0)
+		    sftp_attrs_put(b, &a) != 0 || sftp_session_call_end(ss, &rep) != 0)
 			fatal("Connection closed");
 		if (rep.type != SSH_FXP_STATUS || rep.status != SSH_FX_OK) {
 			err_msg("remote setstat \"%s\": %s", g.v[i],
 			    rep_txt(&rep));
 			r = -1;
 		}
-		conn_reply_free(&rep);
+		sftp_session_reply_free(&rep);
 	}
 	glist_free(&g);
 	return r;
@@ -1585,7 +1595,7 @@ cmd_chgrp(struct cmd_ctx *x)
 static int
 cmd_df(struct cmd_ctx *x)
 {
-	struct conn_reply rep;
+	struct sftp_session_reply rep;
 	struct buf *b, *m = NULL;
 	uint64_t bsize, frsize, blocks, bfree, bavail, files, ffree, favail;
 	uint64_t fsid, flag, namemax;
@@ -1601,15 +1611,15 @@ cmd_df(struct cmd_ctx *x)
 		free(u);
 	} else
 		path = xstrdup(rcwd);
-	if (!sftp_client_has_ext(cn.c, "statvfs@openssh.com", "2", NULL)) {
+	if (!sftp_client_has_ext(sc, "statvfs@openssh.com", "2", NULL)) {
 		err_msg("Server does not support statvfs@openssh.com "
 		    "extension");
 		free(path);
 		return -1;
 	}
-	if (sftp_client_begin(cn.c, SSH_FXP_EXTENDED, "statvfs@openssh.com",
+	if (sftp_client_begin(sc, SSH_FXP_EXTENDED, "statvfs@openssh.com",
 	    &b) != 0 || buf_put_cstring(b, path) != 0 ||
-	    conn_call_end(&cn, &rep) != 0)
+	    sftp_session_call_end(ss, &rep) != 0)
 		fatal("Connection closed");
 	if (rep.type != SSH_FXP_EXTENDED_REPLY) {
 		err_msg("remote statvfs \"%s\": %s", path, rep_txt(&rep));
@@ -1661,7 +1671,7 @@ cmd_df(struct cmd_ctx *x)
 	r = 0;
  out:
 	buf_free(m);
-	conn_reply_free(&rep);
+	sftp_session_reply_free(&rep);
 	free(path);
 	return r;
 }
@@ -1769,12 +1779,12 @@ idnames_parse(struct buf *m, size_t count, char ***out)
 static void
 idnames_lookup(struct idnames *m, const struct rent *e, size_t n)
 {
-	struct conn_reply rep;
+	struct sftp_session_reply rep;
 	struct buf *b, *rb = NULL;
 	size_t i, off;
 
 	memset(m, 0, sizeof(*m));
-	if (!sftp_client_has_ext(cn.c, "users-groups-by-id@openssh.com",
+	if (!sftp_client_has_ext(sc, "users-groups-by-id@openssh.com",
 	    "1", NULL))
 		return;
 	for (i = 0; i < n; i++) {
@@ -1785,7 +1795,7 @@ idnames_lookup(struct idnames *m, const struct rent *e, size_t n)
 	}
 	if (m->nu == 0)
 		return;
-	if (sftp_client_begin(cn.c, SSH_FXP_EXTENDED,
+	if (sftp_client_begin(sc, SSH_FXP_EXTENDED,
 	    "users-groups-by-id@openssh.com", &b) != 0 ||
 	    buf_begin_string(b, &off) != 0)
 		fatal("out of memory");
@@ -1797,7 +1807,7 @@ idnames_lookup(struct idnames *m, const struct rent *e, size_t n)
 	for (i = 0; i < m->ng; i++)
 		if (buf_put_u32(b, m->gids[i]) != 0)
 			fatal("out of memory");
-	if (buf_end_string(b, off) != 0 || conn_call_end(&cn, &rep) != 0)
+	if (buf_end_string(b, off) != 0 || sftp_session_call_end(ss, &rep) != 0)
 		fatal("Connection closed");
 	if (rep.type == SSH_FXP_EXTENDED_REPLY &&
 	    (rb = buf_from(rep.data, rep.len)) != NULL &&
@@ -1806,7 +1816,7 @@ idnames_lookup(struct idnames *m, const struct rent *e, size_t n)
 	    buf_expect_end(rb) != 0))
 		idnames_free(m);
 	buf_free(rb);
-	conn_reply_free(&rep);
+	sftp_session_reply_free(&rep);
 }
 
 static const char *
@@ -2001,7 +2011,7 @@ static int
 cmd_version(struct cmd_ctx *x)
 {
 	(void)x;
-	out_msg("SFTP protocol version %u\n", sftp_client_version(cn.c));
+	out_msg("SFTP protocol version %u\n", sftp_client_version(sc));
 	return 0;
 }
 
@@ -2308,7 +2318,7 @@ interactive_loop(FILE *in)
 			printf("sftp> %s\n", line);
 		fflush(stdout);
 		r = run_command(cmd);
-		if (sftp_client_error(cn.c) != 0)
+		if (sftp_client_error(sc) != 0)
 			fatal("Connection closed");
 		if (r != 0 && !ignore && batchmode) {
 			err = 1;
@@ -2491,35 +2501,99 @@ sig_ignore_pipe(void)
 }
 
 
+/*
+ * Connect with the in-process client: the same options OpenSSH's sftp
+ * hands to ssh, as configuration lines; then the subsystem.
+ */
+static void
+connect_inproc(struct prog_client_opts *opts, const char *host,
+    const char *config_file, int verbose, int qflag,
+    const char *subsystem, const struct sftp_session_opts *so,
+    struct prog_client **pcp)
+{
+	struct prog_client_params pp;
+	int r;
+
+	memset(&pp, 0, sizeof(pp));
+	pp.destination = host;
+	pp.config_file = config_file;
+	pp.options = opts->lines;
+	pp.verbose = verbose;
+	pp.quiet = qflag;
+	pp.jump_program = "fssh";
+	pp.argv0 = prog_name();
+	pp.window = SFTP_SESSION_WINDOW;
+	if (prog_client_resolve(&pp, pcp) != 0)
+		prog_exit(255);
+	if (prog_client_connect(*pcp) != 0)
+		fatal("Connection closed");
+	if ((r = sftp_session_open_client((*pcp)->cl, subsystem, so,
+	    &ss)) != 0) {
+		if (ss != NULL && *sftp_session_error(ss) != '\0' &&
+		    strcmp(sftp_session_error(ss), "Connection closed") != 0)
+			log_error("%s", sftp_session_error(ss));
+		fatal("Connection closed");
+	}
+}
+
+/* Run the -S program or the -D server on pipes. */
+static pid_t
+connect_external(char *const argv[], const struct sftp_session_opts *so)
+{
+	int to_fd, from_fd;
+	pid_t pid;
+
+	if (prog_client_spawn(argv, &to_fd, &from_fd, &pid) != 0)
+		exit(1);
+	if (sftp_session_open_fds(from_fd, to_fd, so, &ss) != 0)
+		fatal("Connection closed");
+	return pid;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct argl args = { NULL, 0 };
-	char *direct = NULL, *ssh_program = "ssh", *sftp_server = NULL;
+	struct prog_client_opts opts;
+	struct prog_client *pc = NULL;
+	struct sftp_session_opts so;
+	char *direct = NULL, *ssh_program = NULL, *sftp_server = NULL;
 	char *batchfile = NULL, *user, *host = NULL, *port, *path;
-	char *dest = NULL;
+	char *dest = NULL, *config_file = NULL;
 	char *file2;
 	const char *es;
 	FILE *in = stdin;
-	int ch, err, i, dargc = 0, noisy = 0;
+	int ch, err, i, dargc = 0, noisy = 0, verbose = 0, qflag = 0;
+	pid_t pid = -1;
 	char *port_opt = NULL;
 	long long limit = 0;
 	char *dargv[MAX_ARGS];
 
 	prog_init(argv[0]);
 	sig_ignore_pipe();
+	memset(&opts, 0, sizeof(opts));
 	argl_add(&args, "ssh");		/* replaced by the program later */
+	/* First, so that nothing overrides them, as OpenSSH's sftp does. */
 	argl_add(&args, "-oForwardX11 no");
 	argl_add(&args, "-oPermitLocalCommand no");
 	argl_add(&args, "-oClearAllForwardings yes");
+	/* The client core forwards nothing: no ClearAllForwardings. */
+	prog_client_opt(&opts, "ForwardX11", "no");
+	prog_client_opt(&opts, "PermitLocalCommand", "no");
 	while ((ch = getopt(argc, argv,
 	    "1246AaB:b:Cc:D:F:fhi:J:l:NO:o:P:pqR:rS:s:vX:")) != -1) {
 		switch (ch) {
 		case '4': case '6': case 'C':
 			argl_addf(&args, "-%c", ch);
+			if (ch == 'C')
+				prog_client_opt(&opts, "Compression", "yes");
+			else
+				prog_client_opt(&opts, "AddressFamily",
+				    ch == '4' ? "inet" : "inet6");
 			break;
 		case 'A':
 			argl_add(&args, "-A");
+			prog_client_opt(&opts, "ForwardAgent", "yes");
 			break;
 		case 'a':
 			gflags |= SFTP_XFER_RESUME;
@@ -2538,10 +2612,17 @@ main(int argc, char **argv)
 			showprogress = 0;
 			quiet = batchmode = 1;
 			argl_add(&args, "-obatchmode yes");
+			prog_client_opt(&opts, "BatchMode", "yes");
 			break;
 		case 'c': case 'F': case 'i': case 'J': case 'o':
 			argl_addf(&args, "-%c", ch);
 			argl_add(&args, optarg);
+			if (ch == 'F')
+				config_file = optarg;
+			else
+				prog_client_opt(&opts, ch == 'c' ? "Ciphers" :
+				    ch == 'i' ? "IdentityFile" :
+				    ch == 'J' ? "ProxyJump" : NULL, optarg);
 			break;
 		case 'D':
 			direct = optarg;
@@ -2566,7 +2647,7 @@ main(int argc, char **argv)
 			break;
 		case 'q':
 			showprogress = 0;
-			quiet = 1;
+			quiet = qflag = 1;
 			argl_add(&args, "-q");
 			break;
 		case 'R':
@@ -2587,6 +2668,7 @@ main(int argc, char **argv)
 			break;
 		case 'v':
 			argl_add(&args, "-v");
+			verbose++;
 			log_set_level(log_get_level() < LOGL_DEBUG1 ?
 			    LOGL_DEBUG1 : log_get_level() + 1);
 			break;
@@ -2610,10 +2692,9 @@ main(int argc, char **argv)
 	    (in = fopen(batchfile, "r")) == NULL)
 		fatal("Couldn't open \"%s\": %s", batchfile, strerror(errno));
 	interactive = !batchmode && isatty(STDIN_FILENO);
-	/* At the prompt ^C does nothing; during transfers it stops them. */
-	if (interactive)
-		signal(SIGINT, SIG_IGN);
-	cn.limit_bps = (uint64_t)limit * 1024 / 8;
+	memset(&so, 0, sizeof(so));
+	so.limit_bps = (uint64_t)limit * 1024 / 8;
+	so.interrupted = &interrupted;
 	path = NULL;
 	file2 = NULL;
 	if (direct == NULL) {
@@ -2624,23 +2705,33 @@ main(int argc, char **argv)
 			fatal("Invalid destination \"%s\"", argv[optind]);
 		/* Where and in which order OpenSSH's sftp puts them. */
 		argl_add(&args, "-oForwardAgent no");
+		prog_client_opt(&opts, "ForwardAgent", "no");
 		if (port != NULL)
 			port_opt = port;
-		if (port_opt != NULL)
+		if (port_opt != NULL) {
 			argl_addf(&args, "-oPort %s", port_opt);
+			prog_client_opt(&opts, "Port", port_opt);
+		}
 		if (user != NULL) {
 			argl_add(&args, "-l");
 			argl_add(&args, user);
+			prog_client_opt(&opts, "User", user);
 		}
-		if (sftp_server == NULL || strchr(sftp_server, '/') == NULL)
-			argl_add(&args, "-s");
-		argl_add(&args, "--");
-		argl_add(&args, host);
-		argl_add(&args, sftp_server != NULL ? sftp_server : "sftp");
-		free(args.v[0]);
-		args.v[0] = xstrdup(ssh_program);
-		if (conn_spawn(&cn, args.v) != 0)
-			exit(1);
+		if (ssh_program == NULL) {
+			connect_inproc(&opts, host, config_file, verbose,
+			    qflag, sftp_server, &so, &pc);
+		} else {
+			if (sftp_server == NULL ||
+			    strchr(sftp_server, '/') == NULL)
+				argl_add(&args, "-s");
+			argl_add(&args, "--");
+			argl_add(&args, host);
+			argl_add(&args, sftp_server != NULL ? sftp_server :
+			    "sftp");
+			free(args.v[0]);
+			args.v[0] = xstrdup(ssh_program);
+			pid = connect_external(args.v, &so);
+		}
 	} else {
 		if (make_argv(direct, dargv, &dargc) != 0 || dargc == 0)
 			fatal("Invalid -D command");
@@ -2650,13 +2741,12 @@ main(int argc, char **argv)
 			free(dargv[i]);
 			dargv[i] = u;
 		}
-		if (conn_spawn(&cn, dargv) != 0)
-			exit(1);
+		pid = connect_external(dargv, &so);
 	}
-	if ((cn.c = sftp_client_new()) == NULL)
-		fatal("out of memory");
-	if (conn_init(&cn) != 0)
-		fatal("Connection closed");
+	sc = sftp_session_engine(ss);
+	/* At the prompt ^C does nothing; during transfers it stops them. */
+	if (interactive)
+		signal(SIGINT, SIG_IGN);
 	if ((rcwd = remote_realpath(".", NULL)) == NULL)
 		fatal("Need cwd");
 	err = 0;
@@ -2691,8 +2781,11 @@ main(int argc, char **argv)
 		    host);
 	err = interactive_loop(in);
  done:
-	conn_close(&cn);
-	sftp_client_free(cn.c);
+	sftp_session_close(ss);
+	if (pid > 0)
+		(void)prog_client_reap(pid);
+	prog_client_free(pc);
+	prog_client_opts_free(&opts);
 	if (in != stdin)
 		fclose(in);
 	free(rcwd);

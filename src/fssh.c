@@ -11,14 +11,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "ferry/buf.h"
@@ -31,12 +28,11 @@
 #include "ferry/transport.h"
 #include "misc.h"
 #include "prog.h"
+#include "prog-client.h"
 
 extern char **environ;
 
 #define FSSH_EXIT_FAILURE	255
-#define FSSH_MAX_OPTIONS	256
-#define FSSH_ANSWER_MAX		1024
 #define FSSH_READ_CHUNK		(64U * 1024)
 
 /* One output stream of the channel: stdout or stderr. */
@@ -78,126 +74,6 @@ usage(void)
 "            [-W host:port] destination [command [argument ...]]\n"
 "       fssh [-Q query_option]\n");
 	prog_exit(FSSH_EXIT_FAILURE);
-}
-
-/* ---- prompts ---- */
-
-/* Run SSH_ASKPASS with the prompt; its first output line is the answer. */
-static int
-fssh_askpass(const char *askpass, const char *prompt, char **answerp)
-{
-	char buf[FSSH_ANSWER_MAX];
-	size_t len = 0;
-	ssize_t n;
-	int p[2], status;
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC) == -1)
-		return FERR_SYSTEM;
-	if ((pid = fork()) == -1) {
-		close(p[0]);
-		close(p[1]);
-		return FERR_SYSTEM;
-	}
-	if (pid == 0) {
-		if (dup2(p[1], 1) == -1)
-			_exit(1);
-		execlp(askpass, askpass, prompt, (char *)NULL);
-		_exit(1);
-	}
-	close(p[1]);
-	while (len < sizeof(buf) - 1 &&
-	    (n = read(p[0], buf + len, sizeof(buf) - 1 - len)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		len += (size_t)n;
-	}
-	close(p[0]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	buf[len] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		explicit_bzero(buf, sizeof(buf));
-		return FERR_AUTH_FAILED;
-	}
-	*answerp = strdup(buf);
-	explicit_bzero(buf, sizeof(buf));
-	return *answerp != NULL ? 0 : FERR_ALLOC;
-}
-
-/* Ask on /dev/tty, without echo unless echo is set. */
-static int
-fssh_tty_prompt(int fd, const char *prompt, int echo, char **answerp)
-{
-	struct termios saved, t;
-	char buf[FSSH_ANSWER_MAX];
-	size_t len = 0;
-	ssize_t n;
-	char ch;
-	int restore = 0, r = 0;
-
-	if (write(fd, prompt, strlen(prompt)) < 0)
-		return FERR_SYSTEM;
-	if (!echo && tcgetattr(fd, &saved) == 0) {
-		t = saved;
-		t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		if (tcsetattr(fd, TCSAFLUSH, &t) == 0)
-			restore = 1;
-	}
-	for (;;) {
-		n = read(fd, &ch, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (len == 0)
-				r = FERR_EOF;
-			break;
-		}
-		if (ch == '\n' || ch == '\r')
-			break;
-		if (len < sizeof(buf) - 1)
-			buf[len++] = ch;
-	}
-	buf[len] = '\0';
-	if (restore) {
-		tcsetattr(fd, TCSAFLUSH, &saved);
-		if (write(fd, "\n", 1) < 0)
-			log_debug("cannot write to the terminal");
-	}
-	if (r == 0 && (*answerp = strdup(buf)) == NULL)
-		r = FERR_ALLOC;
-	explicit_bzero(buf, sizeof(buf));
-	return r;
-}
-
-static int
-fssh_prompt(const char *prompt, int echo, char **answerp, void *ctx)
-{
-	const char *askpass = getenv("SSH_ASKPASS");
-	const char *req = getenv("SSH_ASKPASS_REQUIRE");
-	int fd, r;
-
-	(void)ctx;
-	*answerp = NULL;
-	if (askpass != NULL && *askpass != '\0' && req != NULL &&
-	    strcmp(req, "force") == 0)
-		return fssh_askpass(askpass, prompt, answerp);
-	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) != -1) {
-		r = fssh_tty_prompt(fd, prompt, echo, answerp);
-		close(fd);
-		return r;
-	}
-	if (askpass != NULL && *askpass != '\0' &&
-	    (req == NULL || strcmp(req, "never") != 0) &&
-	    (getenv("DISPLAY") != NULL || getenv("WAYLAND_DISPLAY") != NULL ||
-	    (req != NULL && strcmp(req, "prefer") == 0)))
-		return fssh_askpass(askpass, prompt, answerp);
-	log_debug("no terminal and no askpass for \"%s\"", prompt);
-	return FERR_NOT_SUPPORTED;
 }
 
 /* ---- the channel pump ---- */
@@ -532,29 +408,6 @@ fssh_session(struct fssh *s)
 
 /* ---- the command line ---- */
 
-struct fssh_opts {
-	const char *lines[FSSH_MAX_OPTIONS + 1];	/* NULL-terminated */
-	char *owned[FSSH_MAX_OPTIONS];
-	size_t n;
-};
-
-static void
-fssh_opt(struct fssh_opts *o, const char *keyword, const char *value)
-{
-	char *line;
-
-	if (o->n >= FSSH_MAX_OPTIONS)
-		fatal("too many options");
-	if (keyword == NULL) {
-		o->lines[o->n++] = value;
-		return;
-	}
-	if (asprintf(&line, "%s %s", keyword, value) == -1)
-		fatal("out of memory");
-	o->owned[o->n] = line;
-	o->lines[o->n++] = line;
-}
-
 /* -Q names (as ssh takes them) and the transport list each shows. */
 static const struct {
 	const char *name;
@@ -593,20 +446,6 @@ fssh_query(const char *what)
 	prog_exit(fflush(stdout) == 0 ? 0 : FSSH_EXIT_FAILURE);
 }
 
-/* The program to run for ProxyJump: this one. */
-static char *
-fssh_self(const char *argv0)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-
-	if ((n = readlink("/proc/self/exe", path, sizeof(path) - 1)) > 0) {
-		path[n] = '\0';
-		return strdup(path);
-	}
-	return strdup(strchr(argv0, '/') != NULL ? argv0 : "fssh");
-}
-
 static char *
 fssh_join(char **argv, int argc)
 {
@@ -631,17 +470,14 @@ fssh_join(char **argv, int argc)
  * within main, whose frame is still alive then).
  */
 static struct {
-	struct fssh_opts *opts;
+	struct prog_client_opts *opts;
 	struct fssh *s;
-	struct sshconf **conf;
-	char **host, **self;
+	struct prog_client **pc;
 } fssh_owned;
 
 static void
 fssh_cleanup(void)
 {
-	size_t i;
-
 	if (fssh_owned.s != NULL) {
 		/*
 		 * The client is freed by main() itself: libcrypto's own exit
@@ -653,13 +489,12 @@ fssh_cleanup(void)
 		free((char *)fssh_owned.s->command);
 		free(fssh_owned.s->fwd_host);
 	}
-	for (i = 0; fssh_owned.opts != NULL && i < fssh_owned.opts->n; i++)
-		free(fssh_owned.opts->owned[i]);
-	if (fssh_owned.conf != NULL)
-		sshconf_free(*fssh_owned.conf);
-	if (fssh_owned.host != NULL) {
-		free(*fssh_owned.host);
-		free(*fssh_owned.self);
+	if (fssh_owned.opts != NULL)
+		prog_client_opts_free(fssh_owned.opts);
+	if (fssh_owned.pc != NULL && *fssh_owned.pc != NULL) {
+		/* As above: a client still there is left to the exit. */
+		(*fssh_owned.pc)->cl = NULL;
+		prog_client_free(*fssh_owned.pc);
 	}
 	memset(&fssh_owned, 0, sizeof(fssh_owned));
 }
@@ -667,19 +502,16 @@ fssh_cleanup(void)
 int
 main(int argc, char **argv)
 {
-	struct fssh_opts opts;
+	struct prog_client_opts opts;
 	struct fssh s;
-	struct sshconf *conf = NULL;
-	struct sshconf_env env;
-	struct client_config cc;
-	struct client_resolve rq;
+	struct prog_client *pc = NULL;
+	struct prog_client_params pp;
 	struct buf *dump;
 	const char *config_file = NULL, *log_file = NULL, *dest = NULL;
-	const char *jump_args[8], *argv0;
-	char *host = NULL, *self = NULL, *cp;
+	const char *argv0;
+	char *cp;
 	int ch, verbose = 0, quiet = 0, dump_config = 0, tty_asked = 0;
 	int r, status;
-	size_t i, nj = 0;
 
 	argv0 = argv[0];
 	prog_init(argv[0]);
@@ -688,9 +520,7 @@ main(int argc, char **argv)
 	s.out.saved_flags = s.err.saved_flags = s.in_saved_flags = -1;
 	fssh_owned.opts = &opts;
 	fssh_owned.s = &s;
-	fssh_owned.conf = &conf;
-	fssh_owned.host = &host;
-	fssh_owned.self = &self;
+	fssh_owned.pc = &pc;
 	if (atexit(fssh_cleanup) != 0)
 		fatal("atexit failed");
 	signal(SIGPIPE, SIG_IGN);
@@ -699,13 +529,13 @@ main(int argc, char **argv)
 	    "+46CGqsTtvxc:E:F:i:J:l:m:o:p:Q:W:")) != -1) {
 		switch (ch) {
 		case '4':
-			fssh_opt(&opts, "AddressFamily", "inet");
+			prog_client_opt(&opts, "AddressFamily", "inet");
 			break;
 		case '6':
-			fssh_opt(&opts, "AddressFamily", "inet6");
+			prog_client_opt(&opts, "AddressFamily", "inet6");
 			break;
 		case 'C':
-			fssh_opt(&opts, "Compression", "yes");
+			prog_client_opt(&opts, "Compression", "yes");
 			break;
 		case 'G':
 			dump_config = 1;
@@ -726,7 +556,7 @@ main(int argc, char **argv)
 			verbose++;
 			break;
 		case 'c':
-			fssh_opt(&opts, "Ciphers", optarg);
+			prog_client_opt(&opts, "Ciphers", optarg);
 			break;
 		case 'E':
 			log_file = optarg;
@@ -735,22 +565,22 @@ main(int argc, char **argv)
 			config_file = optarg;
 			break;
 		case 'i':
-			fssh_opt(&opts, "IdentityFile", optarg);
+			prog_client_opt(&opts, "IdentityFile", optarg);
 			break;
 		case 'J':
-			fssh_opt(&opts, "ProxyJump", optarg);
+			prog_client_opt(&opts, "ProxyJump", optarg);
 			break;
 		case 'l':
-			fssh_opt(&opts, "User", optarg);
+			prog_client_opt(&opts, "User", optarg);
 			break;
 		case 'm':
-			fssh_opt(&opts, "MACs", optarg);
+			prog_client_opt(&opts, "MACs", optarg);
 			break;
 		case 'o':
-			fssh_opt(&opts, NULL, optarg);
+			prog_client_opt(&opts, NULL, optarg);
 			break;
 		case 'p':
-			fssh_opt(&opts, "Port", optarg);
+			prog_client_opt(&opts, "Port", optarg);
 			break;
 		case 'Q':
 			fssh_query(optarg);
@@ -787,21 +617,19 @@ main(int argc, char **argv)
 		log_set_level(verbose >= 3 ? LOGL_DEBUG3 :
 		    verbose == 2 ? LOGL_DEBUG2 : LOGL_DEBUG1);
 
-	memset(&rq, 0, sizeof(rq));
-	rq.destination = dest;
-	rq.config_file = config_file;
-	rq.options = opts.lines;
-	if ((r = client_resolve_config(&rq, &conf, &env, &host)) != 0) {
-		if (r == FERR_FORMAT)
-			fatal("invalid destination \"%s\"", dest);
+	memset(&pp, 0, sizeof(pp));
+	pp.destination = dest;
+	pp.config_file = config_file;
+	pp.options = opts.lines;
+	pp.verbose = verbose;
+	pp.quiet = quiet;
+	pp.argv0 = argv0;
+	if (prog_client_resolve(&pp, &pc) != 0)
 		prog_exit(FSSH_EXIT_FAILURE);
-	}
-	if (!quiet && verbose == 0)
-		log_set_level((enum log_level)conf->log_level);
 
 	if (dump_config) {
 		if ((dump = buf_new()) == NULL ||
-		    sshconf_dump(conf, &env, dump) != 0)
+		    sshconf_dump(pc->conf, &pc->env, dump) != 0)
 			fatal("cannot print the configuration");
 		fwrite(buf_ptr(dump), 1, buf_len(dump), stdout);
 		buf_free(dump);
@@ -821,39 +649,10 @@ main(int argc, char **argv)
 	if (argc > 0 && (s.command = fssh_join(argv, argc)) == NULL)
 		fatal("out of memory");
 
-	/* What the jump command inherits (as ssh passes -F and -v). */
-	if (config_file != NULL) {
-		jump_args[nj++] = "-F";
-		jump_args[nj++] = config_file;
-	}
-	if (quiet)
-		jump_args[nj++] = "-q";
-	for (i = 0; !quiet && i < (size_t)verbose && i < 3; i++)
-		jump_args[nj++] = "-v";
-	jump_args[nj] = NULL;
-	if ((self = fssh_self(argv0)) == NULL)
-		fatal("out of memory");
-
-	memset(&cc, 0, sizeof(cc));
-	cc.conf = conf;
-	cc.env = &env;
-	cc.self_path = self;
-	cc.jump_args = jump_args;
-	cc.prompt = conf->batch_mode ? NULL : fssh_prompt;
-	s.conf = conf;
-	if ((r = client_new(&cc, &s.cl)) != 0)
-		fatal_r(r, "client");
-	if ((r = client_connect(s.cl)) != 0) {
-		if (r == FERR_SYSTEM || r == FERR_TIMEOUT)
-			log_error("%s: %s", prog_name(), client_error(s.cl));
-		else if (*client_error(s.cl) != '\0')
-			log_error("%s", client_error(s.cl));
-		else
-			log_error("%s: %s", prog_name(), err_str(r));
-		client_free(s.cl);
-		s.cl = NULL;
+	s.conf = pc->conf;
+	if (prog_client_connect(pc) != 0)
 		prog_exit(FSSH_EXIT_FAILURE);
-	}
+	s.cl = pc->cl;
 	r = fssh_session(&s);
 	fssh_restore(&s);
 	if (r != 0 && !s.closed)
@@ -867,7 +666,7 @@ main(int argc, char **argv)
 	/* A forwarding has no exit status: it ends well once it opened. */
 	if (s.fwd_host != NULL && s.opened && r == 0)
 		status = 0;
-	client_free(s.cl);
+	prog_client_disconnect(pc);
 	s.cl = NULL;
 	prog_exit(status);
 }
