@@ -260,8 +260,23 @@ sftp_archive_xfer_put_file(struct sftp_archive_xfer *x, const char *lfile,
 	if ((fd = open(lfile, O_RDONLY | O_CLOEXEC)) < 0)
 		return FERR_SYSTEM;
 	/*
-	 * Rewritten as the wire's pax stream: any format libarchive reads
-	 * goes, and names are checked here before the server checks them.
+	 * A tar file (compressed or not) goes as it is: the server checks
+	 * every entry, and a sparse entry is not inflated here.
+	 */
+	switch (sftp_archive_format_of(lfile)) {
+	case SFTP_ARCHIVE_FMT_TAR:
+		x->o.flags &= ~SFTP_ARCHIVE_GZIP;
+		goto raw;
+	case SFTP_ARCHIVE_FMT_TARGZ:
+		x->o.flags |= SFTP_ARCHIVE_GZIP;
+		goto raw;
+	default:
+		break;
+	}
+	/*
+	 * Other formats are rewritten as the wire's pax stream (any format
+	 * libarchive reads goes), names checked here before the server
+	 * checks them.
 	 */
 	tmpdir = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	spool = sftp_archive_spool(tmpdir);
@@ -284,7 +299,9 @@ sftp_archive_xfer_put_file(struct sftp_archive_xfer *x, const char *lfile,
 		return FERR_SYSTEM;
 	}
 	x->o.flags &= ~SFTP_ARCHIVE_GZIP;
-	if ((x->src = sftp_archive_src_from_fd(spool)) == NULL)
+	fd = spool;
+ raw:
+	if ((x->src = sftp_archive_src_from_fd(fd)) == NULL)
 		return FERR_ALLOC;
 	return ax_start(x, AX_PUT_FILE, rdir, lfile);
 }
