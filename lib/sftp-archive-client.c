@@ -126,6 +126,44 @@ sftp_archive_supported(const struct sftp_client *c)
 	    NULL);
 }
 
+int
+sftp_archive_scan_begin(struct sftp_client *c, const char *path)
+{
+	struct buf *b;
+	int r;
+
+	if ((r = sftp_client_begin(c, SSH_FXP_EXTENDED, SFTP_ARCHIVE_EXT,
+	    &b)) != 0)
+		return r;
+	if ((r = buf_put_u32(b, SFTP_ARCHIVE_OP_SCAN)) != 0 ||
+	    (r = buf_put_cstring(b, path)) != 0 ||
+	    (r = buf_put_u32(b, 0)) != 0 ||
+	    (r = buf_put_u64(b, 0)) != 0)
+		sftp_client_abort(c);
+	return r;
+}
+
+int
+sftp_archive_scan_parse(const uint8_t *data, size_t len,
+    struct sftp_archive_stats *st)
+{
+	struct buf *b;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	if ((b = buf_from(data, len)) == NULL)
+		return FERR_ALLOC;
+	if ((r = buf_get_u64(b, &st->files)) != 0 ||
+	    (r = buf_get_u64(b, &st->dirs)) != 0 ||
+	    (r = buf_get_u64(b, &st->links)) != 0 ||
+	    (r = buf_get_u64(b, &st->other)) != 0 ||
+	    (r = buf_get_u64(b, &st->bytes)) != 0 ||
+	    (r = buf_expect_end(b)) != 0)
+		memset(st, 0, sizeof(*st));
+	buf_free(b);
+	return r != 0 ? FERR_FORMAT : 0;
+}
+
 struct sftp_archive_xfer *
 sftp_archive_xfer_new(struct sftp_client *c,
     const struct sftp_archive_xfer_opts *o)
@@ -189,7 +227,8 @@ sftp_archive_xfer_get(struct sftp_archive_xfer *x, const char *rdir,
 	if (mkdir(ldir, 0777) != 0 && errno != EEXIST)
 		return FERR_SYSTEM;
 	if ((x->ldirfd = open(ldir, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0 || (x->spool = sftp_archive_spool(x->ldirfd)) < 0)
+	    O_CLOEXEC)) < 0 ||
+	    (x->spool = sftp_archive_spool(x->ldirfd, NULL)) < 0)
 		return FERR_SYSTEM;
 	return ax_start(x, AX_GET, rdir, rdir);
 }
@@ -227,7 +266,7 @@ sftp_archive_xfer_get_file(struct sftp_archive_xfer *x, const char *rdir,
 		free(copy);
 		if (dfd < 0)
 			return FERR_SYSTEM;
-		x->spool = sftp_archive_spool(dfd);
+		x->spool = sftp_archive_spool(dfd, NULL);
 		close(dfd);
 		if (x->spool < 0 || (x->outfd = open(lfile, O_WRONLY |
 		    O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0)
@@ -279,7 +318,7 @@ sftp_archive_xfer_put_file(struct sftp_archive_xfer *x, const char *lfile,
 	 * checks them.
 	 */
 	tmpdir = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	spool = sftp_archive_spool(tmpdir);
+	spool = sftp_archive_spool(tmpdir, NULL);
 	if (tmpdir >= 0)
 		close(tmpdir);
 	if (spool < 0) {
@@ -421,8 +460,8 @@ ax_write_cb(void *arg, const struct sftp_client_reply *rep)
 		return 0;
 	if (rep->type != SSH_FXP_STATUS || rep->status != SSH_FX_OK)
 		ax_fail(x, rep->type == SSH_FXP_STATUS ?
-		    ax_status_err(rep->status) : FERR_PROTOCOL, x->rpath, rep->errmsg != NULL ? rep->errmsg :
-		    "write failed");
+		    ax_status_err(rep->status) : FERR_PROTOCOL, x->rpath,
+		    rep->errmsg != NULL ? rep->errmsg : "write failed");
 	return 0;
 }
 

@@ -19,6 +19,7 @@ struct sftp_archive_stream {
 	int extract;
 	int dirfd;		/* extraction target */
 	int spool;		/* extraction: the received bytes */
+	int spool_mem;		/* ... held in memory: capped */
 	unsigned int flags;
 	uint64_t max_bytes;
 	uint64_t pos;		/* bytes sent or received */
@@ -61,7 +62,7 @@ sftp_archive_stream_extract(int dirfd, unsigned int flags,
 	s->dirfd = dirfd;
 	s->flags = flags;
 	s->max_bytes = max_bytes;
-	if ((s->spool = sftp_archive_spool(dirfd)) < 0) {
+	if ((s->spool = sftp_archive_spool(dirfd, &s->spool_mem)) < 0) {
 		err = errno;
 		close(dirfd);
 		free(s);
@@ -144,6 +145,9 @@ sftp_archive_stream_write(struct sftp_archive_stream *s, uint64_t off,
 	if (off != s->pos)
 		return stream_fail(s, FERR_ARGUMENT,
 		    "Archive writes must be sequential", msgp);
+	if (s->spool_mem && len > SFTP_ARCHIVE_MEM_SPOOL_MAX - s->pos)
+		return stream_fail(s, FERR_NO_SPACE,
+		    "Archive too large to hold in memory", msgp);
 	while (done < len) {
 		n = write(s->spool, p + done, len - done);
 		if (n < 0 && errno == EINTR)

@@ -85,16 +85,21 @@ ar_msg(char *errbuf, size_t errlen, const char *what, const char *name,
 }
 
 int
-sftp_archive_spool(int dirfd)
+sftp_archive_spool(int dirfd, int *in_memory)
 {
 	int fd = -1;
 
+	if (in_memory != NULL)
+		*in_memory = 0;
 #ifdef O_TMPFILE
 	if (dirfd >= 0)
 		fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 #endif
-	if (fd < 0)
-		fd = memfd_create("ferry-archive", MFD_CLOEXEC);
+	if (fd < 0) {
+		if ((fd = memfd_create("ferry-archive", MFD_CLOEXEC)) >= 0 &&
+		    in_memory != NULL)
+			*in_memory = 1;
+	}
 	return fd;
 }
 
@@ -296,6 +301,7 @@ ar_walk_next(struct ar_walk *w, struct stat *st, int *pfdp,
 	size_t nlen, plen;
 	int fd, r;
 
+ again:
 	for (;;) {
 		if (w->depth == 0)
 			return 0;
@@ -316,8 +322,12 @@ ar_walk_next(struct ar_walk *w, struct stat *st, int *pfdp,
 		w->path[plen - 1] = '/';
 	memcpy(w->path + plen, name, nlen + 1);
 	w->pathlen = plen + nlen;
-	if (fstatat(f->fd, name, st, AT_SYMLINK_NOFOLLOW) != 0)
+	if (fstatat(f->fd, name, st, AT_SYMLINK_NOFOLLOW) != 0) {
+		/* Removed since it was listed: as if it never was. */
+		if (errno == ENOENT)
+			goto again;
 		return FERR_SYSTEM;
+	}
 	*pfdp = f->fd;
 	*namep = name;
 	if (S_ISDIR(st->st_mode)) {
@@ -343,8 +353,10 @@ sftp_archive_scan(int dirfd, struct sftp_archive_stats *st)
 	memset(st, 0, sizeof(*st));
 	if ((fd = dup(dirfd)) < 0)
 		return FERR_SYSTEM;
-	if ((r = ar_walk_init(&w, fd)) != 0)
+	if ((r = ar_walk_init(&w, fd)) != 0) {
+		ar_walk_free(&w);
 		return r;
+	}
 	while ((r = ar_walk_next(&w, &sb, &pfd, &name)) == 1) {
 		if (S_ISREG(sb.st_mode)) {
 			st->files++;

@@ -185,31 +185,16 @@ archive_remote_scan(struct sftp_session *ss, const char *path,
     struct sftp_archive_stats *st)
 {
 	struct sftp_session_reply rep;
-	struct buf *b, *m = NULL;
-	int r;
+	int r = -1;
 
 	memset(st, 0, sizeof(*st));
-	if (sftp_client_begin(sftp_session_engine(ss), SSH_FXP_EXTENDED,
-	    SFTP_ARCHIVE_EXT, &b) != 0)
+	if (sftp_archive_scan_begin(sftp_session_engine(ss), path) != 0)
 		return -1;
-	if (buf_put_u32(b, SFTP_ARCHIVE_OP_SCAN) != 0 ||
-	    buf_put_cstring(b, path) != 0 || buf_put_u32(b, 0) != 0 ||
-	    buf_put_u64(b, 0) != 0) {
-		sftp_client_abort(sftp_session_engine(ss));
-		return -1;
-	}
 	if (sftp_session_call_end(ss, &rep) != 0)
 		fatal("%s", sftp_session_error(ss));
-	r = -1;
 	if (rep.type == SSH_FXP_EXTENDED_REPLY &&
-	    (m = buf_from(rep.data, rep.len)) != NULL &&
-	    buf_get_u64(m, &st->files) == 0 &&
-	    buf_get_u64(m, &st->dirs) == 0 &&
-	    buf_get_u64(m, &st->links) == 0 &&
-	    buf_get_u64(m, &st->other) == 0 &&
-	    buf_get_u64(m, &st->bytes) == 0 && buf_expect_end(m) == 0)
+	    sftp_archive_scan_parse(rep.data, rep.len, st) == 0)
 		r = 0;
-	buf_free(m);
 	sftp_session_reply_free(&rep);
 	return r;
 }

@@ -570,6 +570,17 @@ test_stream(void)
 	is_int(sftp_archive_stream_write(s, 0, buf, 1, &msg), FERR_ARGUMENT,
 	    "write to a sending stream refused");
 	sftp_archive_stream_free(s);
+	{
+		int mem = -1, sfd, dfd = opendirat("src");
+
+		H((sfd = sftp_archive_spool(dfd, &mem)) < 0);
+		is_int(mem, 0, "spool in the target's file system");
+		close(sfd);
+		close(dfd);
+		H((sfd = sftp_archive_spool(-1, &mem)) < 0);
+		is_int(mem, 1, "spool in memory without a directory");
+		close(sfd);
+	}
 	mkd("st");
 	H((s = sftp_archive_stream_extract(opendirat("st"), 0, 0)) == NULL);
 	is_int(sftp_archive_stream_write(s, 5, buf, 1, &msg), FERR_ARGUMENT,
@@ -683,6 +694,23 @@ xfer(int kind, const char *a, const char *b, unsigned int flags,
 	return r;
 }
 
+struct scan_wait {
+	int done;
+	int r;
+	struct sftp_archive_stats *st;
+};
+
+static int
+scan_cb(void *arg, const struct sftp_client_reply *rep)
+{
+	struct scan_wait *w = arg;
+
+	w->done = 1;
+	w->r = rep->type == SSH_FXP_EXTENDED_REPLY ?
+	    sftp_archive_scan_parse(rep->data, rep->len, w->st) : -1;
+	return 0;
+}
+
 static void
 test_engines(void)
 {
@@ -704,6 +732,27 @@ test_engines(void)
 	is_int(xfer(3, "a.zip", "/fromzip", 0, &msg), 0, "put .zip: %s",
 	    msg);
 	ok(same_tree("src", "srv/fromzip", 0), "zip unpacked remotely");
+	{
+		struct sftp_archive_stats st;
+		struct scan_wait w = { 0, -1, &st };
+
+		H(sftp_archive_scan_begin(C, "/up"));
+		H(sftp_client_end(C, 0, scan_cb, &w, NULL));
+		while (!w.done)
+			H(pump_once() == 0);
+		is_int(w.r, 0, "SCAN reply parses");
+		is_int(st.files, 7, "SCAN counts files");
+		is_int(st.dirs, 3, "SCAN counts directories");
+		is_int(st.links, 1, "SCAN counts links");
+		w.done = 0;
+		H(sftp_archive_scan_begin(C, "/up/hello"));
+		H(sftp_client_end(C, 0, scan_cb, &w, NULL));
+		while (!w.done)
+			H(pump_once() == 0);
+		ok(w.r != 0, "SCAN of a file fails");
+		is_int(sftp_archive_scan_parse((const uint8_t *)"abc", 3, &st),
+		    FERR_FORMAT, "short SCAN reply refused");
+	}
 	is_int(xfer(0, "/nonexistent", "down2", 0, &msg), FERR_SYSTEM,
 	    "missing remote directory: %s", msg);
 	session_end();

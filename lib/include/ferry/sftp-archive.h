@@ -131,9 +131,13 @@ int sftp_archive_transcode(int infd, int outfd,
 
 /*
  * An unnamed read-write temporary file in the directory dirfd (O_TMPFILE),
- * or in memory when the file system cannot make one.  -1 with errno.
+ * or in memory (memfd) when the file system cannot make one or dirfd is
+ * -1; *in_memory (may be NULL) says which.  -1 with errno.
  */
-int sftp_archive_spool(int dirfd);
+int sftp_archive_spool(int dirfd, int *in_memory);
+
+/* Most bytes a receiver spools in memory (the memfd fallback). */
+#define SFTP_ARCHIVE_MEM_SPOOL_MAX	(256U * 1024U * 1024U)
 
 /* ---- Choosing archive mode ---- */
 
@@ -157,6 +161,19 @@ int sftp_archive_wanted(enum sftp_archive_mode mode,
 
 /* Whether the server advertised tree-archive@ferry version 1. */
 int sftp_archive_supported(const struct sftp_client *c);
+
+/*
+ * Begin a SCAN request of the remote directory path (the fields are
+ * added; finish it with sftp_client_end() or sftp_session_call_end(): the
+ * reply is EXTENDED_REPLY, or STATUS when path is not a readable
+ * directory), and parse such a reply's bytes into *st (FERR_FORMAT when
+ * malformed).  With both, a caller decides with sftp_archive_wanted()
+ * in one round trip.
+ */
+int sftp_archive_scan_begin(struct sftp_client *c, const char *path)
+    FERRY_WUR;
+int sftp_archive_scan_parse(const uint8_t *data, size_t len,
+    struct sftp_archive_stats *st) FERRY_WUR;
 
 /*
  * Progress: stream bytes moved and the expected total (0: unknown), the
