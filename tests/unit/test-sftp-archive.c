@@ -783,6 +783,115 @@ test_engines(void)
 	session_end();
 }
 
+/* ---- A hostile server: the client extracts with the same rules ---- */
+
+static int fake_fd = -1;
+
+/* Answer every complete request in the client's output. */
+static void
+fake_serve(void)
+{
+	struct buf *co = sftp_client_output(C), *m, *out;
+	const uint8_t *h;
+	uint8_t type, data[65536];
+	uint32_t len, id, rlen, ver;
+	uint64_t off;
+	size_t hlen;
+	ssize_t n;
+
+	H((out = buf_new()) == NULL);
+	while (buf_peek_u32(co, 0, &len) == 0 && buf_len(co) - 4 >= len) {
+		H((m = buf_from(buf_ptr(co) + 4, len)) == NULL);
+		H(buf_get_u8(m, &type));
+		buf_reset(out);
+		H(buf_put_u32(out, 0));
+		if (type == SSH_FXP_INIT) {
+			H(buf_get_u32(m, &ver));
+			H(buf_put_u8(out, SSH_FXP_VERSION));
+			H(buf_put_u32(out, 3));
+			H(buf_put_cstring(out, SFTP_ARCHIVE_EXT));
+			H(buf_put_cstring(out, SFTP_ARCHIVE_EXT_VER));
+		} else {
+			H(buf_get_u32(m, &id));
+			switch (type) {
+			case SSH_FXP_EXTENDED:
+				H(buf_put_u8(out, SSH_FXP_EXTENDED_REPLY));
+				H(buf_put_u32(out, id));
+				H(buf_put_string(out, "h1", 2));
+				break;
+			case SSH_FXP_READ:
+				H(buf_get_string_direct(m, &h, &hlen));
+				H(buf_get_u64(m, &off));
+				H(buf_get_u32(m, &rlen));
+				if (rlen > sizeof(data))
+					rlen = sizeof(data);
+				n = pread(fake_fd, data, rlen, (off_t)off);
+				if (n > 0) {
+					H(buf_put_u8(out, SSH_FXP_DATA));
+					H(buf_put_u32(out, id));
+					H(buf_put_string(out, data, (size_t)n));
+					break;
+				}
+				/* FALLTHROUGH */
+			default:
+				H(buf_put_u8(out, SSH_FXP_STATUS));
+				H(buf_put_u32(out, id));
+				H(buf_put_u32(out, type == SSH_FXP_READ ?
+				    SSH_FX_EOF : SSH_FX_OK));
+				H(buf_put_cstring(out, ""));
+				H(buf_put_cstring(out, ""));
+				break;
+			}
+		}
+		H(buf_poke_u32(out, 0, (uint32_t)(buf_len(out) - 4)));
+		buf_free(m);
+		H(buf_consume(co, 4 + (size_t)len));
+		H(sftp_client_input(C, buf_ptr(out), buf_len(out)));
+	}
+	buf_free(out);
+}
+
+static void
+test_hostile_server(void)
+{
+	struct sftp_archive_xfer_opts o;
+	struct sftp_archive_xfer *x;
+	const char *msg = "";
+	char out[512], lp[512];
+	int guard = 0, r;
+
+	path(out, sizeof(out), "hs-outside");
+	mkd("hs-outside");
+	{
+		struct hent e[] = {
+			{ "l", AE_IFLNK, out, NULL, 0 },
+			{ "l/evil", AE_IFREG, NULL, NULL, 4 },
+		};
+		fake_fd = hostile(e, 2, 0);
+	}
+	H((C = sftp_client_new()) == NULL);
+	while (!sftp_client_ready(C))
+		fake_serve();
+	ok(sftp_archive_supported(C), "fake server advertises the extension");
+	memset(&o, 0, sizeof(o));
+	H((x = sftp_archive_xfer_new(C, &o)) == NULL);
+	path(lp, sizeof(lp), "hs-dst");
+	H(sftp_archive_xfer_get(x, "/x", lp));
+	while (!sftp_archive_xfer_done(x) && ++guard < 10000) {
+		H(sftp_archive_xfer_step(x));
+		fake_serve();
+	}
+	r = sftp_archive_xfer_result(x, &msg);
+	is_int(r, FERR_PERMISSION, "client refuses a hostile server's "
+	    "archive: %s", msg);
+	path(lp, sizeof(lp), "hs-outside");
+	ok(rmdir(lp) == 0, "nothing written outside the client's target");
+	sftp_archive_xfer_free(x);
+	sftp_client_free(C);
+	C = NULL;
+	close(fake_fd);
+}
+
 int
 main(void)
 {
@@ -797,6 +906,7 @@ main(void)
 	test_mode();
 	test_stream();
 	test_engines();
+	test_hostile_server();
 	rmtree("");
 	return tap_done();
 }
