@@ -655,6 +655,8 @@ run(struct sftp_archive_xfer *x, const char **msgp)
 	return sftp_archive_xfer_result(x, msgp);
 }
 
+static char msgcopy[700];
+
 static int
 xfer(int kind, const char *a, const char *b, unsigned int flags,
     const char **msgp)
@@ -688,8 +690,11 @@ xfer(int kind, const char *a, const char *b, unsigned int flags,
 	}
 	if (r == 0)
 		r = run(x, msgp);
-	else if (msgp != NULL)
+	else
 		*msgp = "start failed";
+	/* The message lives in x: keep a copy past its free. */
+	snprintf(msgcopy, sizeof(msgcopy), "%s", *msgp);
+	*msgp = msgcopy;
 	sftp_archive_xfer_free(x);
 	return r;
 }
