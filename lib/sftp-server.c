@@ -31,6 +31,8 @@
 #include "ferry/log.h"
 #include "ferry/sftp.h"
 #include "ferry/sftp-server.h"
+#include "ferry/sftp-archive.h"
+#include "sftp-archive-server.h"
 #include "sftp-fs.h"
 
 /* READDIR: at most this many entries, and stop adding past this size. */
@@ -60,6 +62,7 @@ struct server_handle {
 	char *vpath;
 	uint64_t nread;
 	uint64_t nwritten;
+	struct sftp_archive_stream *ar;	/* tree-archive@ferry handle */
 };
 
 struct sftp_server {
@@ -106,7 +109,7 @@ static const char *const server_req_names[SFTP_REQ_COUNT] = {
 	"realpath", "stat", "rename", "readlink", "symlink", "posix-rename",
 	"statvfs", "fstatvfs", "hardlink", "fsync", "lsetstat", "limits",
 	"expand-path", "copy-data", "home-directory", "users-groups-by-id",
-	"check-file-handle", "check-file-name",
+	"check-file-handle", "check-file-name", "tree-archive",
 };
 
 const char *
@@ -423,7 +426,12 @@ server_bad_handle(struct sftp_server *s, uint32_t id)
 static void
 server_handle_close(struct sftp_server *s, struct server_handle *h)
 {
-	if (h->is_dir) {
+	if (h->ar != NULL) {
+		log_info("tree-archive \"%s\" abandoned",
+		    server_ln(s, 0, h->vpath));
+		sftp_archive_stream_free(h->ar);
+		h->ar = NULL;
+	} else if (h->is_dir) {
 		log_info("closedir \"%s\"", server_ln(s, 0, h->vpath));
 		if (h->dir != NULL)
 			closedir(h->dir);
@@ -464,6 +472,7 @@ static const struct {
 	    SFTP_REQ_CHECK_FILE_HANDLE },
 	{ "check-file-name", "md5,sha1,sha256,sha512",
 	    SFTP_REQ_CHECK_FILE_NAME },
+	{ SFTP_ARCHIVE_EXT, SFTP_ARCHIVE_EXT_VER, SFTP_REQ_TREE_ARCHIVE },
 };
 
 static int
@@ -496,6 +505,209 @@ server_init(struct sftp_server *s, struct buf *m)
 	}
 	s->initialized = 1;
 	return server_reply_end(s, off);
+}
+
+/* ---- tree-archive@ferry (lib/sftp-archive-server.c does the work) ---- */
+
+/* Requests an archive operation stands for: any denied, it is denied. */
+#define SERVER_AR_READ_REQS (SFTP_REQ_BIT(SFTP_REQ_OPENDIR) | \
+	SFTP_REQ_BIT(SFTP_REQ_READDIR) | SFTP_REQ_BIT(SFTP_REQ_OPEN) | \
+	SFTP_REQ_BIT(SFTP_REQ_READ) | SFTP_REQ_BIT(SFTP_REQ_LSTAT) | \
+	SFTP_REQ_BIT(SFTP_REQ_READLINK))
+#define SERVER_AR_WRITE_REQS (SFTP_REQ_BIT(SFTP_REQ_OPEN) | \
+	SFTP_REQ_BIT(SFTP_REQ_WRITE) | SFTP_REQ_BIT(SFTP_REQ_MKDIR))
+
+static int server_reply_begin(struct sftp_server *, uint8_t, uint32_t,
+    size_t *);
+static int server_reply_end(struct sftp_server *, size_t);
+static void server_reply_drop(struct sftp_server *, size_t);
+
+/*
+ * string "tree-archive@ferry", uint32 op, string path, uint32 flags,
+ * uint64 max-bytes.  CREATE and EXTRACT answer with an EXTENDED_REPLY
+ * holding string handle, SCAN with one of five uint64 (files, dirs,
+ * links, other, bytes).
+ */
+static int
+server_tree_archive(struct sftp_server *s, uint32_t id, struct buf *m)
+{
+	struct sftp_archive_stats st;
+	struct server_handle *h;
+	char *vpath = NULL;
+	uint32_t op, flags;
+	uint64_t max_bytes, need;
+	unsigned int lflags;
+	size_t off;
+	int r, fd;
+
+	if ((r = buf_get_u32(m, &op)) != 0 ||
+	    (r = server_get_path(s, m, &vpath)) != 0 ||
+	    (r = buf_get_u32(m, &flags)) != 0 ||
+	    (r = buf_get_u64(m, &max_bytes)) != 0 ||
+	    (r = buf_expect_end(m)) != 0)
+		goto out;
+	log_info("tree-archive op %u \"%s\" flags 0x%x", op,
+	    server_ln(s, 0, vpath), flags);
+	if (op < SFTP_ARCHIVE_OP_CREATE || op > SFTP_ARCHIVE_OP_SCAN ||
+	    (flags & ~SFTP_ARCHIVE_WIRE_MASK) != 0) {
+		r = server_status(s, id, SSH_FX_OP_UNSUPPORTED,
+		    "Unknown tree-archive operation or flag");
+		goto out;
+	}
+	need = op == SFTP_ARCHIVE_OP_EXTRACT ? SERVER_AR_WRITE_REQS :
+	    SERVER_AR_READ_REQS;
+	if (op == SFTP_ARCHIVE_OP_EXTRACT && (flags & SFTP_ARCHIVE_PRESERVE))
+		need |= SFTP_REQ_BIT(SFTP_REQ_SETSTAT);
+	if ((s->denied & need) != 0 ||
+	    (op == SFTP_ARCHIVE_OP_EXTRACT && s->read_only)) {
+		log_verbose("refusing tree-archive: %s",
+		    s->read_only ? "read-only" : "a request it needs is "
+		    "denied");
+		r = server_status(s, id, SSH_FX_PERMISSION_DENIED,
+		    s->read_only && op == SFTP_ARCHIVE_OP_EXTRACT ?
+		    "Read-only server" : "Request denied by server policy");
+		goto out;
+	}
+	if ((fd = sftp_fs_open(s->fs, vpath, O_RDONLY | O_DIRECTORY,
+	    0)) < 0) {
+		r = server_errno(s, id, errno);
+		goto out;
+	}
+	if (op == SFTP_ARCHIVE_OP_SCAN) {
+		r = sftp_archive_scan(fd, &st);
+		close(fd);
+		if (r != 0) {
+			r = server_errno(s, id, errno);
+			goto out;
+		}
+		if ((r = server_reply_begin(s, SSH_FXP_EXTENDED_REPLY, id,
+		    &off)) != 0 ||
+		    (r = buf_put_u64(s->out, st.files)) != 0 ||
+		    (r = buf_put_u64(s->out, st.dirs)) != 0 ||
+		    (r = buf_put_u64(s->out, st.links)) != 0 ||
+		    (r = buf_put_u64(s->out, st.other)) != 0 ||
+		    (r = buf_put_u64(s->out, st.bytes)) != 0)
+			goto out;
+		r = server_reply_end(s, off);
+		goto out;
+	}
+	if (server_handle_alloc(s, &h) != 0) {
+		close(fd);
+		r = server_too_many(s, id);
+		goto out;
+	}
+	/* Server policy: symbolic links unless denied; never owners,
+	 * hard links or special files. */
+	lflags = flags;
+	if (!(s->denied & SFTP_REQ_BIT(SFTP_REQ_SYMLINK)))
+		lflags |= SFTP_ARCHIVE_SYMLINKS;
+	h->ar = op == SFTP_ARCHIVE_OP_CREATE ?
+	    sftp_archive_stream_create(fd, flags) :
+	    sftp_archive_stream_extract(fd, lflags, max_bytes);
+	if (h->ar == NULL) {
+		r = server_errno(s, id, errno);
+		goto out;
+	}
+	h->vpath = vpath;
+	vpath = NULL;
+	/* Extended requests are answered by EXTENDED_REPLY: string handle. */
+	if ((r = server_reply_begin(s, SSH_FXP_EXTENDED_REPLY, id,
+	    &off)) != 0 ||
+	    (r = buf_put_u32(s->out, SERVER_HANDLE_LEN)) != 0 ||
+	    (r = buf_put_u32(s->out, (uint32_t)(h - s->handles))) != 0 ||
+	    (r = buf_put_u32(s->out, h->gen)) != 0 ||
+	    (r = server_reply_end(s, off)) != 0) {
+		sftp_archive_stream_free(h->ar);
+		free(h->vpath);
+		memset(h, 0, sizeof(*h));
+		h->fd = -1;
+		goto out;
+	}
+	h->used = 1;
+ out:
+	free(vpath);
+	return r;
+}
+
+/* An archive error code as a status. */
+static uint32_t
+server_archive_code(int r)
+{
+	switch (r) {
+	case FERR_EOF:
+		return SSH_FX_EOF;
+	case FERR_PERMISSION:
+		return SSH_FX_PERMISSION_DENIED;
+	case FERR_ARGUMENT:
+	case FERR_FORMAT:
+		return SSH_FX_BAD_MESSAGE;
+	default:
+		return SSH_FX_FAILURE;
+	}
+}
+
+static int
+server_archive_read(struct sftp_server *s, uint32_t id,
+    struct server_handle *h, uint64_t offset, uint32_t len)
+{
+	const char *msg;
+	uint8_t *p;
+	size_t off, n;
+	int r;
+
+	if ((r = server_reply_begin(s, SSH_FXP_DATA, id, &off)) != 0 ||
+	    (r = buf_put_u32(s->out, 0)) != 0 ||
+	    (r = buf_reserve(s->out, len, &p)) != 0)
+		return r;
+	if ((r = sftp_archive_stream_read(h->ar, offset, p, len, &n,
+	    &msg)) != 0) {
+		server_reply_drop(s, off);
+		if (r != FERR_EOF)
+			log_error("tree-archive \"%s\": %s",
+			    server_ln(s, 0, h->vpath), msg);
+		return server_status(s, id, server_archive_code(r), msg);
+	}
+	if ((r = buf_consume_end(s->out, len - n)) != 0 ||
+	    (r = buf_poke_u32(s->out, off + 9, (uint32_t)n)) != 0)
+		return r;
+	h->nread += n;
+	return server_reply_end(s, off);
+}
+
+static int
+server_archive_write(struct sftp_server *s, uint32_t id,
+    struct server_handle *h, uint64_t offset, const uint8_t *data,
+    size_t len)
+{
+	const char *msg;
+	int r;
+
+	if (s->read_only)
+		return server_status(s, id, SSH_FX_PERMISSION_DENIED,
+		    "Read-only server");
+	if ((r = sftp_archive_stream_write(h->ar, offset, data, len,
+	    &msg)) != 0)
+		return server_status(s, id, server_archive_code(r), msg);
+	h->nwritten += len;
+	return server_ok(s, id);
+}
+
+static int
+server_archive_close(struct sftp_server *s, uint32_t id,
+    struct server_handle *h)
+{
+	char msg[600];
+	int r;
+
+	r = sftp_archive_stream_close(h->ar, msg, sizeof(msg));
+	h->ar = NULL;
+	log_info("tree-archive close \"%s\": %s", server_ln(s, 0, h->vpath),
+	    msg);
+	free(h->vpath);
+	memset(h, 0, sizeof(*h));
+	h->fd = -1;
+	return server_status(s, id, r == 0 ? SSH_FX_OK :
+	    server_archive_code(r), msg);
 }
 
 /* ---- File requests ---- */
@@ -609,6 +821,8 @@ server_close(struct sftp_server *s, uint32_t id, struct buf *m)
 		return r;
 	if ((h = server_handle_find(s, &hs, -1)) == NULL)
 		return server_bad_handle(s, id);
+	if (h->ar != NULL)
+		return server_archive_close(s, id, h);
 	server_handle_close(s, h);
 	return server_ok(s, id);
 }
@@ -634,6 +848,8 @@ server_read(struct sftp_server *s, uint32_t id, struct buf *m)
 		return server_bad_handle(s, id);
 	if (len > SFTP_MAX_RW)
 		len = SFTP_MAX_RW;
+	if (h->ar != NULL)
+		return server_archive_read(s, id, h, offset, len);
 	if (offset > INT64_MAX)
 		return server_errno(s, id, EINVAL);
 	/* DATA header, then the file read straight into the reply. */
@@ -676,6 +892,8 @@ server_write(struct sftp_server *s, uint32_t id, struct buf *m)
 		return r;
 	if ((h = server_handle_find(s, &hs, 0)) == NULL)
 		return server_bad_handle(s, id);
+	if (h->ar != NULL)
+		return server_archive_write(s, id, h, offset, data, len);
 	if (offset > INT64_MAX || len > INT64_MAX - offset)
 		return server_errno(s, id, EINVAL);
 	/* The data goes from the input buffer to the file, no copy. */
@@ -1852,6 +2070,8 @@ static const struct server_req server_reqs[] = {
 	    SFTP_REQ_CHECK_FILE_HANDLE, 0, server_check_file_handle },
 	{ SSH_FXP_EXTENDED, "check-file-name",
 	    SFTP_REQ_CHECK_FILE_NAME, 0, server_check_file_name },
+	{ SSH_FXP_EXTENDED, SFTP_ARCHIVE_EXT, SFTP_REQ_TREE_ARCHIVE, 0,
+	    server_tree_archive },
 };
 
 /* Errors that mean "the request was malformed", not "we failed". */

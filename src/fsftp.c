@@ -34,6 +34,7 @@
 #include "ferry/sftp.h"
 #include "ferry/sftp-client.h"
 #include "ferry/sftp-session.h"
+#include "fsftp-archive.h"
 #include "misc.h"
 #include "prog.h"
 #include "prog-client.h"
@@ -858,7 +859,7 @@ xfer_all(struct cmd_ctx *x, const struct glist *g, const char *dst,
 	struct sftp_xfer *xf;
 	char *b, *to;
 	size_t i;
-	int r;
+	int r, ar, afail = 0;
 
 	xf = xfer_new(gflags | x->flags | extra);
 	for (i = 0; i < g->n; i++) {
@@ -872,7 +873,12 @@ xfer_all(struct cmd_ctx *x, const struct glist *g, const char *dst,
 			to = xstrdup(dst);
 		if (!quiet)
 			out_msg("%s %s to %s\n", d->verb, g->v[i], to);
-		if (d->queue(xf, g->v[i], to) != 0)
+		/* A tree of many small files may go as one archive. */
+		ar = fsftp_archive_tree(ss, d == &xfer_dir_put, g->v[i], to,
+		    gflags | x->flags | extra, quiet, showprogress);
+		if (ar <= 0)
+			afail |= ar;
+		else if (d->queue(xf, g->v[i], to) != 0)
 			fatal("out of memory");
 		free(b);
 		free(to);
@@ -880,7 +886,7 @@ xfer_all(struct cmd_ctx *x, const struct glist *g, const char *dst,
 	fflush(stdout);
 	r = xfer_run(xf, gflags | x->flags | extra);
 	sftp_xfer_free(xf);
-	return r;
+	return r != 0 || afail != 0 ? -1 : 0;
 }
 
 /* Whether a local path names a directory. */
@@ -996,6 +1002,38 @@ cmd_reput(struct cmd_ctx *x)
 	if (parse_flags(x, "fpPr") != 0)
 		return -1;
 	return cmd_put_common(x, SFTP_XFER_RESUME);
+}
+
+/* getarchive [-p] remote-dir local-archive; putarchive [-p] local remote */
+static int
+cmd_archive(struct cmd_ctx *x, int put)
+{
+	char *src, *dst, *u;
+	int r;
+
+	if (parse_flags(x, "pP") != 0 || nargs(x, 2, 2) != 0)
+		return -1;
+	u = unescape(x->argv[x->optind + put]);
+	src = put ? unescape(x->argv[x->optind]) : make_absolute(u);
+	dst = put ? make_absolute(u) : unescape(x->argv[x->optind + 1]);
+	r = fsftp_archive_file(ss, put, src, dst, gflags | x->flags, quiet,
+	    showprogress);
+	free(u);
+	free(src);
+	free(dst);
+	return r;
+}
+
+static int
+cmd_getarchive(struct cmd_ctx *x)
+{
+	return cmd_archive(x, 0);
+}
+
+static int
+cmd_putarchive(struct cmd_ctx *x)
+{
+	return cmd_archive(x, 1);
 }
 
 static int
@@ -2053,6 +2091,8 @@ cmd_help(struct cmd_ctx *x)
 	    "'path'\n"
 	    "exit                               Quit sftp\n"
 	    "get [-afpPr] remote [local]        Download file\n"
+	    "getarchive [-p] remote-dir file    Download directory as "
+	    "archive\n"
 	    "help                               Display this help text\n"
 	    "lcd path                           Change local directory to "
 	    "'path'\n"
@@ -2070,6 +2110,8 @@ cmd_help(struct cmd_ctx *x)
 	    "progress                           Toggle display of progress "
 	    "meter\n"
 	    "put [-afpPr] local [remote]        Upload file\n"
+	    "putarchive [-p] file remote-dir    Upload archive and unpack "
+	    "it\n"
 	    "pwd                                Display remote working "
 	    "directory\n"
 	    "quit                               Quit sftp\n"
@@ -2105,11 +2147,13 @@ static const struct {
 	{ "chgrp", cmd_chgrp }, { "chmod", cmd_chmod },
 	{ "chown", cmd_chown }, { "copy", cmd_copy }, { "cp", cmd_copy },
 	{ "df", cmd_df }, { "dir", cmd_ls }, { "exit", cmd_quit },
-	{ "get", cmd_get }, { "help", cmd_help }, { "lcd", cmd_lcd },
+	{ "get", cmd_get }, { "getarchive", cmd_getarchive },
+	{ "help", cmd_help }, { "lcd", cmd_lcd },
 	{ "lchdir", cmd_lcd }, { "lls", cmd_lls }, { "lmkdir", cmd_lmkdir },
 	{ "ln", cmd_ln }, { "lpwd", cmd_lpwd }, { "ls", cmd_ls },
 	{ "lumask", cmd_lumask }, { "mget", cmd_get }, { "mkdir", cmd_mkdir },
 	{ "mput", cmd_put }, { "progress", cmd_progress }, { "put", cmd_put },
+	{ "putarchive", cmd_putarchive },
 	{ "pwd", cmd_pwd }, { "quit", cmd_quit }, { "reget", cmd_reget },
 	{ "rename", cmd_rename }, { "reput", cmd_reput }, { "rm", cmd_rm },
 	{ "rmdir", cmd_rmdir }, { "symlink", cmd_symlink },
@@ -2160,7 +2204,7 @@ run_command(char *line)
 /* Commands whose path arguments are remote. */
 static const char *const remote_cmds[] = {
 	"cd", "chdir", "chgrp", "chmod", "chown", "copy", "cp", "df", "dir",
-	"get", "ln", "ls", "mget", "mkdir", "reget", "rename", "rm", "rmdir",
+	"get", "getarchive", "ln", "ls", "mget", "mkdir", "reget", "rename", "rm", "rmdir",
 	"symlink", NULL,
 };
 
@@ -2537,7 +2581,7 @@ parse_xopt(const char *v)
 		if (es != NULL)
 			fatal("Invalid number of requests \"%s\": %s",
 			    v + 10, es);
-	} else
+	} else if (!fsftp_archive_xopt(v))
 		fatal("Invalid -X option");
 }
 

@@ -134,12 +134,18 @@ CASES = {
     "check-file-name": ([], lambda c: c.status(
         "EXTENDED", s("/f") + s("md5") + u64(0) + u64(0) + u32(0),
         "check-file-name"), None),
+    # SCAN of a directory: needs what a walk needs (man ferry-sftp-archive.7).
+    "tree-archive": (["opendir", "readdir", "open", "read", "lstat",
+                      "readlink"], lambda c: c.status(
+        "EXTENDED", u32(3) + s("/d") + u32(0) + u64(0),
+        "tree-archive@ferry"), None),
 }
 EXT_NAMES = {"posix-rename": "posix-rename@openssh.com",
              "statvfs": "statvfs@openssh.com",
              "hardlink": "hardlink@openssh.com",
              "copy-data": "copy-data",
-             "check-file-name": "check-file-name"}
+             "check-file-name": "check-file-name",
+             "tree-archive": "tree-archive@ferry"}
 # Requests that change the file system: refused by -R.
 WRITES = {"write", "setstat", "fsetstat", "remove", "mkdir", "rmdir",
           "rename", "symlink", "posix-rename", "hardlink", "fsync",

@@ -24,7 +24,9 @@
  * check-file-handle / check-file-name (draft-ietf-secsh-filexfer-
  * extensions-00 section 3; advertised with the data "md5,sha1,sha256,
  * sha512"; the reply is SSH_FXP_EXTENDED_REPLY, uint32 id, string
- * algorithm, then the digests concatenated to the end of the message).
+ * algorithm, then the digests concatenated to the end of the message),
+ * and tree-archive@ferry (directory trees as one archive stream:
+ * man/ferry-sftp-archive.7, ferry/sftp-archive.h).
  */
 #ifndef FERRY_SFTP_SERVER_H
 #define FERRY_SFTP_SERVER_H
@@ -46,7 +48,7 @@ enum sftp_req {
 	SFTP_REQ_FSYNC, SFTP_REQ_LSETSTAT, SFTP_REQ_LIMITS,
 	SFTP_REQ_EXPAND_PATH, SFTP_REQ_COPY_DATA, SFTP_REQ_HOME_DIRECTORY,
 	SFTP_REQ_USERS_GROUPS_BY_ID, SFTP_REQ_CHECK_FILE_HANDLE,
-	SFTP_REQ_CHECK_FILE_NAME,
+	SFTP_REQ_CHECK_FILE_NAME, SFTP_REQ_TREE_ARCHIVE,
 	SFTP_REQ_COUNT
 };
 
