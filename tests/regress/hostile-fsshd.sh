@@ -3,7 +3,8 @@
 # IGNORE, PING and GLOBAL_REQUEST floods before authentication, EXT_INFO
 # with an absurd count, SFTP frames split across one-byte channel
 # messages, READ of 0xFFFFFFFF bytes, 10,000 outstanding requests, handle
-# exhaustion, frames of length 0, < 5, > 256 KiB and 0xFFFFFFFF.  Each
+# exhaustion, frames of length 0, < 5, > 256 KiB and 0xFFFFFFFF, 100
+# half-open connections held while others log in.  Each
 # case: refused or survived as the protocol says, fsshd's memory bounded,
 # and an OpenSSH sftp client served in parallel throughout.
 . "$top_srcdir/tests/regress/lib.sh"

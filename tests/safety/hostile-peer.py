@@ -398,6 +398,29 @@ def case_ext_info():
     check_parallel(par, what)
 
 
+def case_half_open(count):
+    what = "%d half-open connections" % count
+    t, ch = sftp_channel()
+    sftp_init(ch)
+    with Parallel() as par:
+        socks = []
+        for _ in range(count):
+            try:
+                socks.append(socket.create_connection(("127.0.0.1", PORT), 5))
+            except OSError:
+                break
+        time.sleep(2)
+        # The session authenticated before the flood keeps working.
+        sftp_send(ch, bytes([FXP_STAT]) + u32(9) + sstr(FILE))
+        r = sftp_recv(ch)
+        for so in socks:
+            so.close()
+    t.close()
+    ok(len(socks) == count, "%s: opened and held" % what)
+    ok(r[0] == FXP_ATTRS, "%s: an authenticated session goes on" % what)
+    check_parallel(par, what)
+
+
 def main():
     pad = b"x" * 1000
     flood("IGNORE flood (20,000 x 1 KiB)", MSG_IGNORE,
@@ -406,6 +429,7 @@ def main():
     flood("GLOBAL_REQUEST flood (20,000, want-reply)", MSG_GLOBAL_REQUEST,
           lambda i: sstr("hostile-%d@example.com" % i) + b"\x01", 20000)
     case_ext_info()
+    case_half_open(100)
     case_split()
     case_read_huge()
     case_outstanding()
