@@ -15,8 +15,8 @@ else
 	N=${FERRY_LOAD_SESSIONS:-50} MIB=${FERRY_LOAD_MIB:-4}
 fi
 # Bounds: a session process, and the whole server per session.
-PROC_MAX_KIB=$((48 * 1024))
-TOTAL_MAX_KIB=$((N * 16 * 1024 + 64 * 1024))
+PROC_MAX_KIB=$((48 * 1024 * SAFETY_MEM_SCALE))
+TOTAL_MAX_KIB=$(((N * 16 * 1024 + 64 * 1024) * SAFETY_MEM_SCALE))
 safety_user ferry-l
 safety_fsshd_start || skip_all "fsshd does not start"
 diag "$N concurrent sessions x $MIB MiB up and down" \

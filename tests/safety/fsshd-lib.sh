@@ -9,6 +9,11 @@
 #   safety_known PORT	trust it on another port (a relay) too
 FSSHD=$(ferry_bin fsshd)
 FSFTP=$(ferry_bin fsftp)
+# Memory bounds are multiplied by this: ASan's shadow memory and
+# quarantine make every process larger.
+SAFETY_MEM_SCALE=1
+grep -q '^#define FERRY_SANITIZERS 1' "$top_builddir/config.h" 2>/dev/null &&
+	SAFETY_MEM_SCALE=8
 
 safety_user() {
 	require_root

@@ -47,7 +47,8 @@ KEY = paramiko.Ed25519Key.from_private_key_file(os.environ["HOSTILE_KEY"])
 ROOT_PID = int(os.environ["HOSTILE_PID"])
 FILE = os.environ["HOSTILE_FILE"]		# a 64 KiB file in the home
 GOOD = os.environ["HOSTILE_GOOD"]
-RSS_MAX_KIB = 64 * 1024				# any one fsshd process
+# Any one fsshd process (sanitizer builds scale it).
+RSS_MAX_KIB = 64 * 1024 * int(os.environ.get("HOSTILE_MEM_SCALE", "1"))
 
 MSG_IGNORE, MSG_EXT_INFO, MSG_GLOBAL_REQUEST = 2, 7, 80
 MSG_PING = 192					# OpenSSH's ping@openssh.com
