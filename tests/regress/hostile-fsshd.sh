@@ -30,8 +30,10 @@ EOS
 chmod +x "$TMP/good.sh"
 "$TMP/good.sh" >/dev/null 2>&1 || skip_all "a plain sftp session fails"
 HOSTILE_PORT=$SAFETY_PORT HOSTILE_USER=$SAFETY_USER HOSTILE_KEY=$TMP/id.paramiko \
-    HOSTILE_PID=$SAFETY_PID HOSTILE_FILE=file HOSTILE_MEM_SCALE=$SAFETY_MEM_SCALE HOSTILE_GOOD=$TMP/good.sh \
+    HOSTILE_PID=$SAFETY_PID HOSTILE_FILE=file HOSTILE_MEM_SCALE=$SAFETY_MEM_SCALE \
+    HOSTILE_LOG=$TMP/fsshd.log HOSTILE_GOOD=$TMP/good.sh \
     timeout 600 /usr/bin/python3 "$top_srcdir/tests/safety/hostile-peer.py"
 rc=$?
 kill -0 "$SAFETY_PID" 2>/dev/null || { echo "not ok - fsshd died"; rc=1; }
+diag "fsshd logged $(grep -c Disconnecting "$TMP/fsshd.log") disconnects with a reason"
 exit $rc
