@@ -15,6 +15,8 @@
 #include "ferry/err.h"
 #include "ferry/key.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_KEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEmqSKi2hbEMmTRm7yg" \
@@ -29,13 +31,13 @@ fuzz_agent(const uint8_t *data, size_t size, int *peerp)
 	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
-		abort();
+		fuzz_abort();
 	if (size > 0 && write(sv[1], data, size) != (ssize_t)size)
-		abort();
+		fuzz_abort();
 	shutdown(sv[1], SHUT_WR);
 	/* The request is written to sv[1], which stays open unread. */
 	if (agent_from_fd(sv[0], 1000, &ag) != 0)
-		abort();
+		fuzz_abort();
 	*peerp = sv[1];
 	return ag;
 }
@@ -53,28 +55,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > FUZZ_MAX)
 		return 0;
 	if (k == NULL && key_parse_public_line(FUZZ_KEY, &k) != 0)
-		abort();
+		fuzz_abort();
 	ag = fuzz_agent(data, size, &peer);
 	if (agent_list(ag, &ids) == 0) {
 		if (ids == NULL)
-			abort();
+			fuzz_abort();
 		for (i = 0; i < ids->n; i++)
 			if (ids->ids[i].blob == NULL ||
 			    ids->ids[i].comment == NULL)
-				abort();
+				fuzz_abort();
 	} else if (ids != NULL)
-		abort();
+		fuzz_abort();
 	agent_identities_free(ids);
 	agent_close(ag);
 	close(peer);
 
 	ag = fuzz_agent(data, size, &peer);
 	if ((sig = buf_new()) == NULL)
-		abort();
+		fuzz_abort();
 	if (agent_sign(ag, k, NULL, (const uint8_t *)"data", 4, 0, sig) == 0)
-		abort();
+		fuzz_abort();
 	if (buf_len(sig) != 0)
-		abort();
+		fuzz_abort();
 	buf_free(sig);
 	agent_close(ag);
 	close(peer);

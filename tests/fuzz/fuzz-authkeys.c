@@ -13,6 +13,8 @@
 #include "ferry/err.h"
 #include "ferry/key.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_KEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEmqSKi2hbEMmTRm7yg" \
@@ -39,11 +41,11 @@ fuzz_lines(const uint8_t *data, size_t size)
 			*next++ = '\0';
 		if (authkeys_parse_line(line, &e, &errstr) != 0) {
 			if (e != NULL || errstr == NULL)
-				abort();
+				fuzz_abort();
 			continue;
 		}
 		if (e != NULL && (e->key == NULL || e->opts == NULL))
-			abort();
+			fuzz_abort();
 		if (e != NULL && e->opts->from != NULL)
 			(void)authkeys_match_from(e->opts->from, "10.1.2.3",
 			    "h.example");
@@ -61,16 +63,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 
 	if (k == NULL && key_parse_public_line(FUZZ_KEY, &k) != 0)
-		abort();
+		fuzz_abort();
 	fuzz_lines(data, size);
 	if ((in = buf_from(data, size)) == NULL)
 		return 0;
 	for (i = 0; i < sizeof(fuzz_clients) / sizeof(fuzz_clients[0]); i++) {
 		if (authkeys_check_buf(in, "fuzz", k, &fuzz_clients[i],
 		    &d) != 0 && d.allowed)
-			abort();
+			fuzz_abort();
 		if (d.allowed != (d.opts != NULL))
-			abort();
+			fuzz_abort();
 		authkeys_decision_clear(&d);
 	}
 	buf_free(in);

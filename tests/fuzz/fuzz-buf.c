@@ -10,6 +10,8 @@
 
 #include "ferry/buf.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int
@@ -36,7 +38,7 @@ fuzz_buf_field(struct buf *b, uint8_t op)
 		if ((r = buf_get_mpint(b, &bn)) == 0) {
 			/* A value read must encode back to the same bytes. */
 			if ((out = buf_new()) == NULL || buf_put_mpint(out, bn) != 0)
-				abort();
+				fuzz_abort();
 		}
 		break;
 	case 8:
@@ -47,7 +49,7 @@ fuzz_buf_field(struct buf *b, uint8_t op)
 	case 10: r = buf_get_direct(b, op / 12, &p); break;
 	default:
 		if ((out = buf_new()) == NULL)
-			abort();
+			fuzz_abort();
 		r = buf_get_stringb(b, out);
 		break;
 	}

@@ -14,6 +14,8 @@
 #include "ferry/key-cert.h"
 #include "ferry/key.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
@@ -25,11 +27,11 @@ fuzz_cert(const struct key_cert *c)
 	char *s, *v = NULL;
 
 	if ((b = buf_new()) == NULL)
-		abort();
+		fuzz_abort();
 	if (key_cert_format_line(c, b) != 0 || (s = buf_dup_string(b)) == NULL ||
 	    key_cert_parse_line(s, &c2) != 0 || c2->bloblen != c->bloblen ||
 	    memcmp(c2->blob, c->blob, c->bloblen) != 0)
-		abort();
+		fuzz_abort();
 	free(s);
 	key_cert_free(c2);
 	buf_free(b);
@@ -37,10 +39,10 @@ fuzz_cert(const struct key_cert *c)
 
 	if (key_cert_check(c, KEY_CERT_USER, "alice", 1700000000, NULL, 0,
 	    "192.0.2.1", &why) != 0 && why == NULL)
-		abort();
+		fuzz_abort();
 	if (key_cert_check(c, KEY_CERT_HOST, "a.example.com", 1700000000,
 	    cas, 1, NULL, &why) != 0 && why == NULL)
-		abort();
+		fuzz_abort();
 	if (key_cert_option_string(c, "force-command", &v) == 0)
 		free(v);
 }
@@ -55,7 +57,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_cert(c);
 		key_cert_free(c);
 	} else if (c != NULL)
-		abort();
+		fuzz_abort();
 	if ((s = malloc(size + 1)) == NULL)
 		return 0;
 	memcpy(s, data, size);
@@ -65,7 +67,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_cert(c);
 		key_cert_free(c);
 	} else if (c != NULL)
-		abort();
+		fuzz_abort();
 	free(s);
 	return 0;
 }

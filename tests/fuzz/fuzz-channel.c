@@ -15,6 +15,8 @@
 #include "ferry/err.h"
 #include "ferry/transport.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Calls whose failure is a legitimate answer to hostile input. */
@@ -40,12 +42,12 @@ fz_event(struct conn *c, const struct conn_event *ev, int manual,
 		if (ev->want_reply && n % 2 == 0)
 			FZ_TRY(conn_reply(c, ev->chan, ev->req == CONN_REQ_EXEC));
 		if (ev->req == CONN_REQ_EXEC && ev->text[ev->text_len] != '\0')
-			abort();
+			fuzz_abort();
 		break;
 	case CONN_EV_DATA:
 	case CONN_EV_EXTENDED_DATA:
 		if (manual && conn_consumed(c, ev->chan, ev->len) != 0)
-			abort();
+			fuzz_abort();
 		FZ_TRY(conn_write(c, ev->chan, ev->data, ev->len, &sent));
 		break;
 	case CONN_EV_WINDOW:
@@ -54,7 +56,7 @@ fz_event(struct conn *c, const struct conn_event *ev, int manual,
 		    len != 0) {
 			memset(d, 'x', len);
 			if (conn_data_commit(c, len / 2) != 0)
-				abort();
+				fuzz_abort();
 		}
 		FZ_TRY(conn_request_exec(c, ev->chan, "true", 1));
 		break;
@@ -89,19 +91,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cc.manual_window = (flags & 2) != 0;
 	cc.window = (flags & 4) ? 1000 : 0;
 	cc.max_channels = 8;
-	if (transport_new(&tc, &t) != 0 || conn_new(t, &cc, &c) != 0)
-		abort();
-	if (!cc.server && (conn_open(c, "session", NULL, 0, &chan) != 0 ||
-	    conn_global_request(c, "keepalive@openssh.com", 1) != 0))
-		abort();
+	if (transport_new(&tc, &t) != 0 || conn_new(t, &cc, &c) != 0 ||
+	    (!cc.server && (conn_open(c, "session", NULL, 0, &chan) != 0 ||
+	    conn_global_request(c, "keepalive@openssh.com", 1) != 0))) {
+		if (!fuzz_nomem())
+			fuzz_abort();
+		goto out;
+	}
 	while (size >= off && size - off >= 3 && r == 0) {
 		msg = data[off];
 		len = (size_t)data[off + 1] << 8 | data[off + 2];
 		off += 3;
 		if (len > size - off)
 			len = size - off;
-		if ((m = buf_from(data + off, len)) == NULL)
-			abort();
+		if ((m = buf_from(data + off, len)) == NULL) {
+			if (!fuzz_nomem())
+				fuzz_abort();
+			break;
+		}
 		r = conn_input(c, msg, m, &ev);
 		if (r == 0)
 			fz_event(c, &ev, cc.manual_window, n++);
@@ -109,7 +116,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += len;
 	}
 	if (conn_nchannels(c) > 8)
-		abort();
+		fuzz_abort();
+out:
 	conn_free(c);
 	transport_free(t);
 	return 0;

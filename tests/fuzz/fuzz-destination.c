@@ -11,6 +11,8 @@
 
 #include "ferry/client.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
@@ -23,11 +25,11 @@ fz_parse(const char *s, int allow_port)
 	    &port) == 0) {
 		if (host == NULL || *host == '\0' || *host == '-' ||
 		    port == 0 || port > 65535 || port < -1)
-			abort();
+			fuzz_abort();
 		free(user);
 		free(host);
 	} else if (user != NULL || host != NULL || port != -1)
-		abort();
+		fuzz_abort();
 }
 
 int
@@ -46,10 +48,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (client_jump_command("fssh", NULL, len < size ? s + len + 1 : s,
 	    "target", 22, &cmd) == 0) {
 		if (cmd == NULL)
-			abort();
+			fuzz_abort();
 		free(cmd);
 	} else if (cmd != NULL)
-		abort();
+		fuzz_abort();
 	free(s);
 	return 0;
 }

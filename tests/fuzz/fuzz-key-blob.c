@@ -11,6 +11,8 @@
 #include "ferry/err.h"
 #include "ferry/key.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -22,27 +24,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (key_from_blob_mem(data, size, &k) != 0) {
 		if (k != NULL)
-			abort();
+			fuzz_abort();
 		return 0;
 	}
 	if ((b = buf_new()) == NULL || (line = buf_new()) == NULL)
-		abort();
+		fuzz_abort();
 	if (key_to_blob(k, b) != 0 || buf_len(b) != size ||
 	    memcmp(buf_ptr(b), data, size) != 0)
-		abort();
+		fuzz_abort();
 	if (key_fingerprint(k, KEY_FP_SHA256, &fp) != 0)
-		abort();
+		fuzz_abort();
 	free(fp);
 	if (key_fingerprint(k, KEY_FP_MD5, &fp) != 0)
-		abort();
+		fuzz_abort();
 	free(fp);
 	if (key_randomart(k, KEY_FP_SHA256, &art) != 0)
-		abort();
+		fuzz_abort();
 	free(art);
 	if (key_format_public_line(k, line) != 0 ||
 	    (s = buf_dup_string(line)) == NULL ||
 	    key_parse_public_line(s, &k2) != 0 || !key_equal_public(k, k2))
-		abort();
+		fuzz_abort();
 	free(s);
 	key_free(k2);
 	buf_free(line);

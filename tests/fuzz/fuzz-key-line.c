@@ -11,6 +11,8 @@
 #include "ferry/err.h"
 #include "ferry/key.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
@@ -22,17 +24,17 @@ fuzz_line(const char *s)
 
 	if (key_parse_public_line(s, &k) != 0) {
 		if (k != NULL)
-			abort();
+			fuzz_abort();
 		return;
 	}
 	if ((out = buf_new()) == NULL)
-		abort();
+		fuzz_abort();
 	if (key_format_public_line(k, out) != 0 ||
 	    (again = buf_dup_string(out)) == NULL ||
 	    key_parse_public_line(again, &k2) != 0 ||
 	    !key_equal_public(k, k2) ||
 	    strcmp(key_comment(k), key_comment(k2)) != 0)
-		abort();
+		fuzz_abort();
 	free(again);
 	buf_free(out);
 	key_free(k);
@@ -55,11 +57,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((in = buf_from(data, size)) == NULL)
 		return 0;
 	if (key_import_rfc4716(in, &k) == 0 && k == NULL)
-		abort();
+		fuzz_abort();
 	key_free(k);
 	k = NULL;
 	if (key_import_pem_public(in, &k) == 0 && k == NULL)
-		abort();
+		fuzz_abort();
 	key_free(k);
 	buf_free(in);
 	return 0;

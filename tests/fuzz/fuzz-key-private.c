@@ -14,6 +14,8 @@
 #include "ferry/err.h"
 #include "ferry/key.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -26,17 +28,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	(void)key_private_is_encrypted(in);
 	if (key_parse_private_public(in, &pub) == 0 && pub == NULL)
-		abort();
+		fuzz_abort();
 	if (key_parse_private(in, NULL, &k) == 0) {
 		if ((out = buf_new()) == NULL)
-			abort();
+			fuzz_abort();
 		if (key_write_private(k, NULL, NULL, 0, out) != 0 ||
 		    key_parse_private(out, NULL, &back) != 0 ||
 		    !key_equal_public(k, back) ||
 		    strcmp(key_comment(k), key_comment(back)) != 0)
-			abort();
+			fuzz_abort();
 		if (pub != NULL && !key_equal_public(k, pub))
-			abort();
+			fuzz_abort();
 		buf_free(out);
 	}
 	key_free(k);

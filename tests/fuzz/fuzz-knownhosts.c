@@ -14,6 +14,8 @@
 #include "ferry/key.h"
 #include "ferry/knownhosts.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const fuzz_names[] = {
@@ -32,23 +34,23 @@ fuzz_cb(const char *raw, unsigned long lineno,
 	(void)lineno;
 	(void)ctx;
 	if ((kind == KNOWNHOSTS_LINE_ENTRY) != (ent != NULL))
-		abort();
+		fuzz_abort();
 	if (ent == NULL)
 		return 0;
 	if (ent->hashed != (strncmp(ent->hosts, "|1|", 3) == 0))
-		abort();
+		fuzz_abort();
 	if (ent->key != NULL && strcmp(ent->keytype,
 	    key_type_name(key_get_type(ent->key))) != 0)
-		abort();
+		fuzz_abort();
 	for (i = 0; i < sizeof(fuzz_names) / sizeof(fuzz_names[0]); i++) {
 		m = knownhosts_entry_matches(ent, fuzz_names[i]);
 		if (m != 0 && m != 1)
-			abort();
+			fuzz_abort();
 	}
 	if (!ent->hashed && strchr(ent->hosts, '!') == NULL &&
 	    strchr(ent->hosts, ',') == NULL &&
 	    knownhosts_entry_matches(ent, ent->hosts) != 1)
-		abort();
+		fuzz_abort();
 	return 0;
 }
 
@@ -60,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((in = buf_from(data, size)) == NULL)
 		return 0;
 	if (knownhosts_foreach_buf(in, fuzz_cb, NULL) != 0)
-		abort();
+		fuzz_abort();
 	buf_free(in);
 	return 0;
 }

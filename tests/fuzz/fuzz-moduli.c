@@ -11,6 +11,8 @@
 #include "ferry/err.h"
 #include "kexalg.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -29,11 +31,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r = kex_moduli_parse_line((const char *)data + off, len, &grp);
 		/* A group comes back only when parsing succeeded. */
 		if (r != 0 && grp != NULL)
-			abort();
+			fuzz_abort();
 		if (grp != NULL && (kex_dh_group_bits(grp) <
 		    KEX_DH_GROUP_MIN_BITS || kex_dh_group_bits(grp) >
 		    KEX_DH_GROUP_MAX_BITS))
-			abort();
+			fuzz_abort();
 		kex_dh_group_free(grp);
 		grp = NULL;
 		off += len;
@@ -44,9 +46,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = kex_moduli_choose_text(b, 1024, 2048, 8192, &grp);
 	if (r == 0 && (grp == NULL || kex_dh_group_bits(grp) < 1024 ||
 	    kex_dh_group_bits(grp) > 8192))
-		abort();
+		fuzz_abort();
 	if (r != 0 && grp != NULL)
-		abort();
+		fuzz_abort();
 	kex_dh_group_free(grp);
 	buf_free(b);
 	return 0;

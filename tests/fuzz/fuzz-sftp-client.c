@@ -24,6 +24,8 @@
 #include "ferry/sftp.h"
 #include "ferry/sftp-client.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char fuzz_dir[64];
@@ -53,13 +55,13 @@ fuzz_init(void)
 	int fd;
 
 	if (mkdtemp(tmpl) == NULL)
-		abort();
+		fuzz_abort();
 	snprintf(fuzz_dir, sizeof(fuzz_dir), "%s", tmpl);
 	snprintf(p, sizeof(p), "%s/up", fuzz_dir);
 	if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
-		abort();
+		fuzz_abort();
 	if (write(fd, "0123456789", 10) != 10)
-		abort();
+		fuzz_abort();
 	close(fd);
 	atexit(fuzz_cleanup);
 }
@@ -87,7 +89,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data++;
 	size--;
 	if ((c = sftp_client_new()) == NULL)
-		abort();
+		fuzz_abort();
 	snprintf(lp, sizeof(lp), "%s/get", fuzz_dir);
 	snprintf(tp, sizeof(tp), "%s/tree", fuzz_dir);
 	snprintf(up, sizeof(up), "%s/up", fuzz_dir);
@@ -99,7 +101,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    sftp_xfer_get(x, "f", lp) != 0 ||
 			    sftp_xfer_get(x, "d", tp) != 0 ||
 			    sftp_xfer_put(x, up, "u") != 0)
-				abort();
+				fuzz_abort();
 		}
 		if (x != NULL && sftp_xfer_step(x) != 0)
 			break;
@@ -113,7 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	sftp_client_eof(c);
 	if (x != NULL && sftp_xfer_step(x) == 0)
-		abort();	/* the session is over: step must say so */
+		fuzz_abort();	/* the session is over: step must say so */
 	sftp_client_free(c);
 	sftp_xfer_free(x);
 	/* Remove what the run created; the upload source stays. */

@@ -27,6 +27,8 @@
 #include "ferry/sftp.h"
 #include "ferry/sftp-server.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char fuzz_root[64];
@@ -64,7 +66,7 @@ fuzz_seed_root(void)
 	snprintf(p, sizeof(p), "%s/f", fuzz_root);
 	if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644)) >= 0) {
 		if (write(fd, "0123456789abcdef", 16) != 16)
-			abort();
+			fuzz_abort();
 		close(fd);
 	}
 	snprintf(p, sizeof(p), "%s/d", fuzz_root);
@@ -73,7 +75,7 @@ fuzz_seed_root(void)
 	close(open(p, O_WRONLY | O_CREAT, 0600));
 	snprintf(p, sizeof(p), "%s/l", fuzz_root);
 	if (symlink("../../../f", p) != 0)
-		abort();
+		fuzz_abort();
 }
 
 static void
@@ -82,7 +84,7 @@ fuzz_init(void)
 	char tmpl[] = "/tmp/fuzz-sftp-server.XXXXXX";
 
 	if (mkdtemp(tmpl) == NULL)
-		abort();
+		fuzz_abort();
 	snprintf(fuzz_root, sizeof(fuzz_root), "%s", tmpl);
 	fuzz_seed_root();
 	atexit(fuzz_cleanup);
@@ -99,7 +101,7 @@ fuzz_drain(struct sftp_server *s)
 
 		if (buf_get_u32(out, &len) != 0 || len > buf_len(out) ||
 		    buf_consume(out, len) != 0)
-			abort();
+			fuzz_abort();
 		if (sftp_server_process(s) != 0)
 			break;
 	}
@@ -130,9 +132,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    SFTP_REQ_BIT(SFTP_REQ_CHECK_FILE_NAME);
 	chunk = (size_t)(data[0] >> 2) * 7 + 1;
 	if ((s = sftp_server_new(&o)) == NULL)
-		abort();
+		fuzz_abort();
 	if (sftp_server_input(s, init, sizeof(init)) != 0)
-		abort();
+		fuzz_abort();
 	fuzz_drain(s);
 	data++;
 	size--;

@@ -13,6 +13,8 @@
 #include "ferry/err.h"
 #include "ferry/sshconf.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int
@@ -45,20 +47,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	env.uid = 1000;
 	env.local_host = "local.example";
 	if ((c = sshconf_new()) == NULL || (b = buf_new()) == NULL)
-		abort();
+		fuzz_abort();
 	r = sshconf_read_string(c, &env, (const char *)data, size, "fuzz",
 	    SSHCONF_USER, &wf);
 	if (r == 0 && wf)
 		r = sshconf_read_string(c, &env, (const char *)data, size,
 		    "fuzz", SSHCONF_USER | SSHCONF_FINAL, NULL);
-	if (r != 0 && r != FERR_CONFIG)
-		abort();
+	if (r != 0 && r != FERR_CONFIG && !fuzz_nomem())
+		fuzz_abort();
 	if (r == 0 && sshconf_fill_defaults(c, &env) == 0) {
 		if (c->port < 1 || c->port > 65535 || c->user == NULL ||
 		    c->hostname == NULL || c->identity_files.n == 0)
-			abort();
+			fuzz_abort();
 		if (sshconf_dump(c, &env, b) != 0)
-			abort();
+			fuzz_abort();
 		for (i = 0; i < c->identity_files.n; i++) {
 			if (sshconf_expand_path(c, &env,
 			    c->identity_files.v[i], &s) == 0)

@@ -13,6 +13,8 @@
 #include "ferry/err.h"
 #include "ferry/sshdconf.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -37,14 +39,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strncasecmp((const char *)data + i, "include", 7) == 0)
 			return 0;
 	if ((b = buf_new()) == NULL)
-		abort();
+		fuzz_abort();
 	r = sshdconf_load_string((const char *)data, size, "fuzz", NULL, 0,
 	    &c);
-	if ((r == 0) != (c != NULL) || (r != 0 && r != FERR_CONFIG))
-		abort();
+	if ((r == 0) != (c != NULL) || (r != 0 && r != FERR_CONFIG &&
+	    !fuzz_nomem()))
+		fuzz_abort();
 	if (c != NULL) {
 		if (c->nports == 0 || sshdconf_dump(c, b) != 0)
-			abort();
+			fuzz_abort();
 		for (i = 0; i < sizeof(conns) / sizeof(conns[0]); i++) {
 			memset(&conn, 0, sizeof(conn));
 			conn.user = conns[i].user;
@@ -55,10 +58,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			conn.groups.v = groups;
 			conn.groups.n = 2;
 			if (sshdconf_match(c, &conn, &eff) != 0)
-				abort();
+				fuzz_abort();
 			buf_reset(b);
 			if (sshdconf_dump(eff, b) != 0)
-				abort();
+				fuzz_abort();
 			sshdconf_free(eff);
 		}
 	}

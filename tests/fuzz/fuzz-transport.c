@@ -14,6 +14,8 @@
 #include "ferry/key.h"
 #include "ferry/transport.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct key *fuzz_hostkeys[2];
@@ -26,7 +28,7 @@ fuzz_transport_init(void)
 	/* ed25519 and a small RSA key keep each run fast. */
 	if (key_generate(KEY_ED25519, 0, &fuzz_hostkeys[0]) != 0 ||
 	    key_generate(KEY_ECDSA_P256, 0, &fuzz_hostkeys[1]) != 0)
-		abort();
+		fuzz_abort();
 }
 
 int

@@ -16,6 +16,8 @@
 #include "ferry/key.h"
 #include "ferry/transport.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int
@@ -73,8 +75,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The first byte picks a chain configuration. */
 	if (size > 0 && (data[0] & 1))
 		sc.methods = "publickey,password password,keyboard-interactive";
-	if (transport_new(&tc, &t) != 0 || auth_server_new(t, &sc, &a) != 0)
-		abort();
+	if (transport_new(&tc, &t) != 0 || auth_server_new(t, &sc, &a) != 0) {
+		if (!fuzz_nomem())
+			fuzz_abort();
+		goto out;
+	}
 	if (size > 0)
 		off = 1;
 	while (size - off >= 3 && r >= 0) {
@@ -83,14 +88,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += 3;
 		if (len > size - off)
 			len = size - off;
-		if ((m = buf_from(data + off, len)) == NULL)
-			abort();
+		if ((m = buf_from(data + off, len)) == NULL) {
+			if (!fuzz_nomem())
+				fuzz_abort();
+			break;
+		}
 		r = auth_server_input(a, msg, m);
 		buf_free(m);
 		off += len;
 		if (r == AUTH_SUCCESS && auth_server_user(a) == NULL)
-			abort();
+			fuzz_abort();
 	}
+out:
 	auth_server_free(a);
 	transport_free(t);
 	return 0;
