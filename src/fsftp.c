@@ -38,6 +38,7 @@
 #include "misc.h"
 #include "prog.h"
 #include "prog-client.h"
+#include "prog-meter.h"
 
 #define MAX_ARGS	128
 #define DEFAULT_NREQ	0	/* adaptive */
@@ -567,98 +568,24 @@ local_glob(const char *word, struct glist *out)
 
 /* ---- Progress meter ---- */
 
-struct meter {
-	time_t last;
-	time_t start;
-	/* The whole transfer set, for the overall line of -r. */
-	time_t set_start;
-	uint64_t set_bytes;
-	unsigned int set_files;
-};
-static struct meter meter;
-
-static int
-term_width(void)
-{
-	struct winsize ws;
-
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
-		return ws.ws_col;
-	return 80;
-}
-
-/* A size in at most four characters, as fmt_scaled(3): 999B 9.8K 977K. */
-static void
-fmt_size(char *buf, size_t len, double v)
-{
-	static const char units[] = "BKMGTPE";
-	int u = 0;
-
-	while (v >= 1024 && u < 6) {
-		v /= 1024;
-		u++;
-	}
-	if (u > 0 && v >= 999.5 && u < 6) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0 || v >= 9.95)
-		snprintf(buf, len, "%.0f%c", v, units[u]);
-	else
-		snprintf(buf, len, "%.1f%c", v, units[u]);
-}
+/* The file meter and the whole transfer set, for the overall line of -r. */
+static struct prog_meter meter;
+static time_t set_start;
+static uint64_t set_bytes;
+static unsigned int set_files;
 
 static void
 progress_cb(void *arg, const char *name, uint64_t done, uint64_t total,
     int finished)
 {
-	char sz[16], rate[16], eta[32], *v;
-	time_t now = time(NULL);
-	double el, bps;
-	int pct, w, namew;
-
 	(void)arg;
 	if (finished) {
-		meter.set_files++;
-		meter.set_bytes += done;
+		set_files++;
+		set_bytes += done;
 	}
 	if (!showprogress || quiet || !isatty(STDOUT_FILENO))
 		return;
-	if (!finished && now == meter.last)
-		return;
-	if (meter.start == 0 || (done == 0 && !finished))
-		meter.start = now;
-	meter.last = now;
-	el = difftime(now, meter.start);
-	bps = el > 0 ? (double)done / el : (double)done;
-	pct = total == 0 ? 100 : (int)(done * 100 / total);
-	if (pct > 100)
-		pct = 100;
-	fmt_size(sz, sizeof(sz), (double)done);
-	fmt_size(rate, sizeof(rate), bps);
-	if (finished)
-		snprintf(eta, sizeof(eta), "%02d:%02d", (int)el / 60,
-		    (int)el % 60);
-	else if (bps > 0 && total > done)
-		snprintf(eta, sizeof(eta), "%02d:%02d ETA",
-		    (int)((double)(total - done) / bps) / 60,
-		    (int)((double)(total - done) / bps) % 60);
-	else
-		snprintf(eta, sizeof(eta), "--:-- ETA");
-	w = term_width();
-	namew = w - 40;
-	if (namew < 10)
-		namew = 10;
-	if ((v = sftp_client_vis(base_name(name))) == NULL)
-		return;
-	printf("\r%-*.*s %3d%% %8s %8s/s %9s", namew, namew, v, pct, sz,
-	    rate, eta);
-	if (finished) {
-		printf("\n");
-		meter.start = 0;
-	}
-	fflush(stdout);
-	free(v);
+	prog_meter_draw(&meter, base_name(name), total, done, finished);
 }
 
 static void
@@ -688,9 +615,9 @@ xfer_run(struct sftp_xfer *xf, unsigned int flags)
 	double el;
 	int r;
 
-	meter.set_start = time(NULL);
-	meter.set_bytes = 0;
-	meter.set_files = 0;
+	set_start = time(NULL);
+	set_bytes = 0;
+	set_files = 0;
 	if (interactive) {
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = sig_interrupt;
@@ -711,12 +638,12 @@ xfer_run(struct sftp_xfer *xf, unsigned int flags)
 	r = sftp_xfer_failures(xf) == 0 ? 0 : -1;
 	if ((flags & SFTP_XFER_RECURSE) && showprogress && !quiet &&
 	    isatty(STDOUT_FILENO)) {
-		el = difftime(time(NULL), meter.set_start);
-		fmt_size(sz, sizeof(sz), (double)meter.set_bytes);
-		fmt_size(rate, sizeof(rate), el > 0 ?
-		    (double)meter.set_bytes / el : (double)meter.set_bytes);
+		el = difftime(time(NULL), set_start);
+		prog_meter_size(sz, sizeof(sz), (double)set_bytes);
+		prog_meter_size(rate, sizeof(rate), el > 0 ?
+		    (double)set_bytes / el : (double)set_bytes);
 		printf("%u files, %s in %02d:%02d (%s/s)%s\n",
-		    meter.set_files, sz, (int)el / 60, (int)el % 60, rate,
+		    set_files, sz, (int)el / 60, (int)el % 60, rate,
 		    sftp_xfer_failures(xf) != 0 ? ", some failed" : "");
 	}
 	return r;
@@ -1691,10 +1618,10 @@ cmd_df(struct cmd_ctx *x)
 	} else if (x->lflags & LS_SI) {
 		char s1[16], s2[16], s3[16], s4[16];
 
-		fmt_size(s1, sizeof(s1), (double)(frsize * blocks));
-		fmt_size(s2, sizeof(s2), (double)(frsize * (blocks - bfree)));
-		fmt_size(s3, sizeof(s3), (double)(frsize * bavail));
-		fmt_size(s4, sizeof(s4), (double)(frsize * bfree));
+		prog_meter_size(s1, sizeof(s1), (double)(frsize * blocks));
+		prog_meter_size(s2, sizeof(s2), (double)(frsize * (blocks - bfree)));
+		prog_meter_size(s3, sizeof(s3), (double)(frsize * bavail));
+		prog_meter_size(s4, sizeof(s4), (double)(frsize * bfree));
 		printf("%9s %9s %9s %9s %s\n", "Size", "Used", "Avail",
 		    "(root)", "%Capacity");
 		printf("%9s %9s %9s %9s %3llu%%\n", s1, s2, s3, s4,
@@ -1889,7 +1816,7 @@ ls_long_local(const char *name, const struct sftp_attrs *a, int lflags,
 	    "%b %e  %Y", tm) == 0)
 		snprintf(when, sizeof(when), "?");
 	if (lflags & LS_SI)
-		fmt_size(size, sizeof(size), (double)a->size);
+		prog_meter_size(size, sizeof(size), (double)a->size);
 	else
 		snprintf(size, sizeof(size), "%llu",
 		    (unsigned long long)a->size);
@@ -1908,7 +1835,7 @@ ls_print(struct rent *e, size_t n, int lflags, const char *prefix,
     size_t minlen)
 {
 	size_t i, maxlen = 0, len;
-	int width = term_width(), columns, colspace, c = 1;
+	int width = prog_meter_width(), columns, colspace, c = 1;
 	struct idnames m;
 	char *name;
 
