@@ -645,13 +645,24 @@ conn_send_exit_signal(struct conn *c, uint32_t chan, const char *signame,
 	return r;
 }
 
+/*
+ * Output waiting to be written, including messages the transport holds
+ * while a key exchange runs, is above the high-water mark: data waits.
+ */
+static int
+conn_out_full(const struct conn *c)
+{
+	return buf_len(transport_output(c->t)) +
+	    transport_held_bytes(c->t) > CONN_OUT_HIGH;
+}
+
 /* How much one packet may carry to ch now (0: wait). */
 static size_t
 conn_room(const struct conn *c, const struct conn_chan *ch, size_t want)
 {
 	size_t n = want;
 
-	if (buf_len(transport_output(c->t)) > CONN_OUT_HIGH)
+	if (conn_out_full(c))
 		return 0;
 	if (n > ch->remote_window)
 		n = ch->remote_window;
@@ -665,8 +676,7 @@ conn_writable(const struct conn *c, uint32_t chan)
 {
 	struct conn_chan *ch = conn_chan_usable(c, chan);
 
-	if (ch == NULL || ch->sent_eof ||
-	    buf_len(transport_output(c->t)) > CONN_OUT_HIGH)
+	if (ch == NULL || ch->sent_eof || conn_out_full(c))
 		return 0;
 	return ch->remote_window;
 }

@@ -8,7 +8,8 @@
 # mode (exit 255 and OpenSSH's words); -J through a second sshd; ^C
 # cancelling an interactive transfer; no child process; the host key
 # question on a terminal (no, yes); resume; password authentication
-# through SSH_ASKPASS (root); and against fsshd's embedded default (root).
+# through SSH_ASKPASS (root); and against fsshd's embedded default (root),
+# also with a rekey every MiB during 64 MiB transfers.
 . "${top_srcdir:-.}/tests/regress/lib.sh"
 require_cmd sha256sum cmp
 FSFTP=$(ferry_bin fsftp)
@@ -312,5 +313,14 @@ get f$s fb$s"
 		    [ "$(sum "$L/f$s")" = "$(sum "$L/fb$s")" ] || bad=1
 	done
 	ok "$bad" "fsshd: every size has an equal sha256 both ways"
+	# Rekeys every MiB while fsshd streams 64 MiB with a full window:
+	# what it sends during each key exchange is held, within bounds.
+	head -c $((64 << 20)) /dev/urandom >"$fhome/big"
+	chown "$fuser:" "$fhome/big"
+	fi_ "get big bigback
+put bigback bigup" -o RekeyLimit=1M -P "$fport" "$fuser@127.0.0.1"
+	ok $? "fsshd: 64 MiB each way with a rekey every MiB"
+	check "and both copies are identical" cmp -s "$fhome/big" "$L/bigback"
+	check "both ways" cmp -s "$fhome/big" "$fhome/bigup"
 fi
 done_testing

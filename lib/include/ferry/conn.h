@@ -16,7 +16,8 @@
  *
  * Sending respects the peer's window and maximum packet size: the write
  * functions accept what fits now and report how much (0 when the window
- * is closed or the transport output is above CONN_OUT_HIGH); the program
+ * is closed or the transport output, with what it holds during a key
+ * exchange, is above CONN_OUT_HIGH); the program
  * keeps the rest and tries again after CONN_EV_WINDOW or after sending
  * output.  Nothing is buffered inside, so memory stays bounded.
  *
