@@ -450,6 +450,7 @@ test_bulk(void)
 	/* Client to server: copying writes into a 64 KiB window. */
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.window = 64 * 1024;
+	scfg.window_max = scfg.window;	/* no growth: rekeys every so often */
 	scfg.max_packet = 16 * 1024;
 	setup(&c, &s, NULL, &scfg);
 	sprog.rekey_every = 100;
@@ -474,6 +475,7 @@ test_bulk(void)
 	/* Server to client: zero-copy writes, manual window on the client. */
 	memset(&ccfg, 0, sizeof(ccfg));
 	ccfg.window = 48 * 1024;
+	ccfg.window_max = ccfg.window;
 	ccfg.max_packet = 40 * 1024;
 	ccfg.manual_window = 1;
 	setup(&c, &s, &ccfg, NULL);
