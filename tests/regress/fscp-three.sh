@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# fscp -3 in the SFTP protocol (the default): two SFTP sessions, OpenSSH's
+# sshd and fsshd, files streamed from one to the other through this host:
+# single files both ways (identical sha256), into a directory, several
+# sources and globs, -r -p trees with modes and times, an empty file,
+# small -X buffer= and nrequests= (many batches, short of the default),
+# errors (a missing source, several sources onto a non-directory, an
+# unwritable target) with exit status 1; -X values are checked.
+. "$top_srcdir/tests/regress/lib.sh"
+require_root
+require_cmd ssh ssh-keygen useradd userdel sha256sum
+FSCP=$(ferry_bin fscp)
+FSSHD=$(ferry_bin fsshd)
+[ -x "$FSCP" ] && [ -x "$FSSHD" ] || skip_all "fscp or fsshd not built"
+
+openssh_sshd_setup "Subsystem sftp internal-sftp"
+openssh_sshd_start
+
+tag=f3$$
+u=f3-$tag
+uh=$TMP/home-$u
+useradd -M -d "$uh" -s /bin/sh -p '*' "$u" || skip_all "cannot create a test user"
+at_exit "userdel $u"
+mkdir -p "$uh/.ssh"
+cp "$TMP/id_ed25519.pub" "$uh/.ssh/authorized_keys"
+chown -R "$u:" "$uh"
+ssh-keygen -q -t ed25519 -N '' -f "$TMP/fhost" </dev/null
+fport=$(free_port)
+cat >"$TMP/fsshd_config" <<EOC
+Port $fport
+ListenAddress 127.0.0.1
+HostKey $TMP/fhost
+PidFile $TMP/fsshd.pid
+AuthorizedKeysFile .ssh/authorized_keys
+PasswordAuthentication no
+Subsystem sftp internal-sftp
+EOC
+"$FSSHD" -f "$TMP/fsshd_config" -e 2>"$TMP/fsshd.log" &
+track_pid $!
+wait_port "$fport"
+echo "[127.0.0.1]:$fport $(cut -d' ' -f1,2 "$TMP/fhost.pub")" >>"$TMP/known_hosts"
+
+fs=("$FSCP" -q -3 "${SSH_OPTS[@]}")
+F=scp://$u@127.0.0.1:$fport		# fsshd, the test user's home
+S=scp://root@127.0.0.1:$SSHD_PORT/	# sshd: "$S$A" is the absolute $A
+sum() { sha256sum <"$1" | cut -d' ' -f1; }
+same() { [ "$(sum "$1")" = "$(sum "$2")" ]; }
+
+A=$TMP/a			# sshd's side
+mkdir -p "$A"
+head -c 5000000 /dev/urandom >"$A/big"
+head -c 70001 /dev/urandom >"$A/odd"
+: >"$A/empty"
+mkdir -p "$A/tree/sub dir/deep"
+echo one >"$A/tree/one"
+echo two >"$A/tree/sub dir/two"
+head -c 100000 /dev/urandom >"$A/tree/sub dir/deep/three"
+chmod 640 "$A/tree/one"
+chmod 750 "$A/tree/sub dir"
+touch -d '2001-02-03 04:05:06' "$A/tree/one"
+
+"${fs[@]}" "$S$A/big" "$F/big"
+ok "$(same "$A/big" "$uh/big"; echo $?)" "sshd to fsshd: a 5 MB file, identical sha256"
+"${fs[@]}" "$F/big" "$S$TMP/back.big"
+ok "$(same "$A/big" "$TMP/back.big"; echo $?)" "fsshd to sshd: identical sha256"
+"${fs[@]}" "$S$A/odd" "$S$A/empty" "$F/"
+ok "$(same "$A/odd" "$uh/odd" && [ -f "$uh/empty" ] && [ ! -s "$uh/empty" ]; echo $?)" \
+    "two sources into a directory, an empty file stays empty"
+mkdir -p "$uh/g" && chown "$u:" "$uh/g"
+"${fs[@]}" "$S$A/o*" "$S$A/b?g" "$F/g"
+ok "$( [ "$(cd "$uh/g" && ls | tr '\n' ' ')" = "big odd " ] && same "$A/odd" "$uh/g/odd"; echo $?)" \
+    "remote globs on the source host"
+"${fs[@]}" -r -p "$S$A/tree" "$F/"
+ok "$(diff -r "$A/tree" "$uh/tree" >/dev/null; echo $?)" "-r: the tree arrives whole"
+ok "$( [ "$(stat -c '%a %Y' "$uh/tree/one")" = "$(stat -c '%a %Y' "$A/tree/one")" ] &&
+    [ "$(stat -c %a "$uh/tree/sub dir")" = 750 ]; echo $?)" "-p: modes and times"
+ok "$( [ "$(stat -c %U "$uh/tree/sub dir/deep/three")" = "$u" ]; echo $?)" \
+    "written as the target's user"
+"${fs[@]}" -r "$F/tree" "$S$TMP/tree2"
+ok "$(diff -r "$A/tree" "$TMP/tree2" >/dev/null; echo $?)" "-r back to a new name"
+
+# Small requests, few at a time: many batches, short reads at the end.
+"$FSCP" -v -3 -X buffer=1000 -X nrequests=3 "${SSH_OPTS[@]}" "$S$A/odd" \
+    "$F/small" 2>"$TMP/v.err"
+ok "$(same "$A/odd" "$uh/small"; echo $?)" "-X buffer=1000 nrequests=3: identical"
+ok "$(grep -q -- '-3: 3 requests of 1000 bytes' "$TMP/v.err"; echo $?)" \
+    "-X buffer= and nrequests= are honoured"
+
+# Errors.
+"${fs[@]}" "$S$A/missing" "$F/x" 2>"$TMP/e1"
+ok "$( [ $? -eq 1 ] && grep -q missing "$TMP/e1" && [ ! -e "$uh/x" ]; echo $?)" \
+    "a missing source: exit status 1, nothing made"
+"${fs[@]}" "$S$A/odd" "$S$A/big" "$F/nodir" 2>"$TMP/e2"
+ok "$( [ $? -eq 1 ] && grep -q 'Not a directory' "$TMP/e2"; echo $?)" \
+    "several sources onto a non-directory: refused"
+"${fs[@]}" "$S$A/odd" "$F/../../../nonexistent-$tag/x" 2>"$TMP/e3"
+ok "$( [ $? -eq 1 ] && [ -s "$TMP/e3" ]; echo $?)" "an unwritable target: exit status 1"
+"${fs[@]}" "$S$A/tree" "$F/t3" 2>"$TMP/e4"
+ok "$( [ $? -eq 1 ] && grep -q 'not a regular file' "$TMP/e4"; echo $?)" \
+    "a directory without -r: refused"
+"${fs[@]}" "$S$A/odd" "$S$A/missing" "$F/g" 2>/dev/null
+ok "$( [ $? -eq 1 ] && same "$A/odd" "$uh/g/odd"; echo $?)" \
+    "one missing source of two: the other is copied, exit status 1"
+
+for bad in buffer=0 buffer=x nrequests=0 foo=1; do
+	"$FSCP" -X "$bad" "$A/odd" "$TMP/z" 2>/dev/null
+	ok "$( [ $? -ne 0 ] && [ ! -e "$TMP/z" ]; echo $?)" "-X $bad is refused"
+done
+
+done_testing
