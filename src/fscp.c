@@ -983,6 +983,7 @@ struct fscp_r2r {
 	uint32_t req;
 	uint32_t read_status, write_status;	/* first failure */
 	int read_failed, write_failed;
+	int same_host;			/* both operands name one account */
 };
 
 static int
@@ -1233,6 +1234,41 @@ fscp_r2r_file(struct fscp_r2r *t, const char *src, const char *dst,
 	return rc;
 }
 
+/* REALPATH of path on s, allocated; NULL when there is none. */
+static char *
+fscp_r2r_realpath(struct sftp_session *s, const char *path)
+{
+	struct sftp_session_reply rep;
+	char *p = NULL;
+
+	if (sftp_session_call_path(s, SSH_FXP_REALPATH, path, &rep) != 0)
+		fatal("%s", sftp_session_error(s));
+	if (rep.type == SSH_FXP_NAME && rep.count == 1)
+		p = xstrdup(rep.names[0].filename);
+	sftp_session_reply_free(&rep);
+	return p;
+}
+
+/*
+ * Whether src and dst are one file (both operands on one account):
+ * opening the target would truncate the source.
+ */
+static int
+fscp_r2r_same(struct fscp_r2r *t, const char *src, const char *dst)
+{
+	char *a, *b;
+	int same;
+
+	if (!t->same_host)
+		return 0;
+	a = fscp_r2r_realpath(t->s1, src);
+	b = fscp_r2r_realpath(t->s2, dst);
+	same = a != NULL && b != NULL && strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	return same;
+}
+
 /* -p: times and mode of sa onto dst. */
 static int
 fscp_r2r_preserve(struct fscp_r2r *t, const char *dst,
@@ -1280,6 +1316,11 @@ fscp_r2r_copy(struct fscp_r2r *t, const char *src, const char *dst)
 	sftp_session_reply_free(&rep);
 	if (!(sa.flags & SSH_FILEXFER_ATTR_PERMISSIONS) ||
 	    (sa.perm & 0170000) == 0100000) {
+		if (fscp_r2r_same(t, src, dst)) {
+			fprintf(stderr, "%s and %s are the same file\n", src,
+			    dst);
+			return 1;
+		}
 		rc = fscp_r2r_file(t, src, dst, &sa);
 		if (rc == 0 && g.preserve)
 			rc = fscp_r2r_preserve(t, dst, &sa);
@@ -1368,6 +1409,10 @@ fscp_sftp_through_local(struct fscp_arg *src, struct fscp_arg *dst,
 	int rc = 0, isdir;
 
 	memset(&t, 0, sizeof(t));
+	t.same_host = strcmp(src->host, dst->host) == 0 &&
+	    src->port == dst->port && (src->user == NULL ?
+	    dst->user == NULL : dst->user != NULL &&
+	    strcmp(src->user, dst->user) == 0);
 	t.s1 = fscp_sftp_open(src, &f1);
 	t.s2 = fscp_sftp_open(dst, &f2);
 	rw1 = sftp_client_rw_size(sftp_session_engine(t.s1));

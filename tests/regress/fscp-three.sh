@@ -101,6 +101,12 @@ ok "$( [ $? -eq 1 ] && grep -q 'not a regular file' "$TMP/e4"; echo $?)" \
 "${fs[@]}" "$S$A/odd" "$S$A/missing" "$F/g" 2>/dev/null
 ok "$( [ $? -eq 1 ] && same "$A/odd" "$uh/g/odd"; echo $?)" \
     "one missing source of two: the other is copied, exit status 1"
+cp "$A/odd" "$uh/self" && chown "$u:" "$uh/self"
+"${fs[@]}" "$F/self" "$F/./self" 2>"$TMP/e5"
+ok "$( [ $? -eq 1 ] && grep -q 'same file' "$TMP/e5" && same "$A/odd" "$uh/self"; echo $?)" \
+    "a file onto itself on one account: refused, the file stays whole"
+"${fs[@]}" "$F/self" "$F/self2"
+ok "$(same "$A/odd" "$uh/self2"; echo $?)" "within one account: copied"
 
 for bad in buffer=0 buffer=x nrequests=0 foo=1; do
 	"$FSCP" -X "$bad" "$A/odd" "$TMP/z" 2>/dev/null
