@@ -56,6 +56,7 @@ static struct {
 	int remote_to_remote_direct;	/* -R */
 	int through_local;		/* -3 */
 	uint64_t limit_bps;		/* -l, in bytes per second */
+	long long limit_kbps;		/* -l as given */
 	const char *program;		/* -S */
 	const char *config_file;	/* -F */
 	const char *sftp_server;	/* -D */
@@ -278,11 +279,54 @@ fscp_meter(const char *name, uint64_t size, uint64_t done, int finished)
 	fflush(stdout);
 }
 
+/*
+ * -l in the legacy protocol: the file data this host reads or writes is
+ * counted, and the engine's callback sleeps while the count is ahead of
+ * the rate (the peer is then held back by the channel's window or the
+ * pipe).
+ */
+static struct {
+	uint64_t moved, last_done;
+	struct timespec start;
+	int started;
+} lim;
+
+static void
+fscp_limit(uint64_t done)
+{
+	struct timespec now, ts;
+	uint64_t due_ms, el_ms;
+
+	if (g.limit_bps == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!lim.started) {
+		lim.start = now;
+		lim.started = 1;
+	}
+	/* done restarts at 0 for every file. */
+	if (done >= lim.last_done)
+		lim.moved += done - lim.last_done;
+	else
+		lim.moved += done;
+	lim.last_done = done;
+	due_ms = lim.moved * 1000 / g.limit_bps;
+	el_ms = (uint64_t)(now.tv_sec - lim.start.tv_sec) * 1000 +
+	    (uint64_t)((now.tv_nsec - lim.start.tv_nsec) / 1000000);
+	if (due_ms <= el_ms)
+		return;
+	ts.tv_sec = (time_t)((due_ms - el_ms) / 1000);
+	ts.tv_nsec = (long)((due_ms - el_ms) % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
 static void
 fscp_scp_progress(const char *name, uint64_t size, uint64_t done,
     void *ctx)
 {
 	(void)ctx;
+	fscp_limit(done);
 	fscp_meter(name, size, done, done == size);
 }
 
@@ -565,22 +609,25 @@ fscp_legacy_run(const struct fscp_arg *a, const char *command,
 
 /*
  * Quote path for the remote shell: everything literal but '*' and '?',
- * which stay globs as users of scp expect.
+ * which stay globs as users of scp expect, and for a source (braces
+ * set) '{', ',' and '}', so that the shell expands {a,b} as OpenSSH's
+ * scp lets it (the sink checks the names against the expansion).
  */
 static int
-fscp_quote_remote(struct buf *b, const char *path)
+fscp_quote_remote(struct buf *b, const char *path, int braces)
 {
+	const char *keep = braces ? "*?{,}" : "*?";
 	char *seg;
 	size_t n;
 	int r;
 
 	while (*path != '\0') {
-		if (*path == '*' || *path == '?') {
+		if (strchr(keep, *path) != NULL) {
 			if ((r = buf_put_u8(b, (uint8_t)*path++)) != 0)
 				return r;
 			continue;
 		}
-		n = strcspn(path, "*?");
+		n = strcspn(path, keep);
 		if ((seg = strndup(path, n)) == NULL)
 			return FERR_ALLOC;
 		r = client_shell_quote(b, seg);
@@ -591,6 +638,8 @@ fscp_quote_remote(struct buf *b, const char *path)
 	}
 	return 0;
 }
+
+#define FSCP_BRACE_MAX	1024
 
 /* "scp [-r] [-p] [-d] -t|-f -- 'path'" */
 static char *
@@ -603,7 +652,7 @@ fscp_legacy_command(int to, int dir, const char *path)
 	    buf_putf(b, "scp%s%s%s%s -%c -- ", g.verbose ? " -v" : "",
 	    g.recursive ? " -r" : "", g.preserve ? " -p" : "",
 	    dir ? " -d" : "", to ? 't' : 'f') != 0 ||
-	    fscp_quote_remote(b, path) != 0 ||
+	    fscp_quote_remote(b, path, !to) != 0 ||
 	    (s = buf_dup_string(b)) == NULL)
 		fatal("out of memory");
 	buf_free(b);
@@ -653,18 +702,31 @@ fscp_legacy_upload(struct fscp_arg *srcs, int nsrc, struct fscp_arg *dst)
 static int
 fscp_legacy_download(struct fscp_arg *src, const char *target, int dir)
 {
-	const char *pats[2];
+	const char **pats;
 	struct scp_config cfg;
 	struct scp *e;
-	char *cmd;
+	char *cmd, **words = NULL;
+	size_t nwords = 0, i;
 	int r;
 
 	fscp_legacy_config(&cfg, SCP_SINK);
 	cfg.target = target;
 	cfg.target_dir = dir;
-	/* Only the requested name (a glob) may arrive at the top. */
-	pats[0] = fscp_basename(src->path);
-	pats[1] = NULL;
+	/*
+	 * Only the requested names may arrive at the top: the brace
+	 * expansion of the request, each word's last component a glob.
+	 */
+	if (scp_brace_expand(src->path, FSCP_BRACE_MAX, &words,
+	    &nwords) != 0) {
+		fprintf(stderr, "%s: too many brace alternatives\n",
+		    src->path);
+		r = 1;
+		goto out;
+	}
+	if ((pats = calloc(nwords + 1, sizeof(*pats))) == NULL)
+		fatal("out of memory");
+	for (i = 0; i < nwords; i++)
+		pats[i] = fscp_basename(words[i]);
 	cfg.patterns = pats;
 	cmd = fscp_legacy_command(0, 0, src->path);
 	if (scp_new(&cfg, &e) != 0)
@@ -672,6 +734,11 @@ fscp_legacy_download(struct fscp_arg *src, const char *target, int dir)
 	r = fscp_legacy_run(src, cmd, e);
 	scp_free(e);
 	free(cmd);
+	free(pats);
+ out:
+	for (i = 0; i < nwords; i++)
+		free(words[i]);
+	free(words);
 	return r;
 }
 
@@ -1494,8 +1561,9 @@ fscp_remote_direct(struct fscp_arg *src, const char *target_arg)
 	    buf_putf(b, "scp%s%s%s%s", g.legacy ? " -O" : "",
 	    g.recursive ? " -r" : "", g.preserve ? " -p" : "",
 	    g.verbose ? " -v" : "") != 0 ||
+	    (g.limit_kbps != 0 && buf_putf(b, " -l %lld", g.limit_kbps) != 0) ||
 	    buf_put(b, " -- ", 4) != 0 ||
-	    fscp_quote_remote(b, src->path) != 0 ||
+	    fscp_quote_remote(b, src->path, 1) != 0 ||
 	    buf_put(b, " ", 1) != 0 ||
 	    client_shell_quote(b, target_arg) != 0 ||
 	    (cmd = buf_dup_string(b)) == NULL)
@@ -1663,6 +1731,7 @@ main(int argc, char **argv)
 			if (es != NULL)
 				usage();
 			g.limit_bps = (uint64_t)limit * 1024 / 8;
+			g.limit_kbps = limit;
 			break;
 		case 'O':
 			g.legacy = 1;
