@@ -5,7 +5,10 @@
 # sources and globs, -r -p trees with modes and times, an empty file,
 # small -X buffer= and nrequests= (many batches, short of the default),
 # errors (a missing source, several sources onto a non-directory, an
-# unwritable target) with exit status 1; -X values are checked.
+# unwritable target) with exit status 1; -X values are checked.  Also
+# -O against both servers: -l completes a copy, brace patterns in a
+# source ({a,b}, expanded by sshd's shell or fsshd's in-process scp)
+# arrive.
 . "$top_srcdir/tests/regress/lib.sh"
 require_root
 require_cmd ssh ssh-keygen useradd userdel sha256sum
@@ -41,6 +44,7 @@ wait_port "$fport"
 echo "[127.0.0.1]:$fport $(cut -d' ' -f1,2 "$TMP/fhost.pub")" >>"$TMP/known_hosts"
 
 fs=("$FSCP" -q -3 "${SSH_OPTS[@]}")
+fo=("$FSCP" -q -O "${SSH_OPTS[@]}")
 F=scp://$u@127.0.0.1:$fport		# fsshd, the test user's home
 S=scp://root@127.0.0.1:$SSHD_PORT/	# sshd: "$S$A" is the absolute $A
 sum() { sha256sum <"$1" | cut -d' ' -f1; }
@@ -107,6 +111,31 @@ ok "$( [ $? -eq 1 ] && grep -q 'same file' "$TMP/e5" && same "$A/odd" "$uh/self"
     "a file onto itself on one account: refused, the file stays whole"
 "${fs[@]}" "$F/self" "$F/self2"
 ok "$(same "$A/odd" "$uh/self2"; echo $?)" "within one account: copied"
+
+# -O: -l is honoured without changing what arrives (no timing checks).
+"${fo[@]}" -l 20000 "$A/odd" "$F/lim"
+ok "$( [ $? -eq 0 ] && same "$A/odd" "$uh/lim"; echo $?)" "-O -l: an upload completes, identical"
+"${fo[@]}" -l 20000 "$F/lim" "$TMP/lim.back"
+ok "$( [ $? -eq 0 ] && same "$A/odd" "$TMP/lim.back"; echo $?)" "-O -l: a download too"
+"${fs[@]}" -l 20000 "$S$A/odd" "$F/lim3"
+ok "$( [ $? -eq 0 ] && same "$A/odd" "$uh/lim3"; echo $?)" "-3 -l: completes"
+
+# -O: brace patterns, from both servers.
+for side in sshd fsshd; do
+	d=$TMP/br-$side
+	mkdir -p "$d"
+	if [ $side = sshd ]; then src="$S$A/{odd,empty,b{i,x}g}"; else src="$F/{lim,self}"; fi
+	"${fo[@]}" "$src" "$d" 2>"$TMP/br.err"
+	rc=$?
+	if [ $side = sshd ]; then
+		ok "$( [ $rc -eq 1 ] && [ "$(ls "$d" | tr '\n' ' ')" = "big empty odd " ] &&
+		    grep -q bxg "$TMP/br.err"; echo $?)" \
+		    "-O $side: {odd,empty,b{i,x}g} brings each that exists"
+	else
+		ok "$( [ $rc -eq 0 ] && [ "$(ls "$d" | tr '\n' ' ')" = "lim self " ]; echo $?)" \
+		    "-O $side: {lim,self}"
+	fi
+done
 
 for bad in buffer=0 buffer=x nrequests=0 foo=1; do
 	"$FSCP" -X "$bad" "$A/odd" "$TMP/z" 2>/dev/null
