@@ -36,6 +36,7 @@
 #include "ferry/sftp.h"
 #include "ferry/sftp-client.h"
 #include "ferry/sftp-session.h"
+#include "fsftp-archive.h"
 #include "misc.h"
 #include "prog.h"
 #include "prog-client.h"
@@ -905,6 +906,14 @@ fscp_xfer_msg(void *arg, int is_error, const char *msg)
 		fprintf(stderr, "%s\n", msg);
 }
 
+static unsigned int
+fscp_xfer_flags(void)
+{
+	return (g.recursive ? SFTP_XFER_RECURSE : 0) |
+	    (g.preserve ? SFTP_XFER_PRESERVE : 0) |
+	    (g.resume ? SFTP_XFER_RESUME : 0);
+}
+
 static struct sftp_xfer *
 fscp_xfer_new(struct sftp_session *ss)
 {
@@ -912,9 +921,7 @@ fscp_xfer_new(struct sftp_session *ss)
 	struct sftp_xfer *x;
 
 	memset(&o, 0, sizeof(o));
-	o.flags = (g.recursive ? SFTP_XFER_RECURSE : 0) |
-	    (g.preserve ? SFTP_XFER_PRESERVE : 0) |
-	    (g.resume ? SFTP_XFER_RESUME : 0);
+	o.flags = fscp_xfer_flags();
 	o.req_size = g.req_size;
 	o.max_requests = g.nrequests;
 	o.progress = fscp_xfer_progress;
@@ -944,7 +951,7 @@ fscp_sftp_upload(struct fscp_arg *srcs, int nsrc, struct fscp_arg *dst)
 	struct sftp_xfer *x = fscp_xfer_new(ss);
 	struct stat sb;
 	char *rpath;
-	int i, isdir, rc = 0;
+	int i, isdir, rc = 0, ar;
 
 	isdir = fscp_sftp_isdir(ss, dst->path) == 1;
 	if (nsrc > 1 && !isdir) {
@@ -967,7 +974,12 @@ fscp_sftp_upload(struct fscp_arg *srcs, int nsrc, struct fscp_arg *dst)
 		}
 		rpath = isdir ? fscp_join(dst->path,
 		    fscp_basename(srcs[i].path)) : xstrdup(dst->path);
-		if (sftp_xfer_put(x, srcs[i].path, rpath) != 0)
+		/* A tree goes as one archive stream when that pays. */
+		ar = S_ISDIR(sb.st_mode) ? fsftp_archive_tree(ss, 1,
+		    srcs[i].path, rpath, fscp_xfer_flags(), g.quiet, 1) : 1;
+		if (ar == -1)
+			rc = 1;
+		else if (ar == 1 && sftp_xfer_put(x, srcs[i].path, rpath) != 0)
 			fatal("out of memory");
 		free(rpath);
 	}
@@ -987,7 +999,7 @@ fscp_sftp_download(struct fscp_arg *src, const char *target, int dir)
 	struct sftp_xfer *x = fscp_xfer_new(ss);
 	char **names = NULL, *lpath;
 	size_t n = 0, i;
-	int rc = 0, isdir;
+	int rc = 0, isdir, ar;
 
 	if (!fscp_sftp_glob(ss, src->path, &names, &n))
 		rc = 1;
@@ -1006,7 +1018,11 @@ fscp_sftp_download(struct fscp_arg *src, const char *target, int dir)
 		}
 		lpath = dir ? fscp_join(target, fscp_basename(names[i])) :
 		    xstrdup(target);
-		if (sftp_xfer_get(x, names[i], lpath) != 0)
+		ar = isdir == 1 ? fsftp_archive_tree(ss, 0, names[i], lpath,
+		    fscp_xfer_flags(), g.quiet, 1) : 1;
+		if (ar == -1)
+			rc = 1;
+		else if (ar == 1 && sftp_xfer_get(x, names[i], lpath) != 0)
 			fatal("out of memory");
 		free(lpath);
 	}
@@ -1765,6 +1781,8 @@ main(int argc, char **argv)
 			ssh_arg("-v");
 			break;
 		case 'X':
+			if (fsftp_archive_xopt(optarg))
+				break;
 			if (strncmp(optarg, "buffer=", 7) == 0) {
 				limit = misc_strtonum(optarg + 7, 1,
 				    SFTP_MAX_RW, &es);
