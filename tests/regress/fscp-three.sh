@@ -8,7 +8,10 @@
 # unwritable target) with exit status 1; -X values are checked.  Also
 # -O against both servers: -l completes a copy, brace patterns in a
 # source ({a,b}, expanded by sshd's shell or fsshd's in-process scp)
-# arrive.
+# arrive.  -R for real: fsshd (host 1) runs OpenSSH's scp as the test
+# user (its glob expanded there), which reaches sshd (host 2) with the
+# user's own key and
+# ssh_config, in both protocols.
 . "$top_srcdir/tests/regress/lib.sh"
 require_root
 require_cmd ssh ssh-keygen useradd userdel sha256sum
@@ -121,7 +124,12 @@ ok "$( [ $? -eq 0 ] && same "$A/odd" "$TMP/lim.back"; echo $?)" "-O -l: a downlo
 ok "$( [ $? -eq 0 ] && same "$A/odd" "$uh/lim3"; echo $?)" "-3 -l: completes"
 
 # -O: brace patterns, from both servers.
+rootsh=$(getent passwd root | cut -d: -f7)
 for side in sshd fsshd; do
+	if [ $side = sshd ] && [ "${rootsh##*/}" != bash ]; then
+		skip "-O sshd: root's shell $rootsh does no brace expansion"
+		continue
+	fi
 	d=$TMP/br-$side
 	mkdir -p "$d"
 	if [ $side = sshd ]; then src="$S$A/{odd,empty,b{i,x}g}"; else src="$F/{lim,self}"; fi
@@ -136,6 +144,34 @@ for side in sshd fsshd; do
 		    "-O $side: {lim,self}"
 	fi
 done
+
+# -R: host 1 (fsshd, the test user) copies to host 2 (sshd) by itself,
+# with the user's own key, known hosts and ssh_config there.
+install -o "$u" -m 600 "$TMP/id_ed25519" "$uh/.ssh/id_ed25519"
+install -o "$u" -m 644 "$TMP/known_hosts" "$uh/.ssh/known_hosts"
+cat >"$uh/.ssh/config" <<EOC
+Host h2-$tag
+	HostName 127.0.0.1
+	Port $SSHD_PORT
+	User root
+	IdentityFile ~/.ssh/id_ed25519
+	IdentitiesOnly yes
+	UserKnownHostsFile ~/.ssh/known_hosts
+	StrictHostKeyChecking yes
+	BatchMode yes
+EOC
+chown "$u:" "$uh/.ssh/config" && chmod 600 "$uh/.ssh/config"
+mkdir -p "$TMP/rdir"
+for mode in "" -O; do
+	rm -rf "$TMP/rdir"/*
+	"$FSCP" -q -R $mode "${SSH_OPTS[@]}" "$F/b?g" "h2-$tag:$TMP/rdir/" 2>"$TMP/r.err"
+	ok "$( [ $? -eq 0 ] && same "$A/big" "$TMP/rdir/big" && [ "$(ls "$TMP/rdir")" = big ]; echo $?)" \
+	    "-R ${mode:-(sftp)}: host 1 copies to host 2 by itself, globs expanded there"
+done
+"$FSCP" -q -R -r "${SSH_OPTS[@]}" "$F/tree" "h2-$tag:$TMP/rdir/t" 2>/dev/null
+ok "$( [ $? -eq 0 ] && diff -r "$A/tree" "$TMP/rdir/t" >/dev/null; echo $?)" "-R -r: a tree"
+"$FSCP" -q -R "${SSH_OPTS[@]}" "$F/missing" "h2-$tag:$TMP/rdir/" 2>/dev/null
+ok "$( [ $? -ne 0 ]; echo $?)" "-R: a failure on host 1 is fscp's failure"
 
 for bad in buffer=0 buffer=x nrequests=0 foo=1; do
 	"$FSCP" -X "$bad" "$A/odd" "$TMP/z" 2>/dev/null
