@@ -302,12 +302,102 @@ scp_run_fds(struct scp *e, int in_fd, int out_fd)
 	return scp_errors(e) > 0 ? 1 : 0;
 }
 
+/* ---- sh's brace expansion ---- */
+
+static int
+scp_brace_add(const char *w, size_t max, char ***wordsp, size_t *np)
+{
+	char **v;
+
+	if (*np >= max)
+		return FERR_NO_SPACE;
+	if ((v = reallocarray(*wordsp, *np + 1, sizeof(*v))) == NULL)
+		return FERR_ALLOC;
+	*wordsp = v;
+	if ((v[*np] = strdup(w)) == NULL)
+		return FERR_ALLOC;
+	(*np)++;
+	return 0;
+}
+
+/* The first group "{...}" with a comma at its own level, or NULL. */
+static const char *
+scp_brace_group(const char *pat, const char **closep)
+{
+	const char *p, *q;
+	int level, comma;
+
+	for (p = pat; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0') {
+			p++;
+			continue;
+		}
+		if (*p != '{')
+			continue;
+		level = comma = 0;
+		for (q = p + 1; *q != '\0'; q++) {
+			if (*q == '\\' && q[1] != '\0')
+				q++;
+			else if (*q == '{')
+				level++;
+			else if (*q == '}' && level > 0)
+				level--;
+			else if (*q == '}')
+				break;
+			else if (*q == ',' && level == 0)
+				comma = 1;
+		}
+		if (*q == '}' && comma) {
+			*closep = q;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+int
+scp_brace_expand(const char *pat, size_t max, char ***wordsp, size_t *np)
+{
+	const char *open, *close = NULL, *alt, *q;
+	struct buf *b = NULL;
+	int r = 0, level;
+
+	if ((open = scp_brace_group(pat, &close)) == NULL)
+		return scp_brace_add(pat, max, wordsp, np);
+	for (alt = open + 1; r == 0 && alt <= close; alt = q + 1) {
+		/* One alternative: up to a comma at this level or the end. */
+		level = 0;
+		for (q = alt; q < close; q++) {
+			if (*q == '\\' && q + 1 < close)
+				q++;
+			else if (*q == '{')
+				level++;
+			else if (*q == '}')
+				level--;
+			else if (*q == ',' && level == 0)
+				break;
+		}
+		buf_free(b);
+		if ((b = buf_new()) == NULL)
+			return FERR_ALLOC;
+		if ((r = buf_put(b, pat, (size_t)(open - pat))) != 0 ||
+		    (r = buf_put(b, alt, (size_t)(q - alt))) != 0 ||
+		    (r = buf_put(b, close + 1, strlen(close + 1))) != 0 ||
+		    (r = buf_put_u8(b, 0)) != 0)
+			break;
+		r = scp_brace_expand((const char *)buf_ptr(b), max, wordsp, np);
+	}
+	buf_free(b);
+	return r;
+}
+
 /* ---- the server's command line ---- */
 
 /* One word: its literal text and, for glob(3), a pattern. */
 struct scp_word {
 	struct buf *lit, *pat;
-	int globbing;		/* unquoted * ? [ seen */
+	int globbing;		/* unquoted * ? [ { seen */
+	int braces;		/* unquoted { or } seen */
 };
 
 static int
@@ -317,11 +407,13 @@ scp_word_putc(struct scp_word *w, char c, int quoted)
 
 	if ((r = buf_put_u8(w->lit, (uint8_t)c)) != 0)
 		return r;
-	if (quoted && strchr("*?[]\\", c) != NULL &&
+	if (quoted && strchr("*?[]\\{},", c) != NULL &&
 	    (r = buf_put_u8(w->pat, '\\')) != 0)
 		return r;
-	if (!quoted && strchr("*?[", c) != NULL)
+	if (!quoted && strchr("*?[{", c) != NULL)
 		w->globbing = 1;
+	if (!quoted && (c == '{' || c == '}'))
+		w->braces = 1;
 	return buf_put_u8(w->pat, (uint8_t)c);
 }
 
@@ -387,7 +479,7 @@ scp_split(const char *line, const char *home, struct scp_word *words,
 				    (r = scp_word_putc(w, p[1], 1)) != 0)
 					return r;
 				p += 2;
-			} else if (strchr(";&|<>()$`\n\r{}", *p) != NULL ||
+			} else if (strchr(";&|<>()$`\n\r", *p) != NULL ||
 			    (*p == '#' && buf_len(w->lit) == 0)) {
 				/* Unquoted: sh would do something else. */
 				return FERR_FORMAT;
@@ -419,24 +511,63 @@ scp_command_add(struct scp_command *cmd, const char *path)
 	return 0;
 }
 
-/* A path word of -f: globbed like sh, else literal. */
+/* pat without its backslash escapes (glob's words that match nothing). */
+static int
+scp_command_unescaped(struct scp_command *cmd, const char *pat)
+{
+	char *s, *d;
+	int r;
+
+	if ((s = strdup(pat)) == NULL)
+		return FERR_ALLOC;
+	for (d = s; *pat != '\0'; pat++) {
+		if (*pat == '\\' && pat[1] != '\0')
+			pat++;
+		*d++ = *pat;
+	}
+	*d = '\0';
+	r = scp_command_add(cmd, s);
+	free(s);
+	return r;
+}
+
+/*
+ * A path word of -f: brace-expanded and globbed like sh (a pattern
+ * matching nothing stays as it is), else literal.  -t's one path may
+ * hold no unquoted brace (sh would make it several words).
+ */
 static int
 scp_command_path(struct scp_command *cmd, const struct scp_word *w)
 {
+	char **pats = NULL;
+	size_t npats = 0, i, j;
 	glob_t g;
-	size_t i;
-	int r = 0;
+	int r = 0, gr;
 
+	if (cmd->role == SCP_SINK && w->braces)
+		return FERR_FORMAT;
 	if (cmd->role == SCP_SINK || !w->globbing)
 		return scp_command_add(cmd, (const char *)buf_ptr(w->lit));
-	memset(&g, 0, sizeof(g));
-	if (glob((const char *)buf_ptr(w->pat), GLOB_NOCHECK, NULL, &g) != 0) {
+	if (!w->braces)
+		r = scp_brace_add((const char *)buf_ptr(w->pat), 1, &pats,
+		    &npats);
+	else
+		r = scp_brace_expand((const char *)buf_ptr(w->pat),
+		    SCP_CMD_WORDS * 16, &pats, &npats);
+	for (i = 0; r == 0 && i < npats; i++) {
+		memset(&g, 0, sizeof(g));
+		gr = glob(pats[i], 0, NULL, &g);
+		if (gr == GLOB_NOSPACE)
+			r = FERR_ALLOC;
+		else if (gr != 0)
+			r = scp_command_unescaped(cmd, pats[i]);
+		for (j = 0; gr == 0 && r == 0 && j < g.gl_pathc; j++)
+			r = scp_command_add(cmd, g.gl_pathv[j]);
 		globfree(&g);
-		return scp_command_add(cmd, (const char *)buf_ptr(w->lit));
 	}
-	for (i = 0; i < g.gl_pathc && r == 0; i++)
-		r = scp_command_add(cmd, g.gl_pathv[i]);
-	globfree(&g);
+	for (i = 0; i < npats; i++)
+		free(pats[i]);
+	free(pats);
 	return r;
 }
 

@@ -36,6 +36,7 @@
 #include "ferry/sftp.h"
 #include "ferry/sftp-client.h"
 #include "ferry/sftp-session.h"
+#include "fsftp-archive.h"
 #include "misc.h"
 #include "prog.h"
 #include "prog-client.h"
@@ -56,6 +57,7 @@ static struct {
 	int remote_to_remote_direct;	/* -R */
 	int through_local;		/* -3 */
 	uint64_t limit_bps;		/* -l, in bytes per second */
+	long long limit_kbps;		/* -l as given */
 	const char *program;		/* -S */
 	const char *config_file;	/* -F */
 	const char *sftp_server;	/* -D */
@@ -64,6 +66,8 @@ static struct {
 	size_t nssh_args;
 	char *owned[FSCP_MAX_ARGS * 2];
 	size_t nowned;
+	size_t req_size;		/* -X buffer= (0: the server's) */
+	unsigned int nrequests;		/* -X nrequests= (0: adaptive) */
 	int errors;
 } g;
 
@@ -276,11 +280,54 @@ fscp_meter(const char *name, uint64_t size, uint64_t done, int finished)
 	fflush(stdout);
 }
 
+/*
+ * -l in the legacy protocol: the file data this host reads or writes is
+ * counted, and the engine's callback sleeps while the count is ahead of
+ * the rate (the peer is then held back by the channel's window or the
+ * pipe).
+ */
+static struct {
+	uint64_t moved, last_done;
+	struct timespec start;
+	int started;
+} lim;
+
+static void
+fscp_limit(uint64_t done)
+{
+	struct timespec now, ts;
+	uint64_t due_ms, el_ms;
+
+	if (g.limit_bps == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!lim.started) {
+		lim.start = now;
+		lim.started = 1;
+	}
+	/* done restarts at 0 for every file. */
+	if (done >= lim.last_done)
+		lim.moved += done - lim.last_done;
+	else
+		lim.moved += done;
+	lim.last_done = done;
+	due_ms = lim.moved * 1000 / g.limit_bps;
+	el_ms = (uint64_t)(now.tv_sec - lim.start.tv_sec) * 1000 +
+	    (uint64_t)((now.tv_nsec - lim.start.tv_nsec) / 1000000);
+	if (due_ms <= el_ms)
+		return;
+	ts.tv_sec = (time_t)((due_ms - el_ms) / 1000);
+	ts.tv_nsec = (long)((due_ms - el_ms) % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
 static void
 fscp_scp_progress(const char *name, uint64_t size, uint64_t done,
     void *ctx)
 {
 	(void)ctx;
+	fscp_limit(done);
 	fscp_meter(name, size, done, done == size);
 }
 
@@ -563,22 +610,25 @@ fscp_legacy_run(const struct fscp_arg *a, const char *command,
 
 /*
  * Quote path for the remote shell: everything literal but '*' and '?',
- * which stay globs as users of scp expect.
+ * which stay globs as users of scp expect, and for a source (braces
+ * set) '{', ',' and '}', so that the shell expands {a,b} as OpenSSH's
+ * scp lets it (the sink checks the names against the expansion).
  */
 static int
-fscp_quote_remote(struct buf *b, const char *path)
+fscp_quote_remote(struct buf *b, const char *path, int braces)
 {
+	const char *keep = braces ? "*?{,}" : "*?";
 	char *seg;
 	size_t n;
 	int r;
 
 	while (*path != '\0') {
-		if (*path == '*' || *path == '?') {
+		if (strchr(keep, *path) != NULL) {
 			if ((r = buf_put_u8(b, (uint8_t)*path++)) != 0)
 				return r;
 			continue;
 		}
-		n = strcspn(path, "*?");
+		n = strcspn(path, keep);
 		if ((seg = strndup(path, n)) == NULL)
 			return FERR_ALLOC;
 		r = client_shell_quote(b, seg);
@@ -589,6 +639,8 @@ fscp_quote_remote(struct buf *b, const char *path)
 	}
 	return 0;
 }
+
+#define FSCP_BRACE_MAX	1024
 
 /* "scp [-r] [-p] [-d] -t|-f -- 'path'" */
 static char *
@@ -601,7 +653,7 @@ fscp_legacy_command(int to, int dir, const char *path)
 	    buf_putf(b, "scp%s%s%s%s -%c -- ", g.verbose ? " -v" : "",
 	    g.recursive ? " -r" : "", g.preserve ? " -p" : "",
 	    dir ? " -d" : "", to ? 't' : 'f') != 0 ||
-	    fscp_quote_remote(b, path) != 0 ||
+	    fscp_quote_remote(b, path, !to) != 0 ||
 	    (s = buf_dup_string(b)) == NULL)
 		fatal("out of memory");
 	buf_free(b);
@@ -651,18 +703,31 @@ fscp_legacy_upload(struct fscp_arg *srcs, int nsrc, struct fscp_arg *dst)
 static int
 fscp_legacy_download(struct fscp_arg *src, const char *target, int dir)
 {
-	const char *pats[2];
+	const char **pats;
 	struct scp_config cfg;
 	struct scp *e;
-	char *cmd;
+	char *cmd, **words = NULL;
+	size_t nwords = 0, i;
 	int r;
 
 	fscp_legacy_config(&cfg, SCP_SINK);
 	cfg.target = target;
 	cfg.target_dir = dir;
-	/* Only the requested name (a glob) may arrive at the top. */
-	pats[0] = fscp_basename(src->path);
-	pats[1] = NULL;
+	/*
+	 * Only the requested names may arrive at the top: the brace
+	 * expansion of the request, each word's last component a glob.
+	 */
+	if (scp_brace_expand(src->path, FSCP_BRACE_MAX, &words,
+	    &nwords) != 0) {
+		fprintf(stderr, "%s: too many brace alternatives\n",
+		    src->path);
+		r = 1;
+		goto out;
+	}
+	if ((pats = calloc(nwords + 1, sizeof(*pats))) == NULL)
+		fatal("out of memory");
+	for (i = 0; i < nwords; i++)
+		pats[i] = fscp_basename(words[i]);
 	cfg.patterns = pats;
 	cmd = fscp_legacy_command(0, 0, src->path);
 	if (scp_new(&cfg, &e) != 0)
@@ -670,29 +735,40 @@ fscp_legacy_download(struct fscp_arg *src, const char *target, int dir)
 	r = fscp_legacy_run(src, cmd, e);
 	scp_free(e);
 	free(cmd);
+	free(pats);
+ out:
+	for (i = 0; i < nwords; i++)
+		free(words[i]);
+	free(words);
 	return r;
 }
 
 /* ---- the SFTP protocol ---- */
 
-static struct prog_client *sftp_pc;
-static pid_t sftp_pid = -1;
+/* One SFTP connection: the client (or -S program) and the session. */
+struct fscp_sftp {
+	struct prog_client *pc;
+	pid_t pid;
+	struct sftp_session *ss;
+};
 
 static struct sftp_session *
-fscp_sftp_open(const struct fscp_arg *a)
+fscp_sftp_open(const struct fscp_arg *a, struct fscp_sftp *fs)
 {
 	struct sftp_session_opts so;
 	struct sftp_session *ss = NULL;
 	int to_fd, from_fd, r;
 
+	memset(fs, 0, sizeof(*fs));
+	fs->pid = -1;
 	memset(&so, 0, sizeof(so));
 	so.limit_bps = g.limit_bps;
 	if (g.program != NULL) {
-		sftp_pid = fscp_spawn(a, NULL, &to_fd, &from_fd);
+		fs->pid = fscp_spawn(a, NULL, &to_fd, &from_fd);
 		r = sftp_session_open_fds(from_fd, to_fd, &so, &ss);
 	} else {
-		sftp_pc = fscp_connect(a, SFTP_SESSION_WINDOW);
-		r = sftp_session_open_client(sftp_pc->cl, g.sftp_server, &so,
+		fs->pc = fscp_connect(a, SFTP_SESSION_WINDOW);
+		r = sftp_session_open_client(fs->pc->cl, g.sftp_server, &so,
 		    &ss);
 	}
 	if (r != 0) {
@@ -701,18 +777,20 @@ fscp_sftp_open(const struct fscp_arg *a)
 		fprintf(stderr, "Connection closed\n");
 		prog_exit(1);
 	}
+	fs->ss = ss;
 	return ss;
 }
 
 static void
-fscp_sftp_close(struct sftp_session *ss)
+fscp_sftp_close(struct fscp_sftp *fs)
 {
-	sftp_session_close(ss);
-	prog_client_free(sftp_pc);
-	sftp_pc = NULL;
-	if (sftp_pid != -1)
-		(void)prog_client_reap(sftp_pid);
-	sftp_pid = -1;
+	sftp_session_close(fs->ss);
+	fs->ss = NULL;
+	prog_client_free(fs->pc);
+	fs->pc = NULL;
+	if (fs->pid != -1)
+		(void)prog_client_reap(fs->pid);
+	fs->pid = -1;
 }
 
 /* 1 directory, 0 something else, -1 nothing there. */
@@ -828,6 +906,14 @@ fscp_xfer_msg(void *arg, int is_error, const char *msg)
 		fprintf(stderr, "%s\n", msg);
 }
 
+static unsigned int
+fscp_xfer_flags(void)
+{
+	return (g.recursive ? SFTP_XFER_RECURSE : 0) |
+	    (g.preserve ? SFTP_XFER_PRESERVE : 0) |
+	    (g.resume ? SFTP_XFER_RESUME : 0);
+}
+
 static struct sftp_xfer *
 fscp_xfer_new(struct sftp_session *ss)
 {
@@ -835,9 +921,9 @@ fscp_xfer_new(struct sftp_session *ss)
 	struct sftp_xfer *x;
 
 	memset(&o, 0, sizeof(o));
-	o.flags = (g.recursive ? SFTP_XFER_RECURSE : 0) |
-	    (g.preserve ? SFTP_XFER_PRESERVE : 0) |
-	    (g.resume ? SFTP_XFER_RESUME : 0);
+	o.flags = fscp_xfer_flags();
+	o.req_size = g.req_size;
+	o.max_requests = g.nrequests;
 	o.progress = fscp_xfer_progress;
 	o.msg = fscp_xfer_msg;
 	if ((x = sftp_xfer_new(sftp_session_engine(ss), &o)) == NULL)
@@ -860,11 +946,12 @@ fscp_xfer_run(struct sftp_session *ss, struct sftp_xfer *x)
 static int
 fscp_sftp_upload(struct fscp_arg *srcs, int nsrc, struct fscp_arg *dst)
 {
-	struct sftp_session *ss = fscp_sftp_open(dst);
+	struct fscp_sftp fs;
+	struct sftp_session *ss = fscp_sftp_open(dst, &fs);
 	struct sftp_xfer *x = fscp_xfer_new(ss);
 	struct stat sb;
 	char *rpath;
-	int i, isdir, rc = 0;
+	int i, isdir, rc = 0, ar;
 
 	isdir = fscp_sftp_isdir(ss, dst->path) == 1;
 	if (nsrc > 1 && !isdir) {
@@ -887,7 +974,12 @@ fscp_sftp_upload(struct fscp_arg *srcs, int nsrc, struct fscp_arg *dst)
 		}
 		rpath = isdir ? fscp_join(dst->path,
 		    fscp_basename(srcs[i].path)) : xstrdup(dst->path);
-		if (sftp_xfer_put(x, srcs[i].path, rpath) != 0)
+		/* A tree goes as one archive stream when that pays. */
+		ar = S_ISDIR(sb.st_mode) ? fsftp_archive_tree(ss, 1,
+		    srcs[i].path, rpath, fscp_xfer_flags(), g.quiet, 1) : 1;
+		if (ar == -1)
+			rc = 1;
+		else if (ar == 1 && sftp_xfer_put(x, srcs[i].path, rpath) != 0)
 			fatal("out of memory");
 		free(rpath);
 	}
@@ -895,18 +987,19 @@ fscp_sftp_upload(struct fscp_arg *srcs, int nsrc, struct fscp_arg *dst)
 		rc = 1;
  out:
 	sftp_xfer_free(x);
-	fscp_sftp_close(ss);
+	fscp_sftp_close(&fs);
 	return rc;
 }
 
 static int
 fscp_sftp_download(struct fscp_arg *src, const char *target, int dir)
 {
-	struct sftp_session *ss = fscp_sftp_open(src);
+	struct fscp_sftp fs;
+	struct sftp_session *ss = fscp_sftp_open(src, &fs);
 	struct sftp_xfer *x = fscp_xfer_new(ss);
 	char **names = NULL, *lpath;
 	size_t n = 0, i;
-	int rc = 0, isdir;
+	int rc = 0, isdir, ar;
 
 	if (!fscp_sftp_glob(ss, src->path, &names, &n))
 		rc = 1;
@@ -925,7 +1018,11 @@ fscp_sftp_download(struct fscp_arg *src, const char *target, int dir)
 		}
 		lpath = dir ? fscp_join(target, fscp_basename(names[i])) :
 		    xstrdup(target);
-		if (sftp_xfer_get(x, names[i], lpath) != 0)
+		ar = isdir == 1 ? fsftp_archive_tree(ss, 0, names[i], lpath,
+		    fscp_xfer_flags(), g.quiet, 1) : 1;
+		if (ar == -1)
+			rc = 1;
+		else if (ar == 1 && sftp_xfer_get(x, names[i], lpath) != 0)
 			fatal("out of memory");
 		free(lpath);
 	}
@@ -935,7 +1032,514 @@ fscp_sftp_download(struct fscp_arg *src, const char *target, int dir)
 		free(names[i]);
 	free(names);
 	sftp_xfer_free(x);
-	fscp_sftp_close(ss);
+	fscp_sftp_close(&fs);
+	return rc;
+}
+
+/* ---- remote to remote through this host over SFTP (-3) ---- */
+
+/*
+ * A file is streamed in batches: the reads of one batch go out on the
+ * source session while the writes of the previous one are answered on
+ * the target session, so both servers are kept busy and at most two
+ * batches (FSCP_R2R_BATCH_BYTES each) are held here at a time.
+ */
+#define FSCP_R2R_BATCH_BYTES	(4U * 1024 * 1024)
+#define FSCP_R2R_REQUESTS	64U
+
+struct fscp_r2r;
+
+struct fscp_r2r_slot {
+	struct fscp_r2r *t;
+	uint64_t off;
+	uint32_t want, got;
+	int state;			/* FSCP_SLOT_* */
+	uint8_t *data;
+};
+
+enum { FSCP_SLOT_WAIT, FSCP_SLOT_DATA, FSCP_SLOT_EOF, FSCP_SLOT_ERR };
+
+struct fscp_r2r {
+	struct sftp_session *s1, *s2;	/* source, target */
+	struct fscp_r2r_slot *slots;
+	unsigned int nslots, reads_left, writes_left;
+	uint32_t req;
+	uint32_t read_status, write_status;	/* first failure */
+	int read_failed, write_failed;
+	int same_host;			/* both operands name one account */
+};
+
+static int
+fscp_r2r_read_cb(void *arg, const struct sftp_client_reply *rep)
+{
+	struct fscp_r2r_slot *sl = arg;
+
+	sl->t->reads_left--;
+	if (rep->type == SSH_FXP_DATA && rep->len > 0 &&
+	    rep->len <= sl->want) {
+		memcpy(sl->data, rep->data, rep->len);
+		sl->got = (uint32_t)rep->len;
+		sl->state = FSCP_SLOT_DATA;
+	} else if (rep->type == SSH_FXP_STATUS && rep->status == SSH_FX_EOF)
+		sl->state = FSCP_SLOT_EOF;
+	else {
+		sl->state = FSCP_SLOT_ERR;
+		sl->t->read_status = rep->type == SSH_FXP_STATUS ?
+		    rep->status : SSH_FX_FAILURE;
+	}
+	return 0;
+}
+
+static int
+fscp_r2r_write_cb(void *arg, const struct sftp_client_reply *rep)
+{
+	struct fscp_r2r *t = arg;
+
+	t->writes_left--;
+	if (rep->type != SSH_FXP_STATUS || rep->status != SSH_FX_OK) {
+		if (!t->write_failed)
+			t->write_status = rep->type == SSH_FXP_STATUS ?
+			    rep->status : SSH_FX_FAILURE;
+		t->write_failed = 1;
+	}
+	return 0;
+}
+
+static int
+fscp_r2r_reads_done(void *arg)
+{
+	struct fscp_r2r *t = arg;
+
+	return t->reads_left == 0;
+}
+
+static int
+fscp_r2r_writes_done(void *arg)
+{
+	struct fscp_r2r *t = arg;
+
+	return t->writes_left == 0;
+}
+
+/* The source's requests have left this host. */
+static int
+fscp_r2r_sent(void *arg)
+{
+	struct fscp_r2r *t = arg;
+
+	return buf_len(sftp_client_output(sftp_session_engine(t->s1))) == 0 ||
+	    t->reads_left == 0;
+}
+
+static void
+fscp_r2r_errstatus(const char *path, uint32_t status)
+{
+	fprintf(stderr, "%s: %s\n", path,
+	    strerror(sftp_client_status_errno(status)));
+}
+
+/* OPEN on s: the handle in *hp (allocated), or -1 after a message. */
+static int
+fscp_r2r_open(struct sftp_session *s, const char *path, uint32_t pflags,
+    const struct sftp_attrs *a, uint8_t **hp, size_t *hlenp)
+{
+	struct sftp_session_reply rep;
+	struct sftp_attrs none;
+	struct buf *b;
+	int r;
+
+	memset(&none, 0, sizeof(none));
+	if ((r = sftp_client_begin(sftp_session_engine(s), SSH_FXP_OPEN, NULL,
+	    &b)) != 0 || (r = buf_put_cstring(b, path)) != 0 ||
+	    (r = buf_put_u32(b, pflags)) != 0 ||
+	    (r = sftp_attrs_put(b, a != NULL ? a : &none)) != 0) {
+		sftp_client_abort(sftp_session_engine(s));
+		fatal_r(r, "building a request");
+	}
+	if (sftp_session_call_end(s, &rep) != 0)
+		fatal("%s", sftp_session_error(s));
+	r = -1;
+	if (rep.type == SSH_FXP_HANDLE) {
+		*hp = rep.data;
+		*hlenp = rep.len;
+		rep.data = NULL;
+		r = 0;
+	} else
+		fscp_r2r_errstatus(path, rep.type == SSH_FXP_STATUS ?
+		    rep.status : SSH_FX_FAILURE);
+	sftp_session_reply_free(&rep);
+	return r;
+}
+
+/* A request of type with path and attrs (MKDIR, SETSTAT): its status. */
+static uint32_t
+fscp_r2r_path_attrs(struct sftp_session *s, uint8_t type, const char *path,
+    const struct sftp_attrs *a)
+{
+	struct sftp_session_reply rep;
+	struct buf *b;
+	uint32_t st;
+	int r;
+
+	if ((r = sftp_client_begin(sftp_session_engine(s), type, NULL,
+	    &b)) != 0 || (r = buf_put_cstring(b, path)) != 0 ||
+	    (r = sftp_attrs_put(b, a)) != 0) {
+		sftp_client_abort(sftp_session_engine(s));
+		fatal_r(r, "building a request");
+	}
+	if (sftp_session_call_end(s, &rep) != 0)
+		fatal("%s", sftp_session_error(s));
+	st = rep.type == SSH_FXP_STATUS ? rep.status : SSH_FX_FAILURE;
+	sftp_session_reply_free(&rep);
+	return st;
+}
+
+static void
+fscp_r2r_close_handle(struct sftp_session *s, uint8_t *h, size_t hlen,
+    uint32_t *stp)
+{
+	struct sftp_session_reply rep;
+
+	if (sftp_session_call_handle(s, SSH_FXP_CLOSE, h, hlen, &rep) != 0)
+		fatal("%s", sftp_session_error(s));
+	*stp = rep.type == SSH_FXP_STATUS ? rep.status : SSH_FX_FAILURE;
+	sftp_session_reply_free(&rep);
+	free(h);
+}
+
+/* Queue the reads of one batch from off on the source. */
+static void
+fscp_r2r_issue_reads(struct fscp_r2r *t, const uint8_t *h, size_t hlen,
+    uint64_t off)
+{
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < t->nslots; i++) {
+		t->slots[i].off = off + (uint64_t)i * t->req;
+		t->slots[i].want = t->req;
+		t->slots[i].got = 0;
+		t->slots[i].state = FSCP_SLOT_WAIT;
+		if ((r = sftp_client_read(sftp_session_engine(t->s1), h, hlen,
+		    t->slots[i].off, t->req, fscp_r2r_read_cb,
+		    &t->slots[i])) != 0)
+			fatal_r(r, "queueing a read");
+		t->reads_left++;
+	}
+}
+
+/*
+ * Stream the regular file src (attributes sa) to dst.  0, or 1 after a
+ * message.
+ */
+static int
+fscp_r2r_file(struct fscp_r2r *t, const char *src, const char *dst,
+    const struct sftp_attrs *sa)
+{
+	struct sftp_attrs oa;
+	uint8_t *h1 = NULL, *h2 = NULL, *p;
+	size_t h1len = 0, h2len = 0;
+	uint64_t next, done = 0, total = sa->size;
+	uint32_t st1, st2;
+	unsigned int i;
+	int r, eof = 0, rc = 0;
+
+	if (fscp_r2r_open(t->s1, src, SSH_FXF_READ, NULL, &h1, &h1len) != 0)
+		return 1;
+	memset(&oa, 0, sizeof(oa));
+	if (sa->flags & SSH_FILEXFER_ATTR_PERMISSIONS) {
+		oa.flags = SSH_FILEXFER_ATTR_PERMISSIONS;
+		oa.perm = sa->perm & 07777;
+	}
+	if (fscp_r2r_open(t->s2, dst, SSH_FXF_WRITE | SSH_FXF_CREAT |
+	    SSH_FXF_TRUNC, &oa, &h2, &h2len) != 0) {
+		fscp_r2r_close_handle(t->s1, h1, h1len, &st1);
+		return 1;
+	}
+	t->read_status = t->write_status = SSH_FX_OK;
+	t->write_failed = 0;
+	fscp_meter(fscp_basename(src), total, 0, 0);
+	fscp_r2r_issue_reads(t, h1, h1len, 0);
+	while (!eof && rc == 0) {
+		if (sftp_session_pump(t->s1, fscp_r2r_reads_done, t) != 0)
+			fatal("%s", sftp_session_error(t->s1));
+		next = t->slots[t->nslots - 1].off + t->req;
+		for (i = 0; i < t->nslots; i++) {
+			struct fscp_r2r_slot *sl = &t->slots[i];
+
+			if (sl->state == FSCP_SLOT_EOF) {
+				eof = 1;
+				break;
+			}
+			if (sl->state != FSCP_SLOT_DATA) {
+				fscp_r2r_errstatus(src, t->read_status);
+				rc = 1;
+				break;
+			}
+			if ((r = sftp_client_write(sftp_session_engine(t->s2),
+			    h2, h2len, sl->off, sl->got, &p,
+			    fscp_r2r_write_cb, t)) != 0)
+				fatal_r(r, "queueing a write");
+			memcpy(p, sl->data, sl->got);
+			t->writes_left++;
+			done += sl->got;
+			/* Short read: go on from where it stopped. */
+			if (sl->got < sl->want) {
+				next = sl->off + sl->got;
+				break;
+			}
+		}
+		if (!eof && rc == 0) {
+			fscp_r2r_issue_reads(t, h1, h1len, next);
+			if (sftp_session_pump(t->s1, fscp_r2r_sent, t) != 0)
+				fatal("%s", sftp_session_error(t->s1));
+		}
+		if (sftp_session_pump(t->s2, fscp_r2r_writes_done, t) != 0)
+			fatal("%s", sftp_session_error(t->s2));
+		if (t->write_failed) {
+			fscp_r2r_errstatus(dst, t->write_status);
+			rc = 1;
+		}
+		if (rc == 0)
+			fscp_meter(fscp_basename(src), total, done, 0);
+	}
+	/* Reads still out (an error stopped the batch) are drained. */
+	if (sftp_session_pump(t->s1, fscp_r2r_reads_done, t) != 0)
+		fatal("%s", sftp_session_error(t->s1));
+	fscp_r2r_close_handle(t->s1, h1, h1len, &st1);
+	fscp_r2r_close_handle(t->s2, h2, h2len, &st2);
+	if (rc == 0 && st2 != SSH_FX_OK) {
+		fscp_r2r_errstatus(dst, st2);
+		rc = 1;
+	}
+	if (rc == 0)
+		fscp_meter(fscp_basename(src), done, done, 1);
+	return rc;
+}
+
+/* REALPATH of path on s, allocated; NULL when there is none. */
+static char *
+fscp_r2r_realpath(struct sftp_session *s, const char *path)
+{
+	struct sftp_session_reply rep;
+	char *p = NULL;
+
+	if (sftp_session_call_path(s, SSH_FXP_REALPATH, path, &rep) != 0)
+		fatal("%s", sftp_session_error(s));
+	if (rep.type == SSH_FXP_NAME && rep.count == 1)
+		p = xstrdup(rep.names[0].filename);
+	sftp_session_reply_free(&rep);
+	return p;
+}
+
+/*
+ * Whether src and dst are one file (both operands on one account):
+ * opening the target would truncate the source.
+ */
+static int
+fscp_r2r_same(struct fscp_r2r *t, const char *src, const char *dst)
+{
+	char *a, *b;
+	int same;
+
+	if (!t->same_host)
+		return 0;
+	a = fscp_r2r_realpath(t->s1, src);
+	b = fscp_r2r_realpath(t->s2, dst);
+	same = a != NULL && b != NULL && strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	return same;
+}
+
+/* -p: times and mode of sa onto dst. */
+static int
+fscp_r2r_preserve(struct fscp_r2r *t, const char *dst,
+    const struct sftp_attrs *sa)
+{
+	struct sftp_attrs a;
+	uint32_t st;
+
+	memset(&a, 0, sizeof(a));
+	a.flags = sa->flags & (SSH_FILEXFER_ATTR_ACMODTIME |
+	    SSH_FILEXFER_ATTR_PERMISSIONS);
+	a.atime = sa->atime;
+	a.mtime = sa->mtime;
+	a.perm = sa->perm & 07777;
+	if ((st = fscp_r2r_path_attrs(t->s2, SSH_FXP_SETSTAT, dst, &a)) !=
+	    SSH_FX_OK) {
+		fscp_r2r_errstatus(dst, st);
+		return 1;
+	}
+	return 0;
+}
+
+/* Copy src (a file, or with -r a tree) on the source to dst. */
+static int
+fscp_r2r_copy(struct fscp_r2r *t, const char *src, const char *dst)
+{
+	struct sftp_session_reply rep, rd;
+	struct sftp_attrs sa, da;
+	char **names = NULL, *s2, *d2;
+	size_t n = 0, i;
+	uint8_t *h = NULL;
+	size_t hlen = 0;
+	uint32_t st;
+	int rc = 0;
+
+	if (sftp_session_call_path(t->s1, SSH_FXP_STAT, src, &rep) != 0)
+		fatal("%s", sftp_session_error(t->s1));
+	if (rep.type != SSH_FXP_ATTRS) {
+		fscp_r2r_errstatus(src, rep.type == SSH_FXP_STATUS ?
+		    rep.status : SSH_FX_FAILURE);
+		sftp_session_reply_free(&rep);
+		return 1;
+	}
+	sa = rep.attrs;
+	sftp_session_reply_free(&rep);
+	if (!(sa.flags & SSH_FILEXFER_ATTR_PERMISSIONS) ||
+	    (sa.perm & 0170000) == 0100000) {
+		if (fscp_r2r_same(t, src, dst)) {
+			fprintf(stderr, "%s and %s are the same file\n", src,
+			    dst);
+			return 1;
+		}
+		rc = fscp_r2r_file(t, src, dst, &sa);
+		if (rc == 0 && g.preserve)
+			rc = fscp_r2r_preserve(t, dst, &sa);
+		return rc;
+	}
+	if ((sa.perm & 0170000) != 0040000 || !g.recursive) {
+		fprintf(stderr, "%s: not a regular file\n", src);
+		return 1;
+	}
+	/* A directory: make it (or use the one there), then its entries. */
+	memset(&da, 0, sizeof(da));
+	da.flags = SSH_FILEXFER_ATTR_PERMISSIONS;
+	da.perm = (sa.perm & 07777) | 0700;
+	st = fscp_r2r_path_attrs(t->s2, SSH_FXP_MKDIR, dst, &da);
+	if (st != SSH_FX_OK && fscp_sftp_isdir(t->s2, dst) != 1) {
+		fscp_r2r_errstatus(dst, st);
+		return 1;
+	}
+	if (sftp_session_call_path(t->s1, SSH_FXP_OPENDIR, src, &rep) != 0)
+		fatal("%s", sftp_session_error(t->s1));
+	if (rep.type == SSH_FXP_HANDLE) {
+		h = rep.data;
+		hlen = rep.len;
+		rep.data = NULL;
+	} else {
+		fscp_r2r_errstatus(src, rep.type == SSH_FXP_STATUS ?
+		    rep.status : SSH_FX_FAILURE);
+		rc = 1;
+	}
+	sftp_session_reply_free(&rep);
+	while (h != NULL) {
+		if (sftp_session_call_handle(t->s1, SSH_FXP_READDIR, h, hlen,
+		    &rd) != 0)
+			fatal("%s", sftp_session_error(t->s1));
+		if (rd.type != SSH_FXP_NAME) {
+			sftp_session_reply_free(&rd);
+			break;
+		}
+		/* The engine has checked the names: no '/', not empty. */
+		for (i = 0; i < rd.count; i++) {
+			const char *nm = rd.names[i].filename;
+
+			if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0)
+				continue;
+			if ((names = reallocarray(names, n + 1,
+			    sizeof(*names))) == NULL)
+				fatal("out of memory");
+			names[n++] = xstrdup(nm);
+		}
+		sftp_session_reply_free(&rd);
+	}
+	if (h != NULL)
+		fscp_r2r_close_handle(t->s1, h, hlen, &st);
+	for (i = 0; i < n; i++) {
+		s2 = fscp_join(src, names[i]);
+		d2 = fscp_join(dst, names[i]);
+		rc |= fscp_r2r_copy(t, s2, d2);
+		free(s2);
+		free(d2);
+		free(names[i]);
+	}
+	free(names);
+	if (g.preserve)
+		rc |= fscp_r2r_preserve(t, dst, &sa);
+	else if ((sa.perm & 0700) != 0700) {
+		/* The mode the tree was made with, now that it is full. */
+		da.perm = sa.perm & 07777;
+		(void)fscp_r2r_path_attrs(t->s2, SSH_FXP_SETSTAT, dst, &da);
+	}
+	return rc;
+}
+
+/*
+ * -3 over SFTP: src's host and dst's host each get a session; every
+ * file is streamed from one to the other through this process.
+ */
+static int
+fscp_sftp_through_local(struct fscp_arg *src, struct fscp_arg *dst,
+    int dir)
+{
+	struct fscp_sftp f1, f2;
+	struct fscp_r2r t;
+	char **names = NULL, *target;
+	size_t n = 0, i, rw1, rw2, bytes;
+	unsigned int nreq;
+	int rc = 0, isdir;
+
+	memset(&t, 0, sizeof(t));
+	t.same_host = strcmp(src->host, dst->host) == 0 &&
+	    src->port == dst->port && (src->user == NULL ?
+	    dst->user == NULL : dst->user != NULL &&
+	    strcmp(src->user, dst->user) == 0);
+	t.s1 = fscp_sftp_open(src, &f1);
+	t.s2 = fscp_sftp_open(dst, &f2);
+	rw1 = sftp_client_rw_size(sftp_session_engine(t.s1));
+	rw2 = sftp_client_rw_size(sftp_session_engine(t.s2));
+	t.req = (uint32_t)(rw1 < rw2 ? rw1 : rw2);
+	if (g.req_size != 0 && g.req_size < t.req)
+		t.req = (uint32_t)g.req_size;
+	nreq = g.nrequests != 0 ? g.nrequests : FSCP_R2R_REQUESTS;
+	bytes = (size_t)nreq * t.req;
+	if (bytes > FSCP_R2R_BATCH_BYTES)
+		nreq = FSCP_R2R_BATCH_BYTES / t.req;
+	if (nreq == 0)
+		nreq = 1;
+	t.nslots = nreq;
+	if ((t.slots = calloc(nreq, sizeof(*t.slots))) == NULL)
+		fatal("out of memory");
+	for (i = 0; i < nreq; i++) {
+		t.slots[i].t = &t;
+		if ((t.slots[i].data = malloc(t.req)) == NULL)
+			fatal("out of memory");
+	}
+	log_debug("-3: %u requests of %u bytes", nreq, t.req);
+	if (!fscp_sftp_glob(t.s1, src->path, &names, &n))
+		rc = 1;
+	isdir = fscp_sftp_isdir(t.s2, dst->path) == 1;
+	if ((dir || n > 1) && !isdir) {
+		fprintf(stderr, "%s: Not a directory\n", dst->path);
+		rc = 1;
+		n = 0;
+	}
+	for (i = 0; i < n; i++) {
+		target = isdir ? fscp_join(dst->path,
+		    fscp_basename(names[i])) : xstrdup(dst->path);
+		rc |= fscp_r2r_copy(&t, names[i], target);
+		free(target);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	for (i = 0; i < nreq; i++)
+		free(t.slots[i].data);
+	free(t.slots);
+	fscp_sftp_close(&f2);
+	fscp_sftp_close(&f1);
 	return rc;
 }
 
@@ -973,8 +1577,9 @@ fscp_remote_direct(struct fscp_arg *src, const char *target_arg)
 	    buf_putf(b, "scp%s%s%s%s", g.legacy ? " -O" : "",
 	    g.recursive ? " -r" : "", g.preserve ? " -p" : "",
 	    g.verbose ? " -v" : "") != 0 ||
+	    (g.limit_kbps != 0 && buf_putf(b, " -l %lld", g.limit_kbps) != 0) ||
 	    buf_put(b, " -- ", 4) != 0 ||
-	    fscp_quote_remote(b, src->path) != 0 ||
+	    fscp_quote_remote(b, src->path, 1) != 0 ||
 	    buf_put(b, " ", 1) != 0 ||
 	    client_shell_quote(b, target_arg) != 0 ||
 	    (cmd = buf_dup_string(b)) == NULL)
@@ -1142,6 +1747,7 @@ main(int argc, char **argv)
 			if (es != NULL)
 				usage();
 			g.limit_bps = (uint64_t)limit * 1024 / 8;
+			g.limit_kbps = limit;
 			break;
 		case 'O':
 			g.legacy = 1;
@@ -1175,10 +1781,23 @@ main(int argc, char **argv)
 			ssh_arg("-v");
 			break;
 		case 'X':
-			/* sftp's buffer= and nrequests= tune what the engine
-			 * sizes for itself: accepted, nothing else is. */
-			if (strncmp(optarg, "buffer=", 7) != 0 &&
-			    strncmp(optarg, "nrequests=", 10) != 0)
+			if (fsftp_archive_xopt(optarg))
+				break;
+			if (strncmp(optarg, "buffer=", 7) == 0) {
+				limit = misc_strtonum(optarg + 7, 1,
+				    SFTP_MAX_RW, &es);
+				if (es != NULL)
+					fatal("Invalid buffer size \"%s\": %s",
+					    optarg + 7, es);
+				g.req_size = (size_t)limit;
+			} else if (strncmp(optarg, "nrequests=", 10) == 0) {
+				limit = misc_strtonum(optarg + 10, 1,
+				    SFTP_CLIENT_MAX_INFLIGHT / 2, &es);
+				if (es != NULL)
+					fatal("Invalid number of requests "
+					    "\"%s\": %s", optarg + 10, es);
+				g.nrequests = (unsigned int)limit;
+			} else
 				fatal("Invalid -X option");
 			break;
 		default:
@@ -1232,13 +1851,9 @@ main(int argc, char **argv)
 				if (fscp_through_local(&args[i], dst,
 				    n > 1) != 0)
 					rc = 1;
-			} else {
-				fprintf(stderr, "%s: remote to remote "
-				    "copies through this host over SFTP are "
-				    "not supported yet; use -O or -R\n",
-				    prog_name());
+			} else if (fscp_sftp_through_local(&args[i], dst,
+			    n > 1) != 0)
 				rc = 1;
-			}
 		}
 	} else {
 		/* Mixed sources onto a local target. */

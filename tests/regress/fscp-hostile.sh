@@ -39,7 +39,22 @@ ok "$( [ "$(stat -c %a "$T")" = "$before" ] && [ -z "$(ls -A "$T" | grep -v want
     "the target directory's mode is unchanged and it holds nothing else"
 FAKE_SCENARIO=ok "$FSCP" -q -O -T -S "$FAKE" h:want.txt "$T" 2>/dev/null
 ok "$( [ $? -eq 0 ] && [ -f "$T/other" ]; echo $?)" "-T accepts a name not matching the request"
-FAKE_SCENARIO=ok "$FSCP" -q -O -T -S "$FAKE" h:x "$T" 2>/dev/null
+FAKE_SCENARIO=ok FAKE_SCENARIO=extra "$FSCP" -q -O -S "$FAKE" 'h:{want,extra}.txt' "$T" 2>"$TMP/err-b1"
+ok "$( [ $? -eq 0 ] && [ -f "$T/extra.txt" ]; echo $?)" \
+    "-O: a brace pattern accepts each of its alternatives"
+ok "$( [ "$(tail -1 "$FAKE_LOG")" = "scp -f -- {'want','extra'}'.txt'" ]; echo $?)" \
+    "-O: braces and commas of a source are left to the remote shell"
+rm -f "$T/extra.txt"
+hostile extra "a name outside the brace alternatives" '{want,nope}.txt'
+ok "$( [ ! -e "$T/extra.txt" ] && grep -q 'filename does not match request' "$TMP/err-extra"; echo $?)" \
+    "the file outside the alternatives is not written"
+FAKE_SCENARIO=glob "$FSCP" -q -O -S "$FAKE" 'h:{x,{a,*.sh}}' "$T" 2>/dev/null
+ok "$( [ $? -eq 0 ] && [ -f "$T/evil.sh" ]; echo $?)" "nested braces with a glob inside"
+rm -f "$T/evil.sh"
+"$FSCP" -q -O -S "$FAKE" "$TMP/f" 'h:{a,b}' 2>/dev/null
+ok "$( [ "$(tail -1 "$FAKE_LOG")" = "scp -t -- '{a,b}'" ]; echo $?)" \
+    "-O: braces in the target are quoted"
+"$FSCP" -q -O -T -S "$FAKE" h:x "$T" 2>/dev/null
 FAKE_SCENARIO=dotdot "$FSCP" -q -O -T -S "$FAKE" h:x "$T" 2>/dev/null
 ok "$( [ $? -eq 1 ] && [ ! -e "$TMP/evil" ]; echo $?)" "-T still refuses ../"
 
@@ -59,5 +74,8 @@ ok "$( grep -qx -- -oPermitLocalCommand=no "$FAKE_LOG" && grep -qx -- -x "$FAKE_
 "$FSCP" -q -O -R -S "$FAKE" -P 2022 'u@h1:a b' 'h2:c;d' 2>/dev/null
 ok "$( [ "$(tail -1 "$FAKE_LOG")" = "scp -O -- 'a b' 'h2:c;d'" ] && grep -qx u "$FAKE_LOG" &&
     grep -qx h1 "$FAKE_LOG"; echo $?)" "-R runs scp on the first host, quoted"
+"$FSCP" -q -R -r -l 800 -S "$FAKE" 'h1:{a,b}' 'h2:c' 2>/dev/null
+ok "$( [ "$(tail -1 "$FAKE_LOG")" = "scp -r -l 800 -- {'a','b'} 'h2:c'" ]; echo $?)" \
+    "-R passes -r and -l on, leaves braces to the first host's shell"
 
 done_testing

@@ -505,6 +505,72 @@ test_command(void)
 	    strcmp(c->paths[1], "g2.txt") == 0 &&
 	    strcmp(c->paths[2], "g*.txt") == 0, "-f globs unquoted words only");
 	scp_command_free(c);
+	ok(scp_command_parse("scp -f g{2,1}.txt '{g1,g2}.txt'", "/h", &c) ==
+	    0 && c->npaths == 3 && strcmp(c->paths[0], "g2.txt") == 0 &&
+	    strcmp(c->paths[1], "g1.txt") == 0 &&
+	    strcmp(c->paths[2], "{g1,g2}.txt") == 0,
+	    "-f expands unquoted braces only, in their order");
+	scp_command_free(c);
+	ok(scp_command_parse("scp -f {g,x}\\{1,2}.txt", "/h", &c) == 0 &&
+	    c->npaths == 2 && strcmp(c->paths[0], "g{1,2}.txt") == 0 &&
+	    strcmp(c->paths[1], "x{1,2}.txt") == 0,
+	    "an escaped brace group stays literal");
+	scp_command_free(c);
+	ok(scp_command_parse("scp -f 'n{o'{x,y}", "/h", &c) == 0 &&
+	    c->npaths == 2 && strcmp(c->paths[0], "n{ox") == 0 &&
+	    strcmp(c->paths[1], "n{oy") == 0,
+	    "a brace matching nothing stays, unescaped");
+	scp_command_free(c);
+	ok(scp_command_parse("scp -t {a,b}", "/h", &c) == FERR_FORMAT,
+	    "-t with an unquoted brace refused");
+	ok(scp_command_parse("scp -t '{a,b}'", "/h", &c) == 0 &&
+	    strcmp(c->paths[0], "{a,b}") == 0, "-t with a quoted brace");
+	scp_command_free(c);
+}
+
+static void
+test_brace(void)
+{
+	static const struct {
+		const char *pat, *want;
+	} t[] = {
+		{ "a{b,c}d", "abd acd" },
+		{ "{a,b}{1,2}", "a1 a2 b1 b2" },
+		{ "x{a,{b,c}y}z", "xaz xbyz xcyz" },
+		{ "{,a}", " a" },
+		{ "{a}", "{a}" },
+		{ "a\\{b,c}", "a\\{b,c}" },
+		{ "{a\\,b,c}", "a\\,b c" },
+		{ "{a,b", "{a,b" },
+		{ "}{a,b}{", "}a{ }b{" },
+		{ "", "" },
+	};
+	char **w = NULL, got[128];
+	size_t n, i, j, len;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		n = 0;
+		w = NULL;
+		got[0] = '\0';
+		ok(scp_brace_expand(t[i].pat, 100, &w, &n) == 0, "expand %s",
+		    t[i].pat);
+		for (j = 0; j < n; j++) {
+			len = strlen(got);
+			snprintf(got + len, sizeof(got) - len, "%s%s",
+			    j > 0 ? " " : "", w[j]);
+			free(w[j]);
+		}
+		free(w);
+		is_mem(got, strlen(got), t[i].want, strlen(t[i].want), "%s",
+		    t[i].pat);
+	}
+	n = 0;
+	w = NULL;
+	ok(scp_brace_expand("{a,b}{a,b}{a,b}", 7, &w, &n) == FERR_NO_SPACE,
+	    "more words than allowed: FERR_NO_SPACE");
+	for (j = 0; j < n; j++)
+		free(w[j]);
+	free(w);
 }
 
 static int
@@ -533,6 +599,7 @@ main(void)
 	test_hostile();
 	test_source_answers();
 	test_command();
+	test_brace();
 	H(chdir("/"));
 	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();

@@ -169,8 +169,10 @@ int scp_run_fds(struct scp *e, int in_fd, int out_fd) FERRY_WUR;
  * Accepted: scp [-v] [-r] [-p] [-d] -t|-f [--] path...; -t takes exactly
  * one path.  Unquoted shell metacharacters or unknown flags: FERR_FORMAT
  * (the line is not served as scp).  The paths of -f whose words held
- * unquoted glob characters are expanded with glob(3) (a pattern matching
- * nothing stays as it is, as in sh).  *cmdp is freed with
+ * unquoted glob characters or braces are brace-expanded
+ * (scp_brace_expand) and globbed with glob(3) (a pattern matching
+ * nothing stays as it is, as in sh); an unquoted brace in -t's path is
+ * FERR_FORMAT.  *cmdp is freed with
  * scp_command_free().
  */
 struct scp_command {
@@ -182,5 +184,16 @@ struct scp_command {
 int scp_command_parse(const char *line, const char *home,
     struct scp_command **cmdp) FERRY_WUR;
 void scp_command_free(struct scp_command *cmd);
+
+/*
+ * sh's brace expansion: the first group "{...}" of pat holding a comma
+ * outside inner groups is replaced by each of its alternatives in turn
+ * (in order), and each result expanded again; a backslash escapes the
+ * next character (kept in the words).  The words are appended to
+ * (*wordsp, *np) (free each and the array).  FERR_NO_SPACE when more
+ * than max words would result, FERR_ALLOC.
+ */
+int scp_brace_expand(const char *pat, size_t max, char ***wordsp,
+    size_t *np) FERRY_WUR;
 
 #endif /* FERRY_SCP_H */
