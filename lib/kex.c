@@ -911,11 +911,13 @@ kex_client_hostkey(struct transport *t, const char *alg,
 		    "host key type does not match the negotiated %s", alg);
 		goto out;
 	}
+	/*
+	 * Without a certificate check the certified key is judged as a
+	 * plain host key: it is the key that signs the exchange hash.
+	 */
 	if (iscert && t->hostcert_check != NULL)
 		r = t->hostcert_check(cert, t->hostkey_ctx);
-	else if (iscert && t->hostkey_check != NULL)
-		r = FERR_CERT_INVALID;	/* nothing can judge it */
-	else if (!iscert && t->hostkey_check != NULL)
+	else if (t->hostkey_check != NULL)
 		r = t->hostkey_check(hk, t->hostkey_ctx);
 	if (r != 0) {
 		r = transport_fail(t, r, TRANSPORT_DISC_HOST_KEY_NOT_VERIFIABLE,

@@ -282,12 +282,13 @@ transport_kind_lists(const char *kind, int server, char **defp, char **allp)
 		*allp = kexalg_names(1);
 	} else if (strcmp(kind, "key") == 0) {
 		/*
-		 * A server offers certificates first, as sshd does (and only
-		 * for the keys it has certificates for); a client asks for
-		 * them when a @cert-authority entry names the host (client.c).
+		 * Certificates first, as OpenSSH's default has them: a server
+		 * offers only those it holds certificates for; ssh's client
+		 * puts them after the plain ones unless a @cert-authority
+		 * entry names the host (client.c).
 		 */
-		*defp = strdup(server ? TRANSPORT_CERT_ALGS_DEFAULT ","
-		    TRANSPORT_SIG_ALGS_DEFAULT : TRANSPORT_SIG_ALGS_DEFAULT);
+		*defp = strdup(TRANSPORT_CERT_ALGS_DEFAULT ","
+		    TRANSPORT_SIG_ALGS_DEFAULT);
 		*allp = transport_hostkey_alg_names();
 	} else if (strcmp(kind, "cipher") == 0) {
 		*defp = strdup(cipher_default_list());

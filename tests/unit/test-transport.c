@@ -640,7 +640,13 @@ test_lists(void)
 			    "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"
 			    "umac-64@openssh.com,umac-128@openssh.com,hmac-sha2-256,"
 			    "hmac-sha2-512" },
-			{ "key", "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
+			{ "key", "ssh-ed25519-cert-v01@openssh.com,"
+			    "ecdsa-sha2-nistp256-cert-v01@openssh.com,"
+			    "ecdsa-sha2-nistp384-cert-v01@openssh.com,"
+			    "ecdsa-sha2-nistp521-cert-v01@openssh.com,"
+			    "rsa-sha2-512-cert-v01@openssh.com,"
+			    "rsa-sha2-256-cert-v01@openssh.com,"
+			    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
 			    "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256" },
 			{ "compression", "none" },
 		};
@@ -1027,17 +1033,17 @@ test_hostcert(void)
 	side_free(&c);
 	side_free(&s);
 
-	/* The client's default does not ask for certificates. */
+	/* The defaults of both negotiate a certificate. */
 	memset(&cp, 0, sizeof(cp));
 	cp.ca = ca;
 	if (cert_pair(&c, &s, NULL, NULL, hostkeys,
 	    (const struct key_cert *const *)certs, nhostkeys, &cp, NULL) != 0)
 		abort();
 	pump(&c, &s);
-	ok(c.kex_done == 1 && cp.calls == 0 && cp.plain_calls == 1 &&
+	ok(c.kex_done == 1 && cp.calls == 1 && cp.plain_calls == 0 &&
 	    strcmp(transport_algorithm(c.t, TRANSPORT_ALG_HOSTKEY),
-	    "ssh-ed25519") == 0,
-	    "a client with the default list negotiates the plain key");
+	    "ssh-ed25519-cert-v01@openssh.com") == 0,
+	    "default lists on both sides negotiate the certificate");
 	side_free(&c);
 	side_free(&s);
 
@@ -1136,9 +1142,26 @@ test_hostcert(void)
 		    transport_new(&sc, &s.t) != 0)
 			abort();
 		pump(&c, &s);
-		ok(c.kex_done == 0 && cp.plain_calls == 0 && c.err != 0,
-		    "a client with hostkey_check but no hostcert_check refuses "
-		    "a certificate");
+		ok(c.kex_done == 1 && cp.plain_calls == 1 && c.err == 0 &&
+		    key_equal_public(transport_server_hostkey(c.t),
+		    hostkeys[0]),
+		    "a client with hostkey_check but no hostcert_check judges "
+		    "the certified key as a plain key");
+		side_free(&c);
+		side_free(&s);
+		side_init(&c);
+		side_init(&s);
+		cp.plain_calls = 0;
+		cc.hostkey_check = NULL;
+		cc.hostcert_check = cert_check_cb;
+		cp.answer = FERR_HOSTKEY_MISMATCH;
+		if (transport_new(&cc, &c.t) != 0 ||
+		    transport_new(&sc, &s.t) != 0)
+			abort();
+		pump(&c, &s);
+		ok(c.kex_done == 0 && cp.calls == 1 && cp.plain_calls == 0 &&
+		    c.err == FERR_HOSTKEY_MISMATCH,
+		    "with hostcert_check only, its refusal counts");
 		side_free(&c);
 		side_free(&s);
 	}

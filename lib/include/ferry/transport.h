@@ -156,9 +156,9 @@ struct transport_config {
 	transport_hostkey_fn *hostkey_check;
 	/*
 	 * Client: certificate check (ctx hostkey_ctx) for a certificate
-	 * algorithm; NULL: a certificate is refused unless hostkey_check is
-	 * NULL too.  A client only negotiates certificates when its
-	 * hostkey_algorithms names them.
+	 * algorithm; NULL: hostkey_check judges the certified key as a
+	 * plain host key.  The default hostkey_algorithms names the
+	 * certificate algorithms first, as OpenSSH's does.
 	 */
 	transport_hostcert_fn *hostcert_check;
 	void *hostkey_ctx;
