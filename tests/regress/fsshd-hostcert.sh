@@ -56,15 +56,17 @@ start() {
 	track_pid $!
 	wait_port "$port"
 }
-OPTS=(-F /dev/null -o UserKnownHostsFile="$TMP/known_ca" -o GlobalKnownHostsFile=/dev/null
+OPTS=(-F /dev/null -o GlobalKnownHostsFile=/dev/null
     -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes
     -o IdentityFile="$TMP/id" -o CertificateFile=/dev/null)
-# cli PROG NAME [options]: PROG -v to 127.0.0.1:$port running "echo ok";
-# stdout in $TMP/NAME.out, stderr in $TMP/NAME.err
+# cli PROG NAME [options]: PROG -v to 127.0.0.1:$port running "echo ok",
+# known hosts $KH (default: the CA line only); stdout in $TMP/NAME.out,
+# stderr in $TMP/NAME.err
 cli() {
 	local prog=$1 n=$2
 	shift 2
-	timeout 30 "$prog" -v "${OPTS[@]}" "$@" -p "$port" "$me@127.0.0.1" echo ok \
+	timeout 30 "$prog" -v "${OPTS[@]}" -o UserKnownHostsFile="${KH:-$TMP/known_ca}" \
+	    "$@" -p "$port" "$me@127.0.0.1" echo ok \
 	    </dev/null >"$TMP/$n.out" 2>"$TMP/$n.err"
 }
 both() {
@@ -120,7 +122,7 @@ ok "$(! grep -qi "prompt\|yes/no\|Permanently added" "$TMP/good-ssh.err" "$TMP/g
     "no prompt and nothing added to known_hosts"
 # Without the CA line, fssh asks for plain keys only.
 echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TMP/hk_ed.pub")" >"$TMP/known_plain"
-cli "$FSSH" plain-fssh -o UserKnownHostsFile="$TMP/known_plain"
+KH=$TMP/known_plain cli "$FSSH" plain-fssh
 ok "$(accepted plain-fssh "host key ssh-ed25519," && ! grep -q "@cert-authority entry names" "$TMP/plain-fssh.err"; echo $?)" \
     "fssh without a @cert-authority entry negotiates the plain key"
 
