@@ -25,6 +25,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ferry/agent.h"
@@ -34,6 +35,7 @@
 #include "ferry/conn.h"
 #include "ferry/err.h"
 #include "ferry/evloop.h"
+#include "ferry/key-cert.h"
 #include "ferry/key.h"
 #include "ferry/knownhosts.h"
 #include "ferry/log.h"
@@ -44,6 +46,14 @@
 #define CLIENT_READ_CHUNK	65536
 #define CLIENT_DEFAULT_METHODS	"publickey,keyboard-interactive,password"
 #define CLIENT_COMPRESSION	"zlib@openssh.com,zlib,none"
+/* Asked for first when a @cert-authority entry names the host. */
+#define CLIENT_CERT_HOSTKEY_ALGS \
+	"ssh-ed25519-cert-v01@openssh.com," \
+	"ecdsa-sha2-nistp256-cert-v01@openssh.com," \
+	"ecdsa-sha2-nistp384-cert-v01@openssh.com," \
+	"ecdsa-sha2-nistp521-cert-v01@openssh.com," \
+	"rsa-sha2-512-cert-v01@openssh.com," \
+	"rsa-sha2-256-cert-v01@openssh.com"
 #define CLIENT_NO_HOSTIP	"<no hostip for proxy command>"
 
 enum client_state {
@@ -427,6 +437,21 @@ client_hostkey_add(struct client *cl, const char *name, const char *typ,
 	    "hosts.", name, typ);
 }
 
+/* The known hosts files: user files first, then global ones. */
+static size_t
+client_known_hosts_files(const struct sshconf *conf, const char **files)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < conf->user_known_hosts_files.n &&
+	    n < SSHCONF_MAX_HOSTS_FILES; i++)
+		files[n++] = conf->user_known_hosts_files.v[i];
+	for (i = 0; i < conf->global_known_hosts_files.n &&
+	    n < 2 * SSHCONF_MAX_HOSTS_FILES; i++)
+		files[n++] = conf->global_known_hosts_files.v[i];
+	return n;
+}
+
 static int
 client_hostkey_check(const struct key *key, void *ctx)
 {
@@ -436,16 +461,11 @@ client_hostkey_check(const struct key *key, void *ctx)
 	const char *typ = key_type_short(key_get_type(key));
 	struct knownhosts_result res;
 	char *name = NULL;
-	size_t i, n = 0;
+	size_t n;
 	int r, accept = 0;
 
 	memset(&res, 0, sizeof(res));
-	for (i = 0; i < conf->user_known_hosts_files.n &&
-	    n < SSHCONF_MAX_HOSTS_FILES; i++)
-		files[n++] = conf->user_known_hosts_files.v[i];
-	for (i = 0; i < conf->global_known_hosts_files.n &&
-	    n < 2 * SSHCONF_MAX_HOSTS_FILES; i++)
-		files[n++] = conf->global_known_hosts_files.v[i];
+	n = client_known_hosts_files(conf, files);
 	if ((r = knownhosts_lookup_name(conf->hostname,
 	    (unsigned int)conf->port, conf->host_key_alias, &name)) != 0 ||
 	    (r = knownhosts_check(files, n, conf->hostname,
@@ -500,6 +520,155 @@ client_hostkey_check(const struct key *key, void *ctx)
 	client_seterr(cl, "Host key verification failed.");
 	cl->hostkey_result = r != 0 ? r : FERR_HOSTKEY_UNKNOWN;
 	return cl->hostkey_result;
+}
+
+/*
+ * A host certificate: accepted when a @cert-authority entry for the host
+ * trusts its CA and it is valid for the host now.  Otherwise, unless it
+ * or its CA is revoked, its key is checked as a plain host key, as
+ * OpenSSH does ("No matching CA found. Retry with plain key").
+ */
+static int
+client_hostcert_check(const struct key_cert *cert, void *ctx)
+{
+	struct client *cl = ctx;
+	const struct sshconf *conf = cl->conf;
+	const char *files[2 * SSHCONF_MAX_HOSTS_FILES];
+	const char *typ = key_type_short(key_get_type(cert->key));
+	struct knownhosts_result res;
+	size_t n;
+	int r;
+
+	memset(&res, 0, sizeof(res));
+	n = client_known_hosts_files(conf, files);
+	if ((r = knownhosts_check_cert(files, n, conf->hostname,
+	    (unsigned int)conf->port, conf->host_key_alias, cert,
+	    (uint64_t)time(NULL), &res)) != 0) {
+		log_error("Cannot check the host certificate: %s", err_str(r));
+		goto out;
+	}
+	switch (res.status) {
+	case KNOWNHOSTS_MATCH:
+		log_debug("Host certificate %s ID \"%s\" serial %llu signed "
+		    "by CA %s is trusted.", typ, cert->key_id,
+		    (unsigned long long)cert->serial,
+		    res.known_fp != NULL ? res.known_fp : "");
+		log_debug("Found CA key in %s:%lu", res.file, res.line);
+		knownhosts_result_clear(&res);
+		return 0;
+	case KNOWNHOSTS_REVOKED:
+		client_hostkey_revoked(typ, &res, conf->hostname);
+		r = FERR_KEY_REVOKED;
+		goto out;
+	case KNOWNHOSTS_CERT_INVALID:
+		log_error("Certificate invalid: %s", res.reason != NULL ?
+		    res.reason : "refused");
+		break;
+	default:
+		break;
+	}
+	knownhosts_result_clear(&res);
+	log_debug("No matching CA found. Retry with plain key");
+	return client_hostkey_check(cert->key, cl);
+ out:
+	knownhosts_result_clear(&res);
+	client_seterr(cl, "Host key verification failed.");
+	cl->hostkey_result = r != 0 ? r : FERR_CERT_INVALID;
+	return cl->hostkey_result;
+}
+
+/* Whether an entry is a @cert-authority line for the name in ctx. */
+static int
+client_ca_entry(const char *raw, unsigned long lineno,
+    enum knownhosts_line_kind kind, const struct knownhosts_entry *ent,
+    void *ctx)
+{
+	(void)raw;
+	(void)lineno;
+	if (kind != KNOWNHOSTS_LINE_ENTRY || ent == NULL || ent->key == NULL ||
+	    ent->marker != KNOWNHOSTS_MARKER_CA)
+		return 0;
+	return knownhosts_entry_matches(ent, ctx) ? 1 : 0;
+}
+
+/*
+ * Append the names of list that are (cert 1) or are not (cert 0)
+ * certificate algorithms to b, comma-separated.
+ */
+static int
+client_algs_filter(const char *list, int cert, struct buf *b)
+{
+	static const char sfx[] = "-cert-v01@openssh.com";
+	const char *p, *e;
+	size_t n;
+	int r;
+
+	for (p = list; *p != '\0'; p = *e != '\0' ? e + 1 : e) {
+		if ((e = strchr(p, ',')) == NULL)
+			e = p + strlen(p);
+		n = (size_t)(e - p);
+		if ((n > sizeof(sfx) - 1 && strncmp(e - (sizeof(sfx) - 1), sfx,
+		    sizeof(sfx) - 1) == 0) != cert || n == 0)
+			continue;
+		if ((r = buf_putf(b, "%s%.*s", buf_len(b) > 0 ? "," : "",
+		    (int)n, p)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * The host key algorithms to offer.  Left at the default, they are
+ * ordered as OpenSSH orders them: the certificate algorithms first when
+ * a @cert-authority entry names the host, else after the plain ones
+ * (so a known plain key is what the server shows).  *specp gets the
+ * configured list or *allocp, an allocated one.
+ */
+static int
+client_hostkey_algs(struct client *cl, const char **specp, char **allocp)
+{
+	const struct sshconf *conf = cl->conf;
+	const char *files[2 * SSHCONF_MAX_HOSTS_FILES];
+	char *name = NULL, *def = NULL;
+	struct buf *b = NULL;
+	size_t i, n;
+	int r, found = 0;
+
+	*allocp = NULL;
+	*specp = conf->hostkey_algorithms;
+	if ((def = transport_query("key", 0)) == NULL)
+		return FERR_ALLOC;
+	if (conf->hostkey_algorithms != NULL &&
+	    strcmp(conf->hostkey_algorithms, def) != 0) {
+		r = 0;
+		goto out;
+	}
+	if ((r = knownhosts_lookup_name(conf->hostname,
+	    (unsigned int)conf->port, conf->host_key_alias, &name)) != 0)
+		goto out;
+	n = client_known_hosts_files(conf, files);
+	for (i = 0; i < n && !found; i++)
+		found = knownhosts_foreach(files[i], client_ca_entry, name) == 1;
+	if ((b = buf_new()) == NULL) {
+		r = FERR_ALLOC;
+		goto out;
+	}
+	if (found) {
+		log_debug("A @cert-authority entry names %s: asking for host "
+		    "certificates first", name);
+		r = buf_putf(b, "%s", def);
+	} else if ((r = client_algs_filter(def, 0, b)) == 0)
+		r = client_algs_filter(def, 1, b);
+	if (r != 0 || (*allocp = buf_dup_string(b)) == NULL) {
+		r = r != 0 ? r : FERR_ALLOC;
+		goto out;
+	}
+	*specp = *allocp;
+ out:
+	buf_free(b);
+	free(def);
+	free(name);
+	return r;
 }
 
 /* ---- authentication ---- */
@@ -1099,6 +1268,7 @@ client_connect(struct client *cl)
 	const struct sshconf *conf = cl->conf;
 	struct transport_config tc;
 	struct auth_client_config ac;
+	char *hkalgs = NULL;
 	int r;
 
 	if (cl->state != CLIENT_IDLE)
@@ -1108,7 +1278,9 @@ client_connect(struct client *cl)
 		return r;
 	memset(&tc, 0, sizeof(tc));
 	tc.kex_algorithms = conf->kex_algorithms;
-	tc.hostkey_algorithms = conf->hostkey_algorithms;
+	if ((r = client_hostkey_algs(cl, &tc.hostkey_algorithms,
+	    &hkalgs)) != 0)
+		return r;
 	tc.ciphers = conf->ciphers;
 	tc.macs = conf->macs;
 	tc.compression = conf->compression ? CLIENT_COMPRESSION : NULL;
@@ -1117,6 +1289,7 @@ client_connect(struct client *cl)
 	tc.rekey_seconds = conf->rekey_interval > 0 ?
 	    (uint32_t)conf->rekey_interval : 0;
 	tc.hostkey_check = client_hostkey_check;
+	tc.hostcert_check = client_hostcert_check;
 	tc.hostkey_ctx = cl;
 	memset(&ac, 0, sizeof(ac));
 	ac.user = conf->user;
@@ -1132,7 +1305,9 @@ client_connect(struct client *cl)
 	if (conf->log_level > 0)
 		ac.banner = client_banner;
 	ac.ctx = cl;
-	if ((r = transport_new(&tc, &cl->t)) != 0) {
+	r = transport_new(&tc, &cl->t);
+	free(hkalgs);
+	if (r != 0) {
 		client_seterr(cl, "Bad algorithm list in the configuration");
 		return r;
 	}

@@ -18,6 +18,7 @@
 #include "cipher.h"
 #include "digest.h"
 #include "ferry/err.h"
+#include "ferry/key-cert.h"
 #include "ferry/key.h"
 #include "ferry/log.h"
 #include "kexalg.h"
@@ -114,22 +115,51 @@ kex_free(struct kex *k)
 	free(k);
 }
 
-/* The host key list the server offers: only types it holds keys for. */
+/*
+ * The host key a server uses for algorithm alg: a plain key of its type,
+ * or for a certificate algorithm the key of a certificate of its type.
+ * *certp (may be NULL) gets the certificate or NULL.
+ */
+static struct key *
+kex_server_hostkey(struct transport *t, const char *alg,
+    const struct key_cert **certp)
+{
+	int type = transport_hostkey_alg_type(alg);
+	size_t i;
+
+	if (certp != NULL)
+		*certp = NULL;
+	if (type < 0)
+		return NULL;
+	if (transport_hostkey_alg_is_cert(alg)) {
+		for (i = 0; i < t->nhostcerts; i++)
+			if ((int)key_get_type(t->hostcerts[i]->key) == type) {
+				if (certp != NULL)
+					*certp = t->hostcerts[i];
+				return t->hostkeys[t->hostcert_key[i]];
+			}
+		return NULL;
+	}
+	for (i = 0; i < t->nhostkeys; i++)
+		if ((int)key_get_type(t->hostkeys[i]) == type)
+			return t->hostkeys[i];
+	return NULL;
+}
+
+/*
+ * The host key list the server offers: only algorithms it holds keys (or
+ * certificates) for.
+ */
 static int
 kex_server_hostkey_list(struct transport *t, struct buf *out)
 {
 	char *copy, *cp, *name;
-	size_t i;
 	int r = 0, first = 1;
 
 	if ((copy = strdup(t->lists[1])) == NULL)
 		return FERR_ALLOC;
 	for (cp = copy; (name = strsep(&cp, ",")) != NULL;) {
-		for (i = 0; i < t->nhostkeys; i++)
-			if ((int)key_get_type(t->hostkeys[i]) ==
-			    transport_hostkey_alg_type(name))
-				break;
-		if (i == t->nhostkeys)
+		if (kex_server_hostkey(t, name, NULL) == NULL)
 			continue;
 		if ((r = buf_putf(out, "%s%s", first ? "" : ",", name)) != 0)
 			break;
@@ -137,6 +167,24 @@ kex_server_hostkey_list(struct transport *t, struct buf *out)
 	}
 	free(copy);
 	return r;
+}
+
+/*
+ * The host key blob K_S a server sends for algorithm alg: the
+ * certificate for a certificate algorithm, else the key.  *hkp gets the
+ * key that signs.
+ */
+static int
+kex_server_hostkey_blob(struct transport *t, const char *alg,
+    struct key **hkp, struct buf *kblob)
+{
+	const struct key_cert *cert;
+
+	if ((*hkp = kex_server_hostkey(t, alg, &cert)) == NULL)
+		return FERR_NO_HOSTKEY_MATCH;
+	if (cert != NULL)
+		return buf_put(kblob, cert->blob, cert->bloblen);
+	return key_to_blob(*hkp, kblob);
 }
 
 static int
@@ -566,18 +614,6 @@ kex_finish_hash(struct transport *t, struct kex *k)
 	return transport_flush_held(t);
 }
 
-static struct key *
-kex_server_hostkey(struct transport *t, const char *alg)
-{
-	size_t i;
-
-	for (i = 0; i < t->nhostkeys; i++)
-		if ((int)key_get_type(t->hostkeys[i]) ==
-		    transport_hostkey_alg_type(alg))
-			return t->hostkeys[i];
-	return NULL;
-}
-
 static unsigned int
 kex_sig_flags(const char *alg)
 {
@@ -596,6 +632,9 @@ kex_sign(struct transport *t, struct kex *k, const struct key *hk,
 {
 	int r;
 
+	/* A certificate algorithm signs with its key's algorithm. */
+	if ((alg = transport_hostkey_alg_sigalg(alg)) == NULL)
+		return FERR_INTERNAL;
 	if (t->hostkey_sign == NULL)
 		return key_sign(hk, alg, k->hash, k->hashlen,
 		    kex_sig_flags(alg), sig);
@@ -620,7 +659,7 @@ kex_server_reply(struct transport *t, struct kex *k, uint8_t msg,
     const struct buf *kblob, const BIGNUM *f)
 {
 	const char *alg = k->names[TRANSPORT_ALG_HOSTKEY];
-	struct key *hk = kex_server_hostkey(t, alg);
+	struct key *hk = kex_server_hostkey(t, alg, NULL);
 	struct buf *sig = NULL, *p;
 	int r;
 
@@ -728,7 +767,7 @@ static int
 kex_server_ecdh_init(struct transport *t, struct kex *k, struct buf *m)
 {
 	struct buf *q = NULL, *kblob = NULL;
-	struct key *hk = kex_server_hostkey(t, k->names[TRANSPORT_ALG_HOSTKEY]);
+	struct key *hk = NULL;
 	int r;
 
 	if ((r = buf_froms(m, &q)) != 0 || (r = buf_expect_end(m)) != 0)
@@ -744,13 +783,12 @@ kex_server_ecdh_init(struct transport *t, struct kex *k, struct buf *m)
 		if ((r = kex_ecdh_keygen(k->alg->param, &k->ecdh)) == 0)
 			r = kex_ecdh_public(k->ecdh, k->my_pub);
 	}
-	if (r != 0 || hk == NULL || (r = key_to_blob(hk, kblob)) != 0 ||
+	if (r != 0 || (r = kex_server_hostkey_blob(t,
+	    k->names[TRANSPORT_ALG_HOSTKEY], &hk, kblob)) != 0 ||
 	    (r = kex_compute(t, k, kblob, q, NULL)) != 0)
 		goto out;
 	r = kex_server_reply(t, k, KEX_MSG_ECDH_REPLY, kblob, NULL);
  out:
-	if (r == 0 && hk == NULL)
-		r = FERR_NO_HOSTKEY_MATCH;
 	buf_free(q);
 	buf_free(kblob);
 	return r;
@@ -760,7 +798,8 @@ kex_server_ecdh_init(struct transport *t, struct kex *k, struct buf *m)
 static int
 kex_server_dh_init(struct transport *t, struct kex *k, struct buf *m)
 {
-	struct key *hk = kex_server_hostkey(t, k->names[TRANSPORT_ALG_HOSTKEY]);
+	struct key *hk = kex_server_hostkey(t, k->names[TRANSPORT_ALG_HOSTKEY],
+	    NULL);
 	struct buf *kblob = NULL;
 	BIGNUM *e = NULL;
 	int r;
@@ -780,7 +819,8 @@ kex_server_dh_init(struct transport *t, struct kex *k, struct buf *m)
 		r = FERR_ALLOC;
 		goto out;
 	}
-	if ((r = key_to_blob(hk, kblob)) != 0 ||
+	if ((r = kex_server_hostkey_blob(t, k->names[TRANSPORT_ALG_HOSTKEY],
+	    &hk, kblob)) != 0 ||
 	    (r = kex_compute(t, k, kblob, NULL, e)) != 0)
 		goto out;
 	r = kex_server_reply(t, k, k->alg->kind == KEXALG_GEX ?
@@ -839,6 +879,60 @@ kex_client_gex_group(struct transport *t, struct kex *k, struct buf *m)
 }
 
 /*
+ * Client: parse K_S for the negotiated algorithm alg (a key, or for a
+ * certificate algorithm a certificate of the same key type, its CA
+ * signature verified) and have the callbacks check it.  *hkp gets the
+ * key that signs the exchange hash.
+ */
+static int
+kex_client_hostkey(struct transport *t, const char *alg,
+    const struct buf *kblob, struct key **hkp)
+{
+	struct key_cert *cert = NULL;
+	struct key *hk = NULL;
+	int r, iscert = transport_hostkey_alg_is_cert(alg);
+
+	*hkp = NULL;
+	if (iscert) {
+		if ((r = key_cert_from_blob(buf_ptr(kblob), buf_len(kblob),
+		    &cert)) != 0) {
+			r = transport_fail(t, r, TRANSPORT_DISC_KEX_FAILED,
+			    "invalid host certificate for %s", alg);
+			goto out;
+		}
+		if ((r = key_demote(cert->key, &hk)) != 0)
+			goto out;
+	} else if ((r = key_from_blob_mem(buf_ptr(kblob), buf_len(kblob),
+	    &hk)) != 0)
+		goto out;
+	if ((int)key_get_type(hk) != transport_hostkey_alg_type(alg)) {
+		r = transport_fail(t, FERR_KEY_TYPE_MISMATCH,
+		    TRANSPORT_DISC_KEX_FAILED,
+		    "host key type does not match the negotiated %s", alg);
+		goto out;
+	}
+	/*
+	 * Without a certificate check the certified key is judged as a
+	 * plain host key: it is the key that signs the exchange hash.
+	 */
+	if (iscert && t->hostcert_check != NULL)
+		r = t->hostcert_check(cert, t->hostkey_ctx);
+	else if (t->hostkey_check != NULL)
+		r = t->hostkey_check(hk, t->hostkey_ctx);
+	if (r != 0) {
+		r = transport_fail(t, r, TRANSPORT_DISC_HOST_KEY_NOT_VERIFIABLE,
+		    "host key verification failed");
+		goto out;
+	}
+	*hkp = hk;
+	hk = NULL;
+ out:
+	key_cert_free(cert);
+	key_free(hk);
+	return r;
+}
+
+/*
  * Client, the reply of any method: string K_S, the server's value
  * (string Q_S or mpint f), string signature of H.
  */
@@ -859,24 +953,12 @@ kex_client_reply(struct transport *t, struct kex *k, struct buf *m)
 	    (r = buf_get_string_direct(m, &sig, &siglen)) != 0 ||
 	    (r = buf_expect_end(m)) != 0)
 		goto out;
-	if ((r = key_from_blob_mem(buf_ptr(kblob), buf_len(kblob), &hk)) != 0)
+	if ((r = kex_client_hostkey(t, alg, kblob, &hk)) != 0)
 		goto out;
-	if ((int)key_get_type(hk) != transport_hostkey_alg_type(alg)) {
-		r = transport_fail(t, FERR_KEY_TYPE_MISMATCH,
-		    TRANSPORT_DISC_KEX_FAILED,
-		    "host key type does not match the negotiated %s", alg);
-		goto out;
-	}
-	if (t->hostkey_check != NULL &&
-	    (r = t->hostkey_check(hk, t->hostkey_ctx)) != 0) {
-		r = transport_fail(t, r, TRANSPORT_DISC_HOST_KEY_NOT_VERIFIABLE,
-		    "host key verification failed");
-		goto out;
-	}
 	if ((r = kex_compute(t, k, kblob, q, f)) != 0)
 		goto out;
-	if ((r = key_verify(hk, sig, siglen, k->hash, k->hashlen, alg,
-	    kex_sig_flags(alg))) != 0) {
+	if ((r = key_verify(hk, sig, siglen, k->hash, k->hashlen,
+	    transport_hostkey_alg_sigalg(alg), kex_sig_flags(alg))) != 0) {
 		r = transport_fail(t, r, TRANSPORT_DISC_KEX_FAILED,
 		    "host key signature over the exchange hash is invalid");
 		goto out;

@@ -59,11 +59,15 @@ struct transport {
 	uint32_t rekey_seconds;
 	struct key *const *hostkeys;
 	size_t nhostkeys;
+	const struct key_cert *const *hostcerts;
+	size_t *hostcert_key;		/* index in hostkeys of each cert */
+	size_t nhostcerts;
 	transport_sign_fn *hostkey_sign;
 	void *hostkey_sign_ctx;
 	char *moduli_file;
 	char *server_sig_algs_out;	/* server: what EXT_INFO says */
 	transport_hostkey_fn *hostkey_check;
+	transport_hostcert_fn *hostcert_check;
 	void *hostkey_ctx;
 
 	struct packet *pkt;
@@ -116,5 +120,11 @@ int transport_send_ext_info(struct transport *t) FERRY_WUR;
 const char *transport_hostkey_alg_default(void);
 int transport_hostkey_alg_type(const char *name);
 int transport_hostkey_alg_legacy(const char *name);
+/* The signature algorithm of a host key algorithm (the base one for a
+ * certificate algorithm), NULL when unknown. */
+const char *transport_hostkey_alg_sigalg(const char *name);
+int transport_hostkey_alg_is_cert(const char *name);
+/* The certificate algorithms a server offers by default. */
+const char *transport_hostkey_cert_algs(void);
 
 #endif /* FERRY_TRANSPORT_INT_H */

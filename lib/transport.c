@@ -14,6 +14,7 @@
 
 #include "cipher.h"
 #include "ferry/err.h"
+#include "ferry/key-cert.h"
 #include "ferry/key.h"
 #include "ferry/log.h"
 #include "ferry/transport.h"
@@ -53,19 +54,42 @@
 	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
 	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
 
-/* Host key algorithms: name, key type, legacy (off by default). */
+#define TRANSPORT_CERT_ALGS_DEFAULT \
+	"ssh-ed25519-cert-v01@openssh.com," \
+	"ecdsa-sha2-nistp256-cert-v01@openssh.com," \
+	"ecdsa-sha2-nistp384-cert-v01@openssh.com," \
+	"ecdsa-sha2-nistp521-cert-v01@openssh.com," \
+	"rsa-sha2-512-cert-v01@openssh.com," \
+	"rsa-sha2-256-cert-v01@openssh.com"
+
+/*
+ * Host key algorithms: name, key type, legacy (off by default), and for
+ * the certificate ones (PROTOCOL.certkeys) the signature algorithm of
+ * the certified key that signs the exchange hash.
+ */
 static const struct {
 	const char *name;
 	enum key_type type;
 	int legacy;
+	const char *cert_sigalg;	/* NULL: a plain key algorithm */
 } transport_hostkey_algs[] = {
-	{ "ssh-ed25519", KEY_ED25519, 0 },
-	{ "ecdsa-sha2-nistp256", KEY_ECDSA_P256, 0 },
-	{ "ecdsa-sha2-nistp384", KEY_ECDSA_P384, 0 },
-	{ "ecdsa-sha2-nistp521", KEY_ECDSA_P521, 0 },
-	{ "rsa-sha2-512", KEY_RSA, 0 },
-	{ "rsa-sha2-256", KEY_RSA, 0 },
-	{ "ssh-rsa", KEY_RSA, 1 },
+	{ "ssh-ed25519-cert-v01@openssh.com", KEY_ED25519, 0, "ssh-ed25519" },
+	{ "ecdsa-sha2-nistp256-cert-v01@openssh.com", KEY_ECDSA_P256, 0,
+	    "ecdsa-sha2-nistp256" },
+	{ "ecdsa-sha2-nistp384-cert-v01@openssh.com", KEY_ECDSA_P384, 0,
+	    "ecdsa-sha2-nistp384" },
+	{ "ecdsa-sha2-nistp521-cert-v01@openssh.com", KEY_ECDSA_P521, 0,
+	    "ecdsa-sha2-nistp521" },
+	{ "rsa-sha2-512-cert-v01@openssh.com", KEY_RSA, 0, "rsa-sha2-512" },
+	{ "rsa-sha2-256-cert-v01@openssh.com", KEY_RSA, 0, "rsa-sha2-256" },
+	{ "ssh-rsa-cert-v01@openssh.com", KEY_RSA, 1, "ssh-rsa" },
+	{ "ssh-ed25519", KEY_ED25519, 0, NULL },
+	{ "ecdsa-sha2-nistp256", KEY_ECDSA_P256, 0, NULL },
+	{ "ecdsa-sha2-nistp384", KEY_ECDSA_P384, 0, NULL },
+	{ "ecdsa-sha2-nistp521", KEY_ECDSA_P521, 0, NULL },
+	{ "rsa-sha2-512", KEY_RSA, 0, NULL },
+	{ "rsa-sha2-256", KEY_RSA, 0, NULL },
+	{ "ssh-rsa", KEY_RSA, 1, NULL },
 };
 #define TRANSPORT_NHOSTKEY_ALGS \
 	(sizeof(transport_hostkey_algs) / sizeof(transport_hostkey_algs[0]))
@@ -96,6 +120,36 @@ transport_hostkey_alg_legacy(const char *name)
 		if (strcmp(transport_hostkey_algs[i].name, name) == 0)
 			return transport_hostkey_algs[i].legacy;
 	return 0;
+}
+
+const char *
+transport_hostkey_alg_sigalg(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < TRANSPORT_NHOSTKEY_ALGS; i++)
+		if (strcmp(transport_hostkey_algs[i].name, name) == 0)
+			return transport_hostkey_algs[i].cert_sigalg != NULL ?
+			    transport_hostkey_algs[i].cert_sigalg :
+			    transport_hostkey_algs[i].name;
+	return NULL;
+}
+
+int
+transport_hostkey_alg_is_cert(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < TRANSPORT_NHOSTKEY_ALGS; i++)
+		if (strcmp(transport_hostkey_algs[i].name, name) == 0)
+			return transport_hostkey_algs[i].cert_sigalg != NULL;
+	return 0;
+}
+
+const char *
+transport_hostkey_cert_algs(void)
+{
+	return TRANSPORT_CERT_ALGS_DEFAULT;
 }
 
 static char *
@@ -227,7 +281,14 @@ transport_kind_lists(const char *kind, int server, char **defp, char **allp)
 		*defp = strdup(server ? TRANSPORT_SERVER_KEX : KEXALG_DEFAULT);
 		*allp = kexalg_names(1);
 	} else if (strcmp(kind, "key") == 0) {
-		*defp = strdup(TRANSPORT_SIG_ALGS_DEFAULT);
+		/*
+		 * Certificates first, as OpenSSH's default has them: a server
+		 * offers only those it holds certificates for; ssh's client
+		 * puts them after the plain ones unless a @cert-authority
+		 * entry names the host (client.c).
+		 */
+		*defp = strdup(TRANSPORT_CERT_ALGS_DEFAULT ","
+		    TRANSPORT_SIG_ALGS_DEFAULT);
 		*allp = transport_hostkey_alg_names();
 	} else if (strcmp(kind, "cipher") == 0) {
 		*defp = strdup(cipher_default_list());
@@ -265,6 +326,40 @@ transport_query(const char *kind, int all)
 }
 
 /* ---- construction ---- */
+
+/*
+ * Pair each host certificate with the host key it certifies: a host
+ * certificate whose key is not among the host keys is a configuration
+ * error.
+ */
+static int
+transport_pair_certs(struct transport *t, const struct transport_config *cfg)
+{
+	size_t i, j;
+
+	if (cfg->nhostcerts == 0)
+		return 0;
+	if (cfg->hostcerts == NULL)
+		return FERR_ARGUMENT;
+	if ((t->hostcert_key = calloc(cfg->nhostcerts,
+	    sizeof(*t->hostcert_key))) == NULL)
+		return FERR_ALLOC;
+	for (i = 0; i < cfg->nhostcerts; i++) {
+		if (cfg->hostcerts[i] == NULL ||
+		    cfg->hostcerts[i]->type != KEY_CERT_HOST)
+			return FERR_CONFIG;
+		for (j = 0; j < t->nhostkeys; j++)
+			if (key_equal_public(t->hostkeys[j],
+			    cfg->hostcerts[i]->key))
+				break;
+		if (j == t->nhostkeys)
+			return FERR_CONFIG;
+		t->hostcert_key[i] = j;
+	}
+	t->hostcerts = cfg->hostcerts;
+	t->nhostcerts = cfg->nhostcerts;
+	return 0;
+}
 
 static const char *const transport_kinds[5] = {
 	"kex", "key", "cipher", "mac", "compression",
@@ -305,7 +400,10 @@ transport_setup(const struct transport_config *cfg, struct transport **tp)
 	t->hostkey_sign = cfg->hostkey_sign;
 	t->hostkey_sign_ctx = cfg->hostkey_sign_ctx;
 	t->hostkey_check = cfg->hostkey_check;
+	t->hostcert_check = cfg->hostcert_check;
 	t->hostkey_ctx = cfg->hostkey_ctx;
+	if ((r = transport_pair_certs(t, cfg)) != 0)
+		goto fail;
 	if ((cfg->moduli_file != NULL &&
 	    (t->moduli_file = strdup(cfg->moduli_file)) == NULL) ||
 	    (t->server_sig_algs_out = strdup(cfg->server_sig_algs != NULL ?
@@ -372,6 +470,7 @@ transport_free(struct transport *t)
 	free(t->peer_version);
 	kex_free(t->kex);
 	key_free(t->server_hostkey);
+	free(t->hostcert_key);
 	packet_free(t->pkt);
 	buf_free(t->queue);
 	buf_free(t->upper);

@@ -37,6 +37,7 @@
 #include "ferry/transport.h"
 #include "fsshd.h"
 #include "fsshd-auth.h"
+#include "fsshd-hostcert.h"	/* HostCertificate */
 #include "fsshd-scp.h"
 #include "misc.h"
 
@@ -1096,6 +1097,7 @@ fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
 	tc.server = 1;
 	tc.hostkeys = o->hostkeys;
 	tc.nhostkeys = o->nhostkeys;
+	fsshd_hostcert_config(&tc);	/* HostCertificate (fsshd-hostcert.c) */
 	memset(&ac, 0, sizeof(ac));
 	ac.pubkey_allowed = fsshd_pubkey_allowed;
 	ac.ctx = &s;

@@ -34,6 +34,7 @@
 #include "ferry/sshdconf.h"
 #include "fsshd.h"
 #include "fsshd-auth.h"
+#include "fsshd-hostcert.h"	/* HostCertificate */
 #include "misc.h"
 #include "prog.h"
 
@@ -310,6 +311,9 @@ fsshd_config_main(struct fsshd_args *a)
 		    a->hostkeys[i] : conf->host_keys.v[i], 0);
 	if (o.nhostkeys == 0)
 		fatal("fsshd: no hostkeys available -- exiting.");
+	/* HostCertificate: pair certificates with keys (fsshd-hostcert.c). */
+	if (fsshd_hostcert_load(conf, o.hostkeys, o.nhostkeys) != 0)
+		prog_exit(1);
 	if (a->test)
 		prog_exit(0);
 	if (getuid() != 0)

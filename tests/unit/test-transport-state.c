@@ -18,6 +18,7 @@
 
 #include "ferry/buf.h"
 #include "ferry/err.h"
+#include "ferry/key-cert.h"
 #include "ferry/key.h"
 #include "ferry/transport.h"
 #include "tap.h"
@@ -466,6 +467,78 @@ test_import_with_signer(void)
 		key_free(pubs[i]);
 }
 
+/*
+ * A host certificate survives a handover: the imported server (public
+ * keys, a signer, the certificate from its configuration) presents it
+ * again at the next rekey, and an imported client keeps checking it.
+ */
+static void
+test_import_hostcert(void)
+{
+	static const char *const princ[] = { "localhost" };
+	struct key *pubs[PAIR_NHOSTKEYS], *ca = NULL;
+	const struct key_cert *certs[1];
+	struct key_cert *cert = NULL;
+	struct key_cert_params params;
+	struct conn k;
+	size_t i;
+	int calls = 0, r;
+
+	memset(&params, 0, sizeof(params));
+	params.type = KEY_CERT_HOST;
+	params.key_id = "host";
+	params.principals = princ;
+	params.nprincipals = 1;
+	params.valid_before = KEY_CERT_FOREVER;
+	if (key_generate(KEY_ED25519, 0, &ca) != 0 ||
+	    key_cert_sign(hostkeys[0], ca, &params, &cert) != 0)
+		abort();
+	certs[0] = cert;
+	for (i = 0; i < nhostkeys; i++)
+		if (key_demote(hostkeys[i], &pubs[i]) != 0)
+			abort();
+	conn_new(&k, "aes128-gcm@openssh.com", NULL, NULL);
+	transport_free(k.c.t);
+	transport_free(k.s.t);
+	k.c.t = k.s.t = NULL;
+	k.cc.hostkey_algorithms = "ssh-ed25519-cert-v01@openssh.com";
+	k.sc.hostkey_algorithms = NULL;
+	k.sc.hostcerts = certs;
+	k.sc.nhostcerts = 1;
+	if (transport_new(&k.cc, &k.c.t) != 0 ||
+	    transport_new(&k.sc, &k.s.t) != 0)
+		abort();
+	pump(&k.c, &k.s);
+	if (conn_exchange(&k, 2) != 0)
+		abort();
+	ok(k.c.kex_done == 1 && conn_exact(&k) &&
+	    strcmp(transport_algorithm(k.s.t, TRANSPORT_ALG_HOSTKEY),
+	    "ssh-ed25519-cert-v01@openssh.com") == 0,
+	    "a host certificate negotiated before the handover");
+	k.sc.hostkeys = pubs;
+	k.sc.hostkey_sign = sign_cb;
+	k.sc.hostkey_sign_ctx = &calls;
+	r = conn_handover(&k, 1, NULL);
+	is_int(r, 0, "server import with the certificate and a signer");
+	if (transport_rekey(k.c.t) != 0 || conn_exchange(&k, 2) != 0)
+		abort();
+	ok(calls == 1 && k.c.kex_done == 2 && conn_exact(&k),
+	    "the imported server presents the certificate at the next rekey");
+	r = conn_handover(&k, 0, NULL);
+	ok(r == 0 && transport_server_hostkey(k.c.t) != NULL &&
+	    key_equal_public(transport_server_hostkey(k.c.t), hostkeys[0]),
+	    "client import keeps the certified key");
+	if (transport_rekey(k.s.t) != 0 || conn_exchange(&k, 2) != 0)
+		abort();
+	ok(calls == 2 && k.c.kex_done == 3 && conn_exact(&k),
+	    "and both rekey with the certificate again");
+	conn_free(&k);
+	for (i = 0; i < nhostkeys; i++)
+		key_free(pubs[i]);
+	key_cert_free(cert);
+	key_free(ca);
+}
+
 /* Replace the first occurrence of from by to (same length) in b. */
 static int
 blob_subst(struct buf *b, const char *from, const char *to)
@@ -717,6 +790,7 @@ main(void)
 	test_kexinit_buffered();
 	test_counters();
 	test_import_with_signer();
+	test_import_hostcert();
 	test_hostile();
 	pair_hostkeys_free();
 	return tap_done();

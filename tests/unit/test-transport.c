@@ -16,6 +16,7 @@
 
 #include "ferry/buf.h"
 #include "ferry/err.h"
+#include "ferry/key-cert.h"
 #include "ferry/key.h"
 #include "ferry/transport.h"
 #include "kexalg.h"
@@ -639,7 +640,13 @@ test_lists(void)
 			    "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"
 			    "umac-64@openssh.com,umac-128@openssh.com,hmac-sha2-256,"
 			    "hmac-sha2-512" },
-			{ "key", "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
+			{ "key", "ssh-ed25519-cert-v01@openssh.com,"
+			    "ecdsa-sha2-nistp256-cert-v01@openssh.com,"
+			    "ecdsa-sha2-nistp384-cert-v01@openssh.com,"
+			    "ecdsa-sha2-nistp521-cert-v01@openssh.com,"
+			    "rsa-sha2-512-cert-v01@openssh.com,"
+			    "rsa-sha2-256-cert-v01@openssh.com,"
+			    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
 			    "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256" },
 			{ "compression", "none" },
 		};
@@ -808,6 +815,367 @@ test_sign_callback(void)
 		key_free(pubs[i]);
 }
 
+/* ---- host certificates ---- */
+
+static const char *cert_algs[] = {
+	"ssh-ed25519-cert-v01@openssh.com",
+	"ecdsa-sha2-nistp256-cert-v01@openssh.com",
+	"ecdsa-sha2-nistp384-cert-v01@openssh.com",
+	"ecdsa-sha2-nistp521-cert-v01@openssh.com",
+	"rsa-sha2-512-cert-v01@openssh.com",
+	"rsa-sha2-256-cert-v01@openssh.com",
+	"ssh-rsa-cert-v01@openssh.com",
+};
+/* Base signature algorithm of each of cert_algs. */
+static const char *cert_sigalgs[] = {
+	"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+	"ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa",
+};
+
+/* What the client's certificate callback saw and answers. */
+struct cert_probe {
+	int calls;
+	int plain_calls;
+	int answer;
+	const struct key *ca;	/* the CA it trusts */
+	uint8_t blob[4096];
+	size_t bloblen;
+	int ca_ok;
+};
+
+static int
+cert_check_cb(const struct key_cert *cert, void *ctx)
+{
+	struct cert_probe *cp = ctx;
+
+	cp->calls++;
+	cp->ca_ok = cp->ca != NULL && key_equal_public(cert->ca, cp->ca) &&
+	    cert->type == KEY_CERT_HOST;
+	cp->bloblen = cert->bloblen < sizeof(cp->blob) ? cert->bloblen : 0;
+	memcpy(cp->blob, cert->blob, cp->bloblen);
+	return cp->answer;
+}
+
+static int
+cert_plain_cb(const struct key *key, void *ctx)
+{
+	struct cert_probe *cp = ctx;
+
+	(void)key;
+	cp->plain_calls++;
+	return 0;
+}
+
+/* A pair: the server holds hostkeys (or pubs) and certs. */
+static int
+cert_pair(struct side *c, struct side *s, const char *chk, const char *shk,
+    struct key *const *keys, const struct key_cert *const *certs,
+    size_t ncerts, struct cert_probe *cp, struct sign_probe *sp)
+{
+	struct transport_config cc, sc;
+	int r;
+
+	side_init(c);
+	side_init(s);
+	memset(&cc, 0, sizeof(cc));
+	cc.hostkey_algorithms = chk;
+	cc.hostkey_check = cert_plain_cb;
+	cc.hostcert_check = cert_check_cb;
+	cc.hostkey_ctx = cp;
+	memset(&sc, 0, sizeof(sc));
+	sc.server = 1;
+	sc.hostkey_algorithms = shk;
+	sc.hostkeys = keys;
+	sc.nhostkeys = nhostkeys;
+	sc.hostcerts = certs;
+	sc.nhostcerts = ncerts;
+	sc.hostkey_sign = sp != NULL ? sign_cb : NULL;
+	sc.hostkey_sign_ctx = sp;
+	if (transport_new(&cc, &c->t) != 0)
+		abort();
+	if ((r = transport_new(&sc, &s->t)) != 0)
+		return r;
+	return 0;
+}
+
+/* The host key algorithm list of the server's first KEXINIT. */
+static char *
+server_offer(struct side *c, struct side *s)
+{
+	struct buf *b;
+	const uint8_t *p;
+	size_t len;
+	char *out = NULL;
+
+	move(c, s, SIZE_MAX);
+	side_poll(s);
+	if (s->t->kex == NULL || (b = buf_from(buf_ptr(s->t->kex->my_kexinit),
+	    buf_len(s->t->kex->my_kexinit))) == NULL)
+		return NULL;
+	if (buf_consume(b, 1 + 16) == 0 &&
+	    buf_get_string_direct(b, &p, &len) == 0 &&
+	    buf_get_string_direct(b, &p, &len) == 0 &&
+	    (out = malloc(len + 1)) != NULL) {
+		memcpy(out, p, len);
+		out[len] = '\0';
+	}
+	buf_free(b);
+	return out;
+}
+
+static void
+test_hostcert(void)
+{
+	struct key_cert *certs[PAIR_NHOSTKEYS], *usercert = NULL,
+	    *othercert = NULL;
+	struct key *ca = NULL, *other = NULL, *pubs[PAIR_NHOSTKEYS];
+	struct key_cert_params params;
+	const char *princ[] = { "localhost" };
+	struct cert_probe cp;
+	struct sign_probe sp;
+	struct side c, s;
+	char *offer;
+	size_t i, j, bad = 0;
+	int r;
+
+	if (key_generate(KEY_ED25519, 0, &ca) != 0 ||
+	    key_generate(KEY_ED25519, 0, &other) != 0)
+		abort();
+	memset(&params, 0, sizeof(params));
+	params.type = KEY_CERT_HOST;
+	params.key_id = "host";
+	params.principals = princ;
+	params.nprincipals = 1;
+	params.valid_before = KEY_CERT_FOREVER;
+	for (i = 0; i < nhostkeys; i++)
+		if (key_cert_sign(hostkeys[i], ca, &params, &certs[i]) != 0 ||
+		    key_demote(hostkeys[i], &pubs[i]) != 0)
+			abort();
+
+	/* Every certificate algorithm, signed by the key and by callback. */
+	for (i = 0; i < N(cert_algs); i++) {
+		for (j = 0; j < 2; j++) {
+			memset(&cp, 0, sizeof(cp));
+			memset(&sp, 0, sizeof(sp));
+			cp.ca = ca;
+			if (cert_pair(&c, &s, cert_algs[i], cert_algs[i],
+			    j ? pubs : hostkeys,
+			    (const struct key_cert *const *)certs, nhostkeys,
+			    &cp, j ? &sp : NULL) != 0)
+				abort();
+			if (send_data(&c, (const uint8_t *)"data", 4) != 0)
+				abort();
+			pump(&c, &s);
+			if (c.kex_done != 1 || s.kex_done != 1 ||
+			    s.packets != 1 || c.err != 0 || s.err != 0 ||
+			    cp.calls != 1 || cp.plain_calls != 0 || !cp.ca_ok ||
+			    strcmp(transport_algorithm(c.t,
+			    TRANSPORT_ALG_HOSTKEY), cert_algs[i]) != 0 ||
+			    transport_server_hostkey(c.t) == NULL ||
+			    key_get_type(transport_server_hostkey(c.t)) !=
+			    key_get_type(certs[i < 4 ? i : 4]->key) ||
+			    !key_equal_public(transport_server_hostkey(c.t),
+			    certs[i < 4 ? i : 4]->key) ||
+			    cp.bloblen != certs[i < 4 ? i : 4]->bloblen ||
+			    memcmp(cp.blob, certs[i < 4 ? i : 4]->blob,
+			    cp.bloblen) != 0 ||
+			    (j && (sp.calls != 1 ||
+			    strcmp(sp.alg, cert_sigalgs[i]) != 0))) {
+				tap_diag("%s/%zu: kex %d/%d err %d/%d calls %d "
+				    "sign %s (%s / %s)", cert_algs[i], j,
+				    c.kex_done, s.kex_done, c.err, s.err,
+				    cp.calls, sp.alg, transport_error(c.t),
+				    transport_error(s.t));
+				bad++;
+			} else {
+				/* A rekey presents the certificate again. */
+				if (transport_rekey(c.t) != 0)
+					abort();
+				pump(&c, &s);
+				if (c.kex_done != 2 || cp.calls != 2 ||
+				    c.err != 0 || s.err != 0)
+					bad++;
+			}
+			side_free(&c);
+			side_free(&s);
+		}
+	}
+	is_int(bad, 0, "every certificate host key algorithm: K_S is the "
+	    "certificate, the client's callback gets it, H is signed with "
+	    "the base algorithm (by the key or the signing callback); rekey");
+
+	/* The server offers certificates first, only for what it holds. */
+	memset(&cp, 0, sizeof(cp));
+	if (cert_pair(&c, &s, NULL, NULL, hostkeys,
+	    (const struct key_cert *const *)certs, 1, &cp, NULL) != 0)
+		abort();
+	offer = server_offer(&c, &s);
+	ok(offer != NULL && strcmp(offer,
+	    "ssh-ed25519-cert-v01@openssh.com,ssh-ed25519,"
+	    "ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
+	    "rsa-sha2-512,rsa-sha2-256") == 0,
+	    "the server's KEXINIT offers its certificate algorithm before the "
+	    "plain ones (%s)", offer != NULL ? offer : "-");
+	free(offer);
+	side_free(&c);
+	side_free(&s);
+
+	memset(&cp, 0, sizeof(cp));
+	if (cert_pair(&c, &s, NULL, "-ssh-ed25519-cert-v01@openssh.com", hostkeys,
+	    (const struct key_cert *const *)certs, 1, &cp, NULL) != 0)
+		abort();
+	offer = server_offer(&c, &s);
+	ok(offer != NULL && strstr(offer, "cert") == NULL &&
+	    strncmp(offer, "ssh-ed25519,", 12) == 0,
+	    "HostKeyAlgorithms without certificates: none offered (%s)",
+	    offer != NULL ? offer : "-");
+	free(offer);
+	side_free(&c);
+	side_free(&s);
+
+	/* The defaults of both negotiate a certificate. */
+	memset(&cp, 0, sizeof(cp));
+	cp.ca = ca;
+	if (cert_pair(&c, &s, NULL, NULL, hostkeys,
+	    (const struct key_cert *const *)certs, nhostkeys, &cp, NULL) != 0)
+		abort();
+	pump(&c, &s);
+	ok(c.kex_done == 1 && cp.calls == 1 && cp.plain_calls == 0 &&
+	    strcmp(transport_algorithm(c.t, TRANSPORT_ALG_HOSTKEY),
+	    "ssh-ed25519-cert-v01@openssh.com") == 0,
+	    "default lists on both sides negotiate the certificate");
+	side_free(&c);
+	side_free(&s);
+
+	/* Restricted by the server: the client falls back to the plain key. */
+	memset(&cp, 0, sizeof(cp));
+	cp.ca = ca;
+	if (cert_pair(&c, &s, "ssh-ed25519-cert-v01@openssh.com,ssh-ed25519",
+	    "ssh-ed25519", hostkeys, (const struct key_cert *const *)certs,
+	    nhostkeys, &cp, NULL) != 0)
+		abort();
+	pump(&c, &s);
+	ok(c.kex_done == 1 && cp.calls == 0 && cp.plain_calls == 1 &&
+	    strcmp(transport_algorithm(c.t, TRANSPORT_ALG_HOSTKEY),
+	    "ssh-ed25519") == 0,
+	    "a server whose HostKeyAlgorithms leaves certificates out sends "
+	    "the plain key");
+	side_free(&c);
+	side_free(&s);
+
+	memset(&cp, 0, sizeof(cp));
+	if (cert_pair(&c, &s, "ssh-ed25519-cert-v01@openssh.com",
+	    "ssh-ed25519", hostkeys, (const struct key_cert *const *)certs,
+	    nhostkeys, &cp, NULL) != 0)
+		abort();
+	pump(&c, &s);
+	ok(c.kex_done == 0 && cp.calls == 0 && (c.err != 0 || s.err != 0),
+	    "a client asking only for a certificate the server does not offer "
+	    "fails");
+	side_free(&c);
+	side_free(&s);
+
+	/* No certificate held for the type: not offered. */
+	memset(&cp, 0, sizeof(cp));
+	if (cert_pair(&c, &s, "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+	    NULL, hostkeys, (const struct key_cert *const *)certs, 1, &cp,
+	    NULL) != 0)
+		abort();
+	pump(&c, &s);
+	ok(c.kex_done == 0 && cp.calls == 0,
+	    "no certificate algorithm for a key type without a certificate");
+	side_free(&c);
+	side_free(&s);
+
+	/* The client's callback refuses. */
+	memset(&cp, 0, sizeof(cp));
+	cp.answer = FERR_CERT_INVALID;
+	if (cert_pair(&c, &s, "ssh-ed25519-cert-v01@openssh.com", NULL,
+	    hostkeys, (const struct key_cert *const *)certs, nhostkeys, &cp,
+	    NULL) != 0)
+		abort();
+	pump(&c, &s);
+	ok(c.kex_done == 0 && cp.calls == 1 && c.err == FERR_CERT_INVALID &&
+	    s.disconnected && s.reason == TRANSPORT_DISC_HOST_KEY_NOT_VERIFIABLE,
+	    "a refused certificate ends the exchange (HOST_KEY_NOT_VERIFIABLE)");
+	side_free(&c);
+	side_free(&s);
+
+	/* Configuration errors. */
+	if (key_cert_sign(other, ca, &params, &othercert) != 0)
+		abort();
+	params.type = KEY_CERT_USER;
+	if (key_cert_sign(hostkeys[0], ca, &params, &usercert) != 0)
+		abort();
+	memset(&cp, 0, sizeof(cp));
+	r = cert_pair(&c, &s, NULL, NULL, hostkeys,
+	    (const struct key_cert *const *)&othercert, 1, &cp, NULL);
+	ok(r == FERR_CONFIG && s.t == NULL,
+	    "a certificate for a key the server does not hold: FERR_CONFIG");
+	side_free(&c);
+	side_free(&s);
+	r = cert_pair(&c, &s, NULL, NULL, hostkeys,
+	    (const struct key_cert *const *)&usercert, 1, &cp, NULL);
+	ok(r == FERR_CONFIG && s.t == NULL,
+	    "a user certificate as host certificate: FERR_CONFIG");
+	side_free(&c);
+	side_free(&s);
+
+	/* A client without a certificate callback refuses certificates. */
+	{
+		struct transport_config cc, sc;
+
+		side_init(&c);
+		side_init(&s);
+		memset(&cc, 0, sizeof(cc));
+		memset(&cp, 0, sizeof(cp));
+		cc.hostkey_algorithms = "ssh-ed25519-cert-v01@openssh.com";
+		cc.hostkey_check = cert_plain_cb;
+		cc.hostkey_ctx = &cp;
+		memset(&sc, 0, sizeof(sc));
+		sc.server = 1;
+		sc.hostkeys = hostkeys;
+		sc.nhostkeys = nhostkeys;
+		sc.hostcerts = (const struct key_cert *const *)certs;
+		sc.nhostcerts = 1;
+		if (transport_new(&cc, &c.t) != 0 ||
+		    transport_new(&sc, &s.t) != 0)
+			abort();
+		pump(&c, &s);
+		ok(c.kex_done == 1 && cp.plain_calls == 1 && c.err == 0 &&
+		    key_equal_public(transport_server_hostkey(c.t),
+		    hostkeys[0]),
+		    "a client with hostkey_check but no hostcert_check judges "
+		    "the certified key as a plain key");
+		side_free(&c);
+		side_free(&s);
+		side_init(&c);
+		side_init(&s);
+		cp.plain_calls = 0;
+		cc.hostkey_check = NULL;
+		cc.hostcert_check = cert_check_cb;
+		cp.answer = FERR_HOSTKEY_MISMATCH;
+		if (transport_new(&cc, &c.t) != 0 ||
+		    transport_new(&sc, &s.t) != 0)
+			abort();
+		pump(&c, &s);
+		ok(c.kex_done == 0 && cp.calls == 1 && cp.plain_calls == 0 &&
+		    c.err == FERR_HOSTKEY_MISMATCH,
+		    "with hostcert_check only, its refusal counts");
+		side_free(&c);
+		side_free(&s);
+	}
+
+	key_cert_free(usercert);
+	key_cert_free(othercert);
+	for (i = 0; i < nhostkeys; i++) {
+		key_cert_free(certs[i]);
+		key_free(pubs[i]);
+	}
+	key_free(ca);
+	key_free(other);
+}
+
 int
 main(void)
 {
@@ -823,6 +1191,7 @@ main(void)
 	test_tamper();
 	test_misc();
 	test_sign_callback();
+	test_hostcert();
 	pair_hostkeys_free();
 	return tap_done();
 }

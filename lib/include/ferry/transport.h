@@ -25,6 +25,7 @@
 #include "ferry/buf.h"
 
 struct key;
+struct key_cert;
 struct transport;
 
 /* RFC 4253 section 11.1 reason codes. */
@@ -84,6 +85,18 @@ struct transport_event {
 typedef int transport_hostkey_fn(const struct key *hostkey, void *ctx);
 
 /*
+ * Called by a client instead of the transport_hostkey_fn when the
+ * negotiated host key algorithm is a certificate one
+ * ("ssh-ed25519-cert-v01@openssh.com", ...): cert is the server's
+ * certificate (K_S), already parsed and its CA signature verified; the
+ * callback decides whether its CA, principals and validity make it
+ * acceptable (as the @cert-authority entries of known_hosts do).  Return
+ * 0 to accept, a negative code to refuse.  The exchange hash is then
+ * verified with cert->key.
+ */
+typedef int transport_hostcert_fn(const struct key_cert *cert, void *ctx);
+
+/*
  * Called by a server to sign the exchange hash H of each key exchange
  * with the private half of hostkey (one of transport_config.hostkeys,
  * which may then be public keys only): for a process that holds no
@@ -122,6 +135,18 @@ struct transport_config {
 	 */
 	struct key *const *hostkeys;
 	size_t nhostkeys;
+	/*
+	 * Server: host certificates (not copied either), each certifying
+	 * the public half of one of hostkeys (FERR_CONFIG from
+	 * transport_new otherwise).  The server offers the certificate
+	 * algorithms of their key types before the plain ones (unless
+	 * hostkey_algorithms leaves them out); when one is negotiated, K_S is
+	 * the certificate and the exchange hash is signed by its host key
+	 * (by hostkey_sign when set) with the base signature algorithm
+	 * ("rsa-sha2-256" for "rsa-sha2-256-cert-v01@openssh.com").
+	 */
+	const struct key_cert *const *hostcerts;
+	size_t nhostcerts;
 	transport_sign_fn *hostkey_sign;	/* NULL: sign with hostkeys */
 	void *hostkey_sign_ctx;
 	const char *moduli_file;	/* NULL: /etc/ssh/moduli */
@@ -129,6 +154,13 @@ struct transport_config {
 	const char *server_sig_algs;
 	/* Client: host key check; NULL accepts any (tests only). */
 	transport_hostkey_fn *hostkey_check;
+	/*
+	 * Client: certificate check (ctx hostkey_ctx) for a certificate
+	 * algorithm; NULL: hostkey_check judges the certified key as a
+	 * plain host key.  The default hostkey_algorithms names the
+	 * certificate algorithms first, as OpenSSH's does.
+	 */
+	transport_hostcert_fn *hostcert_check;
 	void *hostkey_ctx;
 	/* Text after "SSH-2.0-"; NULL: "Ferry_" and the version. */
 	const char *version;
@@ -272,7 +304,10 @@ const uint8_t *transport_session_id(const struct transport *t, size_t *lenp);
 /* The peer's version line without CR LF, or NULL before it arrived. */
 const char *transport_peer_version(const struct transport *t);
 
-/* Client: the server's host key of the last key exchange (or NULL). */
+/*
+ * Client: the server's host key of the last key exchange (or NULL); for
+ * a certificate algorithm, the certified key.
+ */
 const struct key *transport_server_hostkey(const struct transport *t);
 
 /* Client: the server-sig-algs list of EXT_INFO, or NULL. */
