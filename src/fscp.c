@@ -40,6 +40,7 @@
 #include "misc.h"
 #include "prog.h"
 #include "prog-client.h"
+#include "prog-meter.h"
 
 #define FSCP_MAX_ARGS	64
 #define FSCP_GLOB_MAX	100000
@@ -215,69 +216,14 @@ fscp_local_isdir(const char *path)
 
 /* ---- progress meter (scp's, on a terminal only) ---- */
 
-static struct {
-	time_t start, last;
-	int on;
-} meter;
-
-static void
-fscp_fmt_size(char *buf, size_t len, double v)
-{
-	static const char units[] = "BKMGTP";
-	int u = 0;
-
-	while (v >= 1024 && u < 5) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, u == 0 ? "%.0f%c" : "%.1f%cB", v, units[u]);
-}
-
-static int
-fscp_cols(void)
-{
-	struct winsize ws;
-
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 40)
-		return ws.ws_col;
-	return 80;
-}
+static struct prog_meter meter;
+static int meter_on;
 
 static void
 fscp_meter(const char *name, uint64_t size, uint64_t done, int finished)
 {
-	char sz[16], rate[16], eta[48];
-	time_t now = time(NULL);
-	double el, bps;
-	int pct, namew;
-
-	if (!meter.on)
-		return;
-	if (done == 0 && !finished)
-		meter.start = now;
-	if (!finished && now == meter.last && done != 0)
-		return;
-	meter.last = now;
-	el = difftime(now, meter.start);
-	bps = el > 0 ? (double)done / el : (double)done;
-	pct = size == 0 ? 100 : (int)(done * 100 / size);
-	fscp_fmt_size(sz, sizeof(sz), (double)done);
-	fscp_fmt_size(rate, sizeof(rate), bps);
-	if (finished || bps <= 0)
-		snprintf(eta, sizeof(eta), "%02d:%02d", (int)el / 60,
-		    (int)el % 60);
-	else {
-		long left = (long)((double)(size - done) / bps);
-
-		snprintf(eta, sizeof(eta), "%02ld:%02ld ETA", left / 60,
-		    left % 60);
-	}
-	namew = fscp_cols() - 40;
-	printf("\r%-*.*s %3d%% %8s %8s/s %9s", namew, namew, name, pct, sz,
-	    rate, eta);
-	if (finished)
-		printf("\n");
-	fflush(stdout);
+	if (meter_on)
+		prog_meter_draw(&meter, name, size, done, finished);
 }
 
 /*
@@ -1808,7 +1754,7 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 2 || argc > FSCP_MAX_ARGS)
 		usage();
-	meter.on = !g.quiet && isatty(STDOUT_FILENO);
+	meter_on = !g.quiet && isatty(STDOUT_FILENO);
 	if (g.batch)
 		prog_client_opt(&g.opts, "BatchMode", "yes");
 	for (i = 0; i < argc; i++)
