@@ -757,11 +757,50 @@ fsshd_chan_request(struct fsshd_session *s, struct conn_event *ev)
 	return 0;
 }
 
+/*
+ * Resume reading children that stopped because the connection could take
+ * no more (the peer's window, or output above the high-water mark).
+ */
+static int
+fsshd_resume_children(struct fsshd_session *s)
+{
+	struct fsshd_chan *c;
+	size_t i;
+
+	for (i = 0; i < FSSHD_MAX_CHANS; i++) {
+		c = s->chans[i];
+		if (c == NULL || c->kind != FSSHD_EXEC)
+			continue;
+		if ((c->fd_out >= 0 &&
+		    evloop_set_events(s->loop, c->fd_out, EVLOOP_READ) != 0) ||
+		    (c->fd_err >= 0 &&
+		    evloop_set_events(s->loop, c->fd_err, EVLOOP_READ) != 0))
+			return FERR_INTERNAL;
+	}
+	return 0;
+}
+
+/* An SFTP channel has replies that the connection can take now. */
+static int
+fsshd_sftp_blocked(struct fsshd_session *s)
+{
+	struct fsshd_chan *c;
+	size_t i;
+
+	for (i = 0; i < FSSHD_MAX_CHANS; i++) {
+		c = s->chans[i];
+		if (c != NULL && !c->closing && c->kind == FSSHD_SFTP &&
+		    buf_len(sftp_server_output(c->sftp)) > 0 &&
+		    conn_writable(s->conn, c->id) > 0)
+			return 1;
+	}
+	return 0;
+}
+
 static int
 fsshd_conn_event(struct fsshd_session *s, struct conn_event *ev)
 {
 	struct fsshd_chan *c = ev->chan_ctx;
-	size_t i;
 	int r;
 
 	switch (ev->type) {
@@ -790,18 +829,7 @@ fsshd_conn_event(struct fsshd_session *s, struct conn_event *ev)
 			fsshd_chan_free(c);
 		return 0;
 	case CONN_EV_WINDOW:
-		/* Resume reading children that waited for window. */
-		for (i = 0; i < FSSHD_MAX_CHANS; i++) {
-			c = s->chans[i];
-			if (c == NULL || c->kind != FSSHD_EXEC)
-				continue;
-			if ((c->fd_out >= 0 &&
-			    evloop_set_events(s->loop, c->fd_out, EVLOOP_READ) != 0) ||
-			    (c->fd_err >= 0 &&
-			    evloop_set_events(s->loop, c->fd_err, EVLOOP_READ) != 0))
-				return FERR_INTERNAL;
-		}
-		return 0;
+		return fsshd_resume_children(s);
 	default:
 		return 0;
 	}
@@ -900,11 +928,32 @@ fsshd_flush(struct fsshd_session *s)
 		s->failed = 1;
 }
 
+/* Move data between the channels and their services. */
+static void
+fsshd_service(struct fsshd_session *s)
+{
+	size_t i;
+
+	for (i = 0; s->conn != NULL && i < FSSHD_MAX_CHANS; i++) {
+		struct fsshd_chan *c = s->chans[i];
+
+		if (c == NULL || c->closing)
+			continue;
+		if (c->kind == FSSHD_SFTP && fsshd_sftp_service(c) != 0)
+			fsshd_chan_finish(c);
+		else if (c->kind == FSSHD_EXEC) {
+			fsshd_exec_service(c);
+			if (c->fd_in >= 0 && evloop_set_events(s->loop, c->fd_in,
+			    buf_len(c->in) > 0 ? EVLOOP_WRITE : 0) != 0)
+				s->failed = 1;
+		}
+	}
+}
+
 static void
 fsshd_pump(struct fsshd_session *s)
 {
 	struct transport_event ev;
-	size_t i;
 	int r = 0;
 
 	while (!s->done && (r = transport_poll(s->t, &ev)) == 0 &&
@@ -921,21 +970,17 @@ fsshd_pump(struct fsshd_session *s)
 		log_info("Connection from %s: %s", s->peer, transport_error(s->t));
 		s->done = s->failed = 1;
 	}
-	for (i = 0; s->conn != NULL && i < FSSHD_MAX_CHANS; i++) {
-		struct fsshd_chan *c = s->chans[i];
-
-		if (c == NULL || c->closing)
-			continue;
-		if (c->kind == FSSHD_SFTP && fsshd_sftp_service(c) != 0)
-			fsshd_chan_finish(c);
-		else if (c->kind == FSSHD_EXEC) {
-			fsshd_exec_service(c);
-			if (c->fd_in >= 0 && evloop_set_events(s->loop, c->fd_in,
-			    buf_len(c->in) > 0 ? EVLOOP_WRITE : 0) != 0)
-				s->failed = 1;
-		}
-	}
-	fsshd_flush(s);
+	/*
+	 * Serve the channels and write out; when everything was written,
+	 * writers that stopped at the output's high-water mark (not at the
+	 * peer's window, which CONN_EV_WINDOW reopens) go on.
+	 */
+	do {
+		fsshd_service(s);
+		fsshd_flush(s);
+	} while (!s->done && !s->failed && s->conn != NULL &&
+	    buf_len(transport_output(s->t)) == 0 &&
+	    fsshd_resume_children(s) == 0 && fsshd_sftp_blocked(s));
 	if (s->done || s->failed)
 		evloop_stop(s->loop);
 }
