@@ -244,6 +244,11 @@ ok "$(grep -q "$esc" "$TMP/out" "$TMP/err"; [ $? -eq 1 ]; echo $?)" \
     "getarchive: the server's control characters are not printed raw"
 rm -rf "$R/e${esc}Zx" "$L/esc.tar"
 
+# The batch file is not left open in the commands fsftp runs (!).
+fb '!for f in /proc/$$/fd/*; do readlink "$f"; done'
+ok "$(grep -q "$TMP/batch" "$TMP/out"; [ $? -eq 1 ]; echo $?)" \
+    "the batch file's descriptor is close-on-exec"
+
 # ---- OpenSSH's sftp-server: no extension ----
 if [ -x "$OSS" ]; then
 	printf '%s\n' "put -r tplain $R/oss-up" "get -r $R/oss-up oss-back" \
