@@ -314,7 +314,8 @@ ar_walk_next(struct ar_walk *w, struct stat *st, int *pfdp,
 	name = f->names[f->i++];
 	nlen = strlen(name);
 	plen = f->prefixlen;
-	if (nlen > AR_PATH_MAX - plen - 1) {
+	/* plen reaches AR_PATH_MAX below a directory of the longest name. */
+	if (plen > AR_PATH_MAX - 1 || nlen > AR_PATH_MAX - 1 - plen) {
 		errno = ENAMETOOLONG;
 		return FERR_SYSTEM;
 	}

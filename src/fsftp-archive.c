@@ -44,6 +44,18 @@ fsftp_archive_xopt(const char *v)
 	return 1;
 }
 
+/* "verb src to dst" on stdout; names (the server's too) made visible. */
+static void
+archive_announce(const char *verb, const char *src, const char *dst)
+{
+	char *vs = sftp_client_vis(src), *vd = sftp_client_vis(dst);
+
+	if (vs != NULL && vd != NULL)
+		printf("%s %s to %s\n", verb, vs, vd);
+	free(vs);
+	free(vd);
+}
+
 /* "a: b" (or "a") on stderr, control characters made visible. */
 static void
 archive_err(const char *a, const char *b)
@@ -285,8 +297,7 @@ fsftp_archive_file(struct sftp_session *ss, int put, const char *src,
 		return -1;
 	}
 	if (!quiet)
-		printf("%s %s to %s\n", put ? "Unpacking" : "Archiving", src,
-		    dst);
+		archive_announce(put ? "Unpacking" : "Archiving", src, dst);
 	m.show = progress && !quiet && isatty(STDOUT_FILENO);
 	x = archive_new(ss, xflags, &m);
 	r = put ? sftp_archive_xfer_put_file(x, src, dst) :

@@ -2707,7 +2707,7 @@ main(int argc, char **argv)
 	if (direct != NULL && argc > optind)
 		usage();
 	if (batchfile != NULL && strcmp(batchfile, "-") != 0 &&
-	    (in = fopen(batchfile, "r")) == NULL)
+	    (in = fopen(batchfile, "re")) == NULL)
 		fatal("Couldn't open \"%s\": %s", batchfile, strerror(errno));
 	interactive = !batchmode && isatty(STDIN_FILENO);
 	memset(&so, 0, sizeof(so));

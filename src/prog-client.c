@@ -108,6 +108,35 @@ prog_client_askpass(const char *askpass, const char *prompt, char **answerp)
 	return *answerp != NULL ? 0 : FERR_ALLOC;
 }
 
+/*
+ * Write prompt to the terminal with its control characters (but for
+ * newlines) as \ooo: a keyboard-interactive prompt is the server's
+ * text and must not drive the terminal.
+ */
+static int
+prog_client_tty_write_prompt(int fd, const char *prompt)
+{
+	char out[256];
+	size_t len = 0;
+	unsigned char c;
+
+	for (;; prompt++) {
+		c = (unsigned char)*prompt;
+		if (c == '\0' || len > sizeof(out) - 5) {
+			if (len > 0 && write(fd, out, len) < 0)
+				return FERR_SYSTEM;
+			len = 0;
+			if (c == '\0')
+				return 0;
+		}
+		if ((c < 0x20 && c != '\n') || c == 0x7f) {
+			snprintf(out + len, 5, "\\%03o", c);
+			len += 4;
+		} else
+			out[len++] = (char)c;
+	}
+}
+
 /* Ask on /dev/tty, without echo unless echo is set. */
 static int
 prog_client_tty_prompt(int fd, const char *prompt, int echo, char **answerp)
@@ -119,7 +148,7 @@ prog_client_tty_prompt(int fd, const char *prompt, int echo, char **answerp)
 	char ch;
 	int restore = 0, r = 0;
 
-	if (write(fd, prompt, strlen(prompt)) < 0)
+	if (prog_client_tty_write_prompt(fd, prompt) != 0)
 		return FERR_SYSTEM;
 	if (!echo && tcgetattr(fd, &saved) == 0) {
 		t = saved;
@@ -150,6 +179,7 @@ prog_client_tty_prompt(int fd, const char *prompt, int echo, char **answerp)
 	if (r == 0 && (*answerp = strdup(buf)) == NULL)
 		r = FERR_ALLOC;
 	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(&ch, sizeof(ch));
 	return r;
 }
 

@@ -233,6 +233,22 @@ ok "$(grep -q 'lacks tree-archive@ferry' "$TMP/err" &&
     diff -r "$L/tplain" "$L/back-denied" >/dev/null; echo $?)" \
     "-P tree-archive: not advertised, per-file fallback"
 
+# The remote working directory is the server's text (-d here): a name
+# with an escape must not reach the terminal raw in "Archiving ...".
+esc=$(printf '\033')
+mkdir -p "$R/e${esc}Zx/sub"
+echo a >"$R/e${esc}Zx/sub/f"
+fb "getarchive sub esc.tar" -N -- -d "/e${esc}Zx"
+ok $? "getarchive below a start directory whose name has an escape"
+ok "$(grep -q "$esc" "$TMP/out" "$TMP/err"; [ $? -eq 1 ]; echo $?)" \
+    "getarchive: the server's control characters are not printed raw"
+rm -rf "$R/e${esc}Zx" "$L/esc.tar"
+
+# The batch file is not left open in the commands fsftp runs (!).
+fb '!for f in /proc/$$/fd/*; do readlink "$f"; done'
+ok "$(grep -q "$TMP/batch" "$TMP/out"; [ $? -eq 1 ]; echo $?)" \
+    "the batch file's descriptor is close-on-exec"
+
 # ---- OpenSSH's sftp-server: no extension ----
 if [ -x "$OSS" ]; then
 	printf '%s\n' "put -r tplain $R/oss-up" "get -r $R/oss-up oss-back" \

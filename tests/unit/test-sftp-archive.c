@@ -897,6 +897,44 @@ test_hostile_server(void)
 	close(fake_fd);
 }
 
+/*
+ * A directory whose relative name is exactly 65535 bytes (the longest
+ * entry name) holding a file: the walker must refuse the file's name
+ * (ENAMETOOLONG) instead of writing it past the end of its path buffer.
+ * 256 levels of 255-byte names, made and removed through descriptors.
+ */
+static void
+test_walk_long(void)
+{
+	enum { LEVELS = 256 };
+	char comp[256];
+	struct sftp_archive_stats st;
+	int fds[LEVELS + 1], i, fd, r;
+
+	memset(comp, 'd', 255);
+	comp[255] = '\0';
+	H((fd = open(base, O_RDONLY | O_DIRECTORY)) < 0);
+	H(mkdirat(fd, "deep", 0700));
+	H((fds[0] = openat(fd, "deep", O_RDONLY | O_DIRECTORY)) < 0);
+	close(fd);
+	for (i = 0; i < LEVELS; i++) {
+		H(mkdirat(fds[i], comp, 0700));
+		H((fds[i + 1] = openat(fds[i], comp, O_RDONLY |
+		    O_DIRECTORY)) < 0);
+	}
+	H((fd = openat(fds[LEVELS], "f", O_WRONLY | O_CREAT, 0600)) < 0);
+	close(fd);
+	r = sftp_archive_scan(fds[0], &st);
+	ok(r == FERR_SYSTEM && errno == ENAMETOOLONG,
+	    "a name past 65535 bytes is refused by the walker");
+	H(unlinkat(fds[LEVELS], "f", 0));
+	for (i = LEVELS; i > 0; i--) {
+		close(fds[i]);
+		H(unlinkat(fds[i - 1], comp, AT_REMOVEDIR));
+	}
+	close(fds[0]);
+}
+
 int
 main(void)
 {
@@ -912,6 +950,7 @@ main(void)
 	test_stream();
 	test_engines();
 	test_hostile_server();
+	test_walk_long();
 	rmtree("");
 	return tap_done();
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ferry/err.h"
@@ -155,6 +156,60 @@ test_prompt(void)
 	unsetenv("SSH_ASKPASS_REQUIRE");
 }
 
+/*
+ * A keyboard-interactive prompt is the server's text: on the terminal
+ * its control characters (an escape sequence here) must come out made
+ * visible, while the newlines of the host-key question stay.  The
+ * prompt runs in a child whose controlling terminal is a pty.
+ */
+static void
+test_prompt_tty(void)
+{
+	char out[1024], *answer, *slave;
+	size_t len = 0;
+	ssize_t n;
+	int m, s, status;
+	pid_t pid;
+
+	if ((m = posix_openpt(O_RDWR | O_NOCTTY)) < 0 || grantpt(m) != 0 ||
+	    unlockpt(m) != 0 || (slave = ptsname(m)) == NULL) {
+		tap_skip("no pseudo-terminal");
+		if (m >= 0)
+			close(m);
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		if (setsid() < 0 || (s = open(slave, O_RDWR)) < 0)
+			_exit(2);
+		close(m);
+		answer = NULL;
+		if (prog_client_prompt("one\ntwo \033]0;evil\007\033[2J: ", 1,
+		    &answer, NULL) != 0 || answer == NULL ||
+		    strcmp(answer, "yes") != 0)
+			_exit(1);
+		_exit(0);
+	}
+	while (len < sizeof(out) - 1 && (n = read(m, out + len,
+	    sizeof(out) - 1 - len)) > 0) {
+		len += (size_t)n;
+		out[len] = '\0';
+		if (strstr(out, ": ") != NULL)
+			break;
+	}
+	out[len] = '\0';
+	if (write(m, "yes\n", 4) != 4)
+		printf("# cannot answer the prompt\n");
+	waitpid(pid, &status, 0);
+	close(m);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "tty prompt: the typed answer comes back");
+	ok(memchr(out, '\033', len) == NULL && memchr(out, '\007', len) ==
+	    NULL && strstr(out, "\\033]0;evil") != NULL,
+	    "tty prompt: the server's control characters are made visible");
+	ok(strstr(out, "one\r\ntwo") != NULL || strstr(out, "one\ntwo") !=
+	    NULL, "tty prompt: newlines are kept");
+}
+
 static void
 test_spawn(void)
 {
@@ -210,6 +265,7 @@ main(int argc, char **argv)
 	test_opts();
 	test_resolve();
 	test_prompt();
+	test_prompt_tty();
 	test_spawn();
 	snprintf(path, sizeof(path), "%s/config", dir);
 	unlink(path);
