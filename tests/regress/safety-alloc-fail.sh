@@ -3,6 +3,7 @@
 # each corpus, every allocation the parse performs fails in turn (up to
 # FERRY_ALLOC_FAIL_MAX points per seed, default 250); the target must get
 # an error return, never crash, and must not leak (see tests/fuzz/replay.c).
+# Targets parsed inside libarchive are skipped with the reason.
 . "$top_srcdir/tests/regress/lib.sh"
 
 shopt -s nullglob
@@ -13,8 +14,17 @@ for p in "$top_builddir"/tests/fuzz/replay-*; do
 done
 [ "${#progs[@]}" -gt 0 ] || skip_all "no replay programs built"
 
+# Targets whose parsing runs inside a library that does not survive its
+# own allocation failures: libarchive (archive_read_new and
+# archive_read_open1 use what malloc returned without a check).
+declare -A exempt=([archive]="libarchive does not check its own allocations")
+
 for p in "${progs[@]}"; do
 	name=${p##*/replay-}
+	if [ -n "${exempt[$name]:-}" ]; then
+		skip "$name: ${exempt[$name]}"
+		continue
+	fi
 	start=$SECONDS
 	FERRY_ALLOC_FAIL=1 "$p" >"$TMP/$name.out" 2>&1
 	rc=$?
