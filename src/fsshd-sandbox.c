@@ -26,6 +26,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -46,13 +47,14 @@
 /*
  * System calls the pre-auth process makes: the event loop (poll), the
  * socket and the monitor's socket (read, write), time and randomness
- * (getpid is OpenSSL's fork check), memory (malloc: brk, mmap for large
- * blocks, futex for libcrypto's locks), and leaving.
+ * (getpid is OpenSSL's fork check), memory (malloc: brk, and mmap for
+ * large blocks, never with PROT_EXEC; futex for libcrypto's locks), and
+ * leaving.
  */
 static const char *const fsshd_sandbox_allowed[] = {
 	"read", "write", "poll", "ppoll", "getpid", "getrandom",
 	"clock_gettime", "clock_gettime64", "gettimeofday",
-	"brk", "mmap", "mmap2", "munmap", "mremap", "madvise", "futex",
+	"brk", "munmap", "mremap", "madvise", "futex",
 	"rt_sigreturn", "restart_syscall", "exit", "exit_group",
 #ifdef FERRY_SANITIZERS
 	/* AddressSanitizer's runtime: its allocator, stacks and reports. */
@@ -63,6 +65,28 @@ static const char *const fsshd_sandbox_allowed[] = {
 	"statx", "stat", "uname",
 #endif
 };
+
+int
+fsshd_mkdirs_root(const char *path)
+{
+	char tmp[4096], *p;
+
+	if (misc_strlcpy(tmp, path, sizeof(tmp)) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (p = tmp + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
 
 /*
  * Resolve the unprivileged account (fsshd, else nobody, else 65534, with
@@ -193,6 +217,15 @@ fsshd_sandbox_seccomp(void)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) != 0)
 			goto out;
 	}
+	/* Memory, but never executable memory. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0)
+		goto out;
+#ifdef __NR_mmap2
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap2), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0)
+		goto out;
+#endif
 	if (seccomp_load(ctx) != 0)
 		goto out;
 	rc = 0;

@@ -96,28 +96,6 @@ fsshd_mkdirs(const char *path)
 	return 0;
 }
 
-int
-fsshd_mkdirs_root(const char *path)
-{
-	char tmp[4096], *p;
-
-	if (misc_strlcpy(tmp, path, sizeof(tmp)) >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (p = tmp + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) == -1 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) == -1 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
 /* The state directory of the embedded default. */
 static void
 fsshd_state_dir(const char *home, char *out, size_t len)

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# fsshd's privilege separation, as root: the pre-auth process of a live
+# connection (an ssh waiting at its password prompt) is not root, runs
+# under seccomp (Seccomp: 2) with no_new_privs, has the empty directory
+# as its root, and holds no host private key (not mapped, not open, not
+# in its memory, while its monitor's memory has it); a pre-auth process
+# killed with SIGSEGV is logged as a crash and the listener keeps
+# serving; OpenSSH's ssh and sftp log in with keys and passwords, run
+# commands and transfer files, and rekey after the hand-over (RekeyLimit
+# 1M); the post-auth process runs as the user.  The embedded default run
+# by an ordinary user sandboxes its pre-auth process too (no chroot).
+. "$top_srcdir/tests/regress/lib.sh"
+require_root
+require_cmd ssh sftp ssh-keygen useradd userdel chpasswd setsid setpriv
+FSSHD=$(ferry_bin fsshd)
+[ -x "$FSSHD" ] || skip_all "fsshd not built"
+
+tag=$$
+# The account pre-auth processes run as (fsshd(8) documents this line).
+if ! getent passwd fsshd >/dev/null; then
+	useradd --system --no-create-home --shell /usr/sbin/nologin fsshd ||
+	    skip_all "cannot create the fsshd account"
+fi
+u=psu-$tag
+useradd -M -d "$TMP/home" -s /bin/sh -p '*' "$u" || skip_all "cannot create users"
+at_exit "userdel $u"
+echo "$u:pw-$tag" | chpasswd
+mkdir -p "$TMP/home/.ssh"
+ssh-keygen -q -t ed25519 -N '' -f "$TMP/ukey" </dev/null
+cp "$TMP/ukey.pub" "$TMP/home/.ssh/authorized_keys"
+chown -R "$u:" "$TMP/home"
+ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
+
+port=$(free_port)
+cat >"$TMP/fsshd_config" <<EOC
+Port $port
+ListenAddress 127.0.0.1
+HostKey $TMP/hostkey
+PidFile $TMP/fsshd.pid
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+Subsystem sftp internal-sftp
+RekeyLimit 1M
+LogLevel VERBOSE
+PerSourcePenaltyExemptList 127.0.0.1/32
+EOC
+"$FSSHD" -f "$TMP/fsshd_config" -e 2>"$TMP/server.log" &
+track_pid $!
+wait_port "$port"
+listener=$(cat "$TMP/fsshd.pid")
+echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TMP/hostkey.pub")" >"$TMP/known"
+base=(-F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes)
+
+# An ssh that stops at its password prompt (the askpass program sleeps):
+# its connection has finished the key exchange and waits in pre-auth.
+printf '#!/bin/sh\nsleep 30\n' >"$TMP/askpass-slow"
+printf '#!/bin/sh\necho pw-%s\n' "$tag" >"$TMP/askpass"
+chmod 755 "$TMP/askpass-slow" "$TMP/askpass"
+pw_ssh() { # askpass command...
+	SSH_ASKPASS=$1 SSH_ASKPASS_REQUIRE=force DISPLAY=:0 setsid -w ssh \
+	    -F /dev/null -o UserKnownHostsFile="$TMP/known" \
+	    -o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1 \
+	    -o PreferredAuthentications=password -p "$port" "$u@127.0.0.1" \
+	    "${@:2}" </dev/null
+}
+pw_ssh "$TMP/askpass-slow" true >/dev/null 2>&1 &
+slow=$!
+track_pid $slow
+# The per-connection monitor is the listener's child, the pre-auth
+# process the monitor's.
+pre=
+for i in $(seq 1 50); do
+	for m in $(pgrep -P "$listener"); do
+		pre=$(pgrep -P "$m" | head -1)
+		[ -n "$pre" ] && mon=$m && break
+	done
+	[ -n "$pre" ] && grep -q 'kex: ' "$TMP/server.log" && break
+	sleep 0.1
+done
+[ -n "$pre" ] || skip_all "no pre-auth process found"
+sleep 0.3
+
+ok "$( [ "$(awk '/^Uid:/ {print $2}' /proc/$pre/status)" != 0 ] &&
+    [ "$(awk '/^Uid:/ {print $2}' /proc/$pre/status)" = "$(id -u fsshd)" ]; echo $?)" \
+    "the pre-auth process runs as the fsshd account, not root"
+ok "$(grep -q "^Seccomp:	2" /proc/$pre/status &&
+    grep -q "^NoNewPrivs:	1" /proc/$pre/status; echo $?)" \
+    "the pre-auth process is under a seccomp filter with no_new_privs"
+ok "$( [ "$(readlink /proc/$pre/root)" = /run/fsshd/empty ] &&
+    [ -z "$(ls -A /run/fsshd/empty)" ] &&
+    [ "$(stat -c %U /run/fsshd/empty)" = root ]; echo $?)" \
+    "its root is the empty root-owned directory /run/fsshd/empty"
+ok "$(grep -q '^Max processes *0 *0' /proc/$pre/limits &&
+    grep -q '^Max file size *0 *0' /proc/$pre/limits &&
+    [ "$(awk '/^Max open files/ {print $4}' /proc/$pre/limits)" -le \
+    "$(ls /proc/$pre/fd | wc -l)" ]; echo $?)" \
+    "rlimits: no processes, no file growth, no descriptor beyond those it has"
+ok "$(! grep -q hostkey /proc/$pre/maps &&
+    ! ls -l /proc/$pre/fd | grep -q hostkey; echo $?)" \
+    "no host key file mapped or open in the pre-auth process"
+# The ed25519 private scalar (seed) of the host key, as hex.
+seed=$(/usr/bin/python3 - "$TMP/hostkey" <<'EOP'
+import base64, struct, sys
+t = open(sys.argv[1]).read().split('\n')
+b = base64.b64decode(''.join(l for l in t if l and not l.startswith('-----')))
+def s(b, o):
+    n = struct.unpack('>I', b[o:o+4])[0]
+    return b[o+4:o+4+n], o + 4 + n
+o = len(b'openssh-key-v1\0')
+for _ in range(3):
+    _, o = s(b, o)
+o += 4
+_, o = s(b, o)			# public key
+priv, o = s(b, o)
+p = 8
+_, p = s(priv, p)		# key type
+_, p = s(priv, p)		# public part
+sk, p = s(priv, p)		# seed || public
+print(sk[:32].hex())
+EOP
+)
+memhas() { # pid hex: 0 when the bytes are in a readable private mapping
+	/usr/bin/python3 - "$1" "$2" <<'EOP'
+import sys
+pid, needle = sys.argv[1], bytes.fromhex(sys.argv[2])
+found = False
+with open('/proc/%s/maps' % pid) as maps, open('/proc/%s/mem' % pid, 'rb', 0) as mem:
+    for line in maps:
+        f = line.split()
+        if not f[1].startswith('r'):
+            continue
+        a, b = (int(x, 16) for x in f[0].split('-'))
+        try:
+            mem.seek(a)
+            if needle in mem.read(b - a):
+                found = True
+                break
+        except (OSError, ValueError, OverflowError):
+            pass
+sys.exit(0 if found else 1)
+EOP
+}
+[ ${#seed} -eq 64 ] || skip_all "cannot read the host key's seed"
+memhas "$mon" "$seed"
+ok $? "control: the monitor's memory holds the host key's private scalar"
+memhas "$pre" "$seed"
+ok "$( [ $? -ne 0 ]; echo $?)" "the pre-auth process's memory does not"
+
+kill -SEGV "$pre"
+sleep 0.5
+ok "$(grep -q 'pre-auth process for .* crashed: signal 11' "$TMP/server.log" &&
+    kill -0 "$listener"; echo $?)" \
+    "a pre-auth process killed by SIGSEGV is logged as a crash; the listener lives"
+wait $slow 2>/dev/null
+
+out=$(ssh "${base[@]}" -o IdentitiesOnly=yes -i "$TMP/ukey" -p "$port" \
+    "$u@127.0.0.1" 'id -un; id -ru' 2>/dev/null)
+ok "$( [ "$out" = "$(printf '%s\n%s' "$u" "$(id -u "$u")")" ]; echo $?)" \
+    "after the crash a key login works; the session runs as the user"
+out=$(pw_ssh "$TMP/askpass" 'id -un' 2>/dev/null)
+ok "$( [ "$out" = "$u" ]; echo $?)" "a password login works through the monitor"
+head -c $((4 * 1024 * 1024)) /dev/urandom >"$TMP/rand"
+ssh "${base[@]}" -o IdentitiesOnly=yes -i "$TMP/ukey" -p "$port" \
+    -o RekeyLimit=1M -v "$u@127.0.0.1" cat <"$TMP/rand" 2>"$TMP/rekey.err" |
+    sha256sum >"$TMP/rekey.sum"
+ok "$( [ "$(cat "$TMP/rekey.sum")" = "$(sha256sum <"$TMP/rand")" ] &&
+    [ "$(grep -c 'SSH2_MSG_KEXINIT received' "$TMP/rekey.err")" -gt 3 ]; echo $?)" \
+    "rekeys after the hand-over (host key signatures by the monitor), 4 MiB byte-exact"
+chmod 755 "$TMP"
+printf 'put %s %s/up\nget %s/up %s\n' "$TMP/rand" "$TMP/home" \
+    "$TMP/home" "$TMP/rand2" |
+    sftp "${base[@]}" -o IdentitiesOnly=yes -i "$TMP/ukey" -P "$port" -C \
+    -b - "$u@127.0.0.1" >/dev/null 2>&1
+ok "$(cmp -s "$TMP/rand" "$TMP/rand2" &&
+    [ "$(stat -c %U "$TMP/home/up")" = "$u" ]; echo $?)" \
+    "sftp with compression: put and get through the post-auth process"
+ok "$(grep -q 'Accepted publickey' "$TMP/server.log" &&
+    ! grep -q 'not permitted in state' "$TMP/server.log"; echo $?)" \
+    "no request outside its state reached the monitor"
+
+# The embedded default, started by an ordinary user: no chroot, no uid
+# change, but the same seccomp filter, rlimits and no_new_privs.
+eport=$(free_port)
+ehome=$TMP/ehome
+mkdir -p "$ehome/.ssh"
+cp "$TMP/ukey.pub" "$ehome/.ssh/authorized_keys"
+chown -R "$u:" "$ehome"
+setpriv --reuid="$u" --regid="$u" --init-groups env -i HOME="$ehome" \
+    PATH=/usr/bin:/bin "$FSSHD" -p "$eport" -e 2>"$TMP/embedded.log" &
+epid=$!
+track_pid $epid
+wait_port "$eport"
+exec 7<>"/dev/tcp/127.0.0.1/$eport"
+epre=
+for i in $(seq 1 50); do
+	for m in $(pgrep -P "$epid"); do
+		epre=$(pgrep -P "$m" | head -1)
+		[ -n "$epre" ] && break
+	done
+	[ -n "$epre" ] && grep -q '^Seccomp:	2' /proc/$epre/status && break
+	sleep 0.1
+done
+ok "$( [ -n "$epre" ] &&
+    grep -q '^Seccomp:	2' /proc/$epre/status &&
+    [ "$(awk '/^Uid:/ {print $2}' /proc/$epre/status)" = "$(id -u "$u")" ]; echo $?)" \
+    "embedded default: the pre-auth process runs under seccomp as the user"
+exec 7<&-
+out=$(ssh "${base[@]}" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o IdentitiesOnly=yes -i "$TMP/ukey" -p "$eport" "$u@127.0.0.1" 'id -un' 2>/dev/null)
+ok "$( [ "$out" = "$u" ]; echo $?)" "embedded default: a key login works"
+done_testing
