@@ -612,32 +612,64 @@ fsshd_exec_start(struct fsshd_chan *c, const char *command,
 	return FERR_SYSTEM;
 }
 
-/* Run the SFTP engine in-process, with internal-sftp's flags. */
+/*
+ * Run the SFTP engine in-process, with internal-sftp's flags.  With -r
+ * root (%h %u %% expanded) every path is confined to that directory by
+ * the engine's openat2(RESOLVE_IN_ROOT) walk, which needs no root-owned
+ * tree: "/" is the root, and the home and start directory are "/"
+ * unless -d names another inside it.
+ */
 static int
 fsshd_sftp_start(struct fsshd_chan *c, const char *cmdline)
 {
+	const struct fsshd_account *a = &c->s->as.acct;
 	struct sftp_server_opts so;
+	char *root = NULL;
 	mode_t um;
 	int r;
 
 	memset(&so, 0, sizeof(so));
 	if ((r = fsshd_internal_sftp_opts(cmdline, &so, &um)) != 0) {
 		log_error("bad internal-sftp options: %s", cmdline);
-		free((char *)so.start_dir);
-		return r;
+		goto out;
 	}
-	so.root = "/";
-	so.home_dir = c->s->as.acct.chrooted ? "/" : c->s->as.acct.home;
-	if (so.start_dir == NULL)
-		so.start_dir = strdup(so.home_dir);
+	if (so.root != NULL) {
+		if ((r = sshdconf_expand(so.root, a->home, a->name,
+		    &root)) != 0 || root[0] != '/') {
+			log_error("internal-sftp -r %s: not an absolute path",
+			    so.root);
+			r = r != 0 ? r : FERR_CONFIG;
+			goto out;
+		}
+		free((char *)so.root);
+		so.root = root;
+		root = NULL;
+		so.home_dir = "/";
+	} else if ((so.root = strdup("/")) == NULL) {
+		r = FERR_ALLOC;
+		goto out;
+	} else
+		so.home_dir = a->chrooted ? "/" : a->home;
+	if (so.start_dir == NULL && (so.start_dir = strdup(so.home_dir)) == NULL) {
+		r = FERR_ALLOC;
+		goto out;
+	}
 	if (um != (mode_t)-1)
 		umask(um);
-	c->sftp = sftp_server_new(&so);
-	free((char *)so.start_dir);
-	if (c->sftp == NULL)
-		return FERR_SYSTEM;
+	if ((c->sftp = sftp_server_new(&so)) == NULL) {
+		log_error("sftp for %s: cannot serve %s: %s", a->name, so.root,
+		    strerror(errno));
+		r = FERR_SYSTEM;
+		goto out;
+	}
 	c->kind = FSSHD_SFTP;
-	return 0;
+	if (strcmp(so.root, "/") != 0)
+		log_info("sftp for %s confined to %s", a->name, so.root);
+ out:
+	free(root);
+	free((char *)so.root);
+	free((char *)so.start_dir);
+	return r;
 }
 
 /* Start what a command line names: the SFTP engine or a shell command. */

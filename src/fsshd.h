@@ -214,7 +214,11 @@ int fsshd_policy_password(const struct sshdconf *eff,
  */
 int fsshd_become_user(const struct sshdconf *eff, struct fsshd_account *a,
     char *why, size_t whylen);
-/* Options of an "internal-sftp [flags]" command line (sftp-server's). */
+/*
+ * Options of an "internal-sftp [flags]" command line (sftp-server's,
+ * and -r root: a confinement root, unexpanded).  so->start_dir and
+ * so->root are allocated: the caller frees them.
+ */
 int fsshd_internal_sftp_opts(const char *cmdline, struct sftp_server_opts *so,
     mode_t *umaskp);
 

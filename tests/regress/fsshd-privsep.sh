@@ -7,8 +7,11 @@
 # killed with SIGSEGV is logged as a crash and the listener keeps
 # serving; OpenSSH's ssh and sftp log in with keys and passwords, run
 # commands and transfer files, and rekey after the hand-over (RekeyLimit
-# 1M); the post-auth process runs as the user.  The embedded default run
-# by an ordinary user sandboxes its pre-auth process too (no chroot).
+# 1M); the post-auth process runs as the user.  An sftp-only account
+# confined by "ForceCommand internal-sftp -r DIR" (no chroot, a tree the
+# user owns) sees only DIR: absolute paths, ../ and symlinks to outside
+# stay inside.  The embedded default run by an ordinary user sandboxes
+# its pre-auth process too (no chroot).
 . "$top_srcdir/tests/regress/lib.sh"
 require_root
 require_cmd ssh sftp ssh-keygen useradd userdel chpasswd setsid setpriv
@@ -30,6 +33,16 @@ ssh-keygen -q -t ed25519 -N '' -f "$TMP/ukey" </dev/null
 cp "$TMP/ukey.pub" "$TMP/home/.ssh/authorized_keys"
 chown -R "$u:" "$TMP/home"
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
+# The confined account: its tree belongs to it, not to root.
+j=psj-$tag
+useradd -M -d "$TMP/jail/$j" -s /bin/sh -p '*' "$j" || skip_all "cannot create users"
+at_exit "userdel $j"
+mkdir -p "$TMP/jail/$j/.ssh" "$TMP/jail/$j/files"
+cp "$TMP/ukey.pub" "$TMP/jail/$j/.ssh/authorized_keys"
+echo inside >"$TMP/jail/$j/files/in.txt"
+ln -s /etc "$TMP/jail/$j/files/abs"
+ln -s ../../../../../../../etc "$TMP/jail/$j/files/rel"
+chown -R "$j:" "$TMP/jail/$j"
 
 port=$(free_port)
 cat >"$TMP/fsshd_config" <<EOC
@@ -43,6 +56,8 @@ Subsystem sftp internal-sftp
 RekeyLimit 1M
 LogLevel VERBOSE
 PerSourcePenaltyExemptList 127.0.0.1/32
+Match User $j
+	ForceCommand internal-sftp -r $TMP/jail/%u
 EOC
 "$FSSHD" -f "$TMP/fsshd_config" -e 2>"$TMP/server.log" &
 track_pid $!
@@ -177,6 +192,30 @@ ok "$(cmp -s "$TMP/rand" "$TMP/rand2" &&
 ok "$(grep -q 'Accepted publickey' "$TMP/server.log" &&
     ! grep -q 'not permitted in state' "$TMP/server.log"; echo $?)" \
     "no request outside its state reached the monitor"
+
+# The openat2 confinement of internal-sftp -r.
+jsftp() {
+	sftp "${base[@]}" -o IdentitiesOnly=yes -i "$TMP/ukey" -P "$port" \
+	    -b - "$j@127.0.0.1" 2>&1
+}
+out=$(printf 'pwd\nls /\nget /files/in.txt %s\n' "$TMP/in.txt" | jsftp)
+ok "$(echo "$out" | grep -q 'Remote working directory: /$' &&
+    echo "$out" | grep -q files && cmp -s "$TMP/in.txt" "$TMP/jail/$j/files/in.txt" &&
+    grep -q "sftp for $j confined to $TMP/jail/$j" "$TMP/server.log"; echo $?)" \
+    "internal-sftp -r: / is the account's own directory"
+for p in /etc/passwd ../../../../etc/passwd /files/abs/passwd /files/rel/passwd; do
+	rm -f "$TMP/stolen"
+	printf 'get %s %s\n' "$p" "$TMP/stolen" | jsftp >/dev/null
+	ok "$( [ ! -e "$TMP/stolen" ] || ! cmp -s "$TMP/stolen" /etc/passwd; echo $?)" \
+	    "internal-sftp -r: $p does not reach the real /etc/passwd"
+done
+out=$(printf 'ls /files/abs\n' | jsftp)
+ok "$(! echo "$out" | grep -q passwd; echo $?)" \
+    "internal-sftp -r: an absolute symlink resolves inside the root"
+out=$(ssh "${base[@]}" -o IdentitiesOnly=yes -i "$TMP/ukey" -p "$port" \
+    "$j@127.0.0.1" id 2>/dev/null)
+ok "$(! echo "$out" | grep -q 'uid='; echo $?)" \
+    "internal-sftp -r: the forced command runs no shell command"
 
 # The embedded default, started by an ordinary user: no chroot, no uid
 # change, but the same seccomp filter, rlimits and no_new_privs.
