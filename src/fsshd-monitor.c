@@ -45,7 +45,6 @@
 enum fsshd_mon_type {
 	MON_HOSTKEYS = 1,	/* to the child: count, then key blobs */
 	MON_LOG,		/* one way: uint32 level, string text */
-	MON_USER,		/* string user -> byte ok */
 	MON_PUBKEY,		/* string user, string key -> byte ok */
 	MON_SIGNED,		/* string USERAUTH_REQUEST payload -> ok */
 	MON_PASSWORD,		/* string user, string password -> ok */
@@ -81,7 +80,7 @@ struct fsshd_mon {
 typedef int fsshd_mon_fn(struct fsshd_mon *m, struct buf *req,
     struct buf *reply);
 
-static fsshd_mon_fn fsshd_mon_log, fsshd_mon_user, fsshd_mon_pubkey,
+static fsshd_mon_fn fsshd_mon_log, fsshd_mon_pubkey,
     fsshd_mon_signed, fsshd_mon_password, fsshd_mon_sign,
     fsshd_mon_authdone;
 
@@ -94,7 +93,6 @@ static const struct {
 } fsshd_mon_table[] = {
 	{ MON_LOG, "log", MON_ST_PREAUTH | MON_ST_POSTAUTH, 0,
 	    fsshd_mon_log },
-	{ MON_USER, "user", MON_ST_PREAUTH, 1, fsshd_mon_user },
 	{ MON_PUBKEY, "pubkey", MON_ST_PREAUTH, 1, fsshd_mon_pubkey },
 	{ MON_SIGNED, "signed", MON_ST_PREAUTH, 1, fsshd_mon_signed },
 	{ MON_PASSWORD, "password", MON_ST_PREAUTH, 1, fsshd_mon_password },
@@ -238,20 +236,6 @@ fsshd_monitor_log_to(int mon_fd)
 {
 	fsshd_mon_log_fd = mon_fd;
 	log_set_handler(fsshd_mon_log_handler, NULL);
-}
-
-int
-fsshd_monitor_ask_user(int mon_fd, const char *user)
-{
-	struct buf *b;
-	int r;
-
-	if ((b = buf_new()) == NULL)
-		return FERR_ALLOC;
-	if ((r = buf_put_cstring(b, user)) == 0)
-		r = fsshd_mon_ask(mon_fd, MON_USER, b);
-	buf_free(b);
-	return r;
 }
 
 int
@@ -426,23 +410,6 @@ fsshd_mon_set_user(struct fsshd_mon *m, const char *user)
 	m->approved = 0;
 	key_free(m->signer);
 	m->signer = NULL;
-}
-
-static int
-fsshd_mon_user(struct fsshd_mon *m, struct buf *req, struct buf *reply)
-{
-	char *user = NULL;
-	int r;
-
-	if ((r = buf_get_cstring(req, &user, NULL)) != 0 ||
-	    (r = buf_expect_end(req)) != 0)
-		goto out;
-	m->attempted = 1;
-	fsshd_mon_set_user(m, user);
-	r = buf_put_u8(reply, fsshd_auth_user(&m->as, user) == 1);
- out:
-	free(user);
-	return r;
 }
 
 static int
@@ -694,6 +661,35 @@ fsshd_mon_authdone(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 }
 
 /*
+ * One request: allowed in the current state by the table, else refused
+ * (logged).  *answerp says whether reply goes back.
+ */
+static int
+fsshd_mon_dispatch(struct fsshd_mon *m, uint8_t type, struct buf *req,
+    struct buf *reply, int *answerp)
+{
+	size_t i, n = sizeof(fsshd_mon_table) / sizeof(fsshd_mon_table[0]);
+	int r;
+
+	*answerp = 0;
+	for (i = 0; i < n; i++)
+		if (fsshd_mon_table[i].type == type)
+			break;
+	if (i == n || !(fsshd_mon_table[i].states & m->state)) {
+		log_error("monitor: request %u not permitted in state %u from %s",
+		    type, m->state, m->as.peer);
+		return FERR_PERMISSION;
+	}
+	if ((r = fsshd_mon_table[i].fn(m, req, reply)) != 0) {
+		log_error("monitor: bad %s request from %s: %s",
+		    fsshd_mon_table[i].name, m->as.peer, err_str(r));
+		return r;
+	}
+	*answerp = fsshd_mon_table[i].reply;
+	return 0;
+}
+
+/*
  * Serve requests from the process on m->fd until it closes its end (0),
  * hands over after authentication (0, m->done set), or breaks the rules
  * (a negative code, logged).
@@ -703,8 +699,7 @@ fsshd_mon_serve(struct fsshd_mon *m)
 {
 	struct buf *req = NULL, *reply = NULL;
 	uint8_t type;
-	size_t i;
-	int r;
+	int answer, r = 0;
 
 	if ((req = buf_new()) == NULL || (reply = buf_new()) == NULL) {
 		r = FERR_ALLOC;
@@ -720,24 +715,9 @@ fsshd_mon_serve(struct fsshd_mon *m)
 				r = 0;
 			break;
 		}
-		for (i = 0; i < sizeof(fsshd_mon_table) /
-		    sizeof(fsshd_mon_table[0]); i++)
-			if (fsshd_mon_table[i].type == type)
-				break;
-		if (i == sizeof(fsshd_mon_table) / sizeof(fsshd_mon_table[0]) ||
-		    !(fsshd_mon_table[i].states & m->state)) {
-			log_error("monitor: request %u not permitted in state "
-			    "%u from %s", type, m->state, m->as.peer);
-			r = FERR_PERMISSION;
+		if ((r = fsshd_mon_dispatch(m, type, req, reply, &answer)) != 0)
 			break;
-		}
-		if ((r = fsshd_mon_table[i].fn(m, req, reply)) != 0) {
-			log_error("monitor: bad %s request from %s: %s",
-			    fsshd_mon_table[i].name, m->as.peer, err_str(r));
-			break;
-		}
-		if (fsshd_mon_table[i].reply &&
-		    (r = fsshd_mon_send(m->fd, type, reply)) != 0)
+		if (answer && (r = fsshd_mon_send(m->fd, type, reply)) != 0)
 			break;
 	}
  out:
@@ -827,6 +807,30 @@ fsshd_mon_free(struct fsshd_mon *m)
 	fsshd_authstate_clear(&m->as);
 }
 
+/* A monitor before the pre-auth process starts; 0 or -1. */
+static int
+fsshd_mon_init(struct fsshd_mon *m, struct fsshd_opts *o, const char *peer,
+    const char *addr, const char *laddr, int lport)
+{
+	memset(m, 0, sizeof(*m));
+	m->o = o;
+	m->as.o = o;
+	m->as.peer = peer;
+	m->as.addr = addr;
+	m->as.laddr = laddr;
+	m->as.lport = lport;
+	m->state = MON_ST_PREAUTH;
+	m->fd = -1;
+	/* The embedded default knows its one account from the start. */
+	if (o->conf == NULL && ((m->as.acct.name = strdup(o->user)) == NULL ||
+	    (m->as.acct.home = strdup(o->home)) == NULL ||
+	    (m->as.acct.shell = strdup(o->shell)) == NULL))
+		return -1;
+	m->as.acct.uid = o->uid;
+	m->as.acct.gid = o->gid;
+	return 0;
+}
+
 /* Wait for pid; its wait status. */
 static int
 fsshd_mon_reap(pid_t pid)
@@ -866,20 +870,8 @@ fsshd_monitor_run(struct fsshd_opts *o, int in_fd, int out_fd,
 	int sp[2], status, r, ret = 1;
 	pid_t pid;
 
-	memset(&m, 0, sizeof(m));
-	m.o = o;
-	m.as.o = o;
-	m.as.peer = peer;
-	m.as.addr = addr;
-	m.as.laddr = laddr;
-	m.as.lport = lport;
-	m.state = MON_ST_PREAUTH;
-	if (o->conf == NULL && ((m.as.acct.name = strdup(o->user)) == NULL ||
-	    (m.as.acct.home = strdup(o->home)) == NULL ||
-	    (m.as.acct.shell = strdup(o->shell)) == NULL))
+	if (fsshd_mon_init(&m, o, peer, addr, laddr, lport) != 0)
 		goto out;
-	m.as.acct.uid = o->uid;
-	m.as.acct.gid = o->gid;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
 		log_error("socketpair: %s", strerror(errno));
 		goto out;
@@ -969,4 +961,48 @@ fsshd_monitor_run(struct fsshd_opts *o, int in_fd, int out_fd,
  out:
 	fsshd_mon_free(&m);
 	return ret;
+}
+
+int
+fsshd_monitor_fuzz(struct fsshd_opts *o, struct key *hostkey,
+    const uint8_t *data, size_t len)
+{
+	struct fsshd_mon m;
+	struct buf *in = NULL, *req = NULL, *reply = NULL;
+	const uint8_t *p;
+	size_t plen;
+	uint8_t type;
+	int answer, r = 0;
+
+	if (fsshd_mon_init(&m, o, "fuzz port 1", "127.0.0.1", "127.0.0.1",
+	    22) != 0 || (in = buf_from(data, len)) == NULL ||
+	    (reply = buf_new()) == NULL) {
+		r = FERR_ALLOC;
+		goto out;
+	}
+	m.keys[0] = hostkey;
+	m.nkeys = 1;
+	while (buf_len(in) > 0 && r == 0) {
+		if (buf_get_u8(in, &type) != 0 ||
+		    buf_get_string_direct(in, &p, &plen) != 0 ||
+		    (req = buf_from(p, plen)) == NULL)
+			break;
+		buf_reset(reply);
+		r = fsshd_mon_dispatch(&m, type, req, reply, &answer);
+		buf_free(req);
+		req = NULL;
+		if (m.done) {
+			/* As after the hand-over: signatures only. */
+			m.done = 0;
+			m.state = MON_ST_POSTAUTH;
+			buf_free(m.tstate);
+			m.tstate = NULL;
+		}
+	}
+ out:
+	m.nkeys = 0;		/* the caller's key */
+	buf_free(in);
+	buf_free(reply);
+	fsshd_mon_free(&m);
+	return r;
 }

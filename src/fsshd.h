@@ -146,7 +146,6 @@ int fsshd_monitor_run(struct fsshd_opts *o, int in_fd, int out_fd,
  * mon_fd: 1 allow / 0 refuse (or a negative code when the monitor is
  * gone).
  */
-int fsshd_monitor_ask_user(int mon_fd, const char *user);
 int fsshd_monitor_ask_pubkey(int mon_fd, const char *user,
     const struct key *key);
 int fsshd_monitor_ask_signed(int mon_fd, const struct buf *request);
@@ -160,6 +159,14 @@ int fsshd_monitor_get_hostkeys(int mon_fd, struct key **keys, size_t *np);
 /* Authentication done: hand the user, methods and transport state over. */
 int fsshd_monitor_auth_done(int mon_fd, const char *user,
     const char *methods, const struct buf *state);
+/*
+ * Fuzzing (tests/fuzz/fuzz-fsshd-monitor.c): run the monitor's request
+ * handling over data as a compromised pre-auth process might send it
+ * (frames of byte type, string payload), with hostkey (not freed) as
+ * the host key.  Returns 0, or the code that would end the connection.
+ */
+int fsshd_monitor_fuzz(struct fsshd_opts *o, struct key *hostkey,
+    const uint8_t *data, size_t len);
 /* Send log lines to the monitor (the pre-auth process cannot log). */
 void fsshd_monitor_log_to(int mon_fd);
 
