@@ -3,7 +3,8 @@
 # connections, then a real login still gets through with the configured
 # probability; past "full" every new connection is dropped); LoginGraceTime
 # closes an idle pre-auth connection; PerSourcePenalties block a source
-# after repeated failed logins and after a crash, the block expires, and
+# after repeated failed logins and after a crash, the block expires,
+# PerSourceNetBlockSize widens what counts as one source, and
 # PerSourcePenaltyExemptList exempts a source.
 . "$top_srcdir/tests/regress/lib.sh"
 require_root
@@ -52,8 +53,8 @@ start() {
 	done
 	sleep 0.2
 }
-login() { # 0 when a key login runs a command
-	[ "$(ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \
+login() { # [ssh options]: 0 when a key login runs a command
+	[ "$(ssh "$@" -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \
 	    -o ConnectTimeout=5 -o IdentitiesOnly=yes -i "$TMP/ukey" -p "$port" \
 	    "$u@127.0.0.1" 'echo in' 2>/dev/null)" = in ]
 }
@@ -124,6 +125,8 @@ login
 ok "$( [ $? -ne 0 ] && grep -q 'penalty: authfail for 127.0.0.1, refused' "$TMP/server.log" &&
     grep -q 'drop connection from 127.0.0.1: penalty' "$TMP/server.log"; echo $?)" \
     "after repeated failed logins the source is refused"
+login -b 127.0.0.2
+ok $? "another source (127.0.0.2, PerSourceNetBlockSize 32) is not refused"
 sleep 6.5
 login
 ok $? "the penalty expires"
@@ -141,6 +144,16 @@ login
 ok "$( [ $? -ne 0 ] && grep -q 'penalty: crash for 127.0.0.1, refused' \
     "$TMP/server.log"; echo $?)" "a crashed pre-auth process penalises its source"
 ok "$(kill -0 "$listener"; echo $?)" "the listener survives"
+# PerSourceNetBlockSize 8: 127.0.0.1's failures block 127.0.0.2 too.
+start "PerSourcePenalties authfail:3s min:5s max:6s" "PerSourceNetBlockSize 8:64"
+"$FSSHD" -T -f "$TMP/fsshd_config" | grep -q '^persourcenetblocksize 8:64$'
+ok $? "-T shows PerSourceNetBlockSize"
+badpw
+badpw
+sleep 0.3
+login -b 127.0.0.2
+ok "$( [ $? -ne 0 ] && grep -q 'drop connection from 127.0.0.2: penalty' "$TMP/server.log"; echo $?)" \
+    "PerSourceNetBlockSize 8: the whole 127/8 block is refused"
 # The exempt list: the same failures from an exempt source change nothing.
 start "PerSourcePenalties authfail:3s min:5s max:6s" \
     "PerSourcePenaltyExemptList 10.0.0.0/8,127.0.0.0/8"

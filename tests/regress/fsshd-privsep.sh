@@ -134,38 +134,49 @@ sk, p = s(priv, p)		# seed || public
 print(sk[:32].hex())
 EOP
 )
-memhas() { # pid hex: 0 when the bytes are in a readable private mapping
+memhas() { # pid hex: 0 found, 1 not found, 2 the memory could not be read
 	/usr/bin/python3 - "$1" "$2" <<'EOP'
 import sys
 pid, needle = sys.argv[1], bytes.fromhex(sys.argv[2])
-found = False
+CHUNK = 1 << 20
+read = 0
 with open('/proc/%s/maps' % pid) as maps, open('/proc/%s/mem' % pid, 'rb', 0) as mem:
     for line in maps:
         f = line.split()
+        # Readable mappings; sanitizer shadow reservations (huge,
+        # never written) are skipped.
         if not f[1].startswith('r'):
             continue
         a, b = (int(x, 16) for x in f[0].split('-'))
-        try:
-            mem.seek(a)
-            if needle in mem.read(b - a):
-                found = True
-                break
-        except (OSError, ValueError, OverflowError):
-            pass
-sys.exit(0 if found else 1)
+        if b - a > (1 << 30):
+            continue
+        tail = b''
+        for off in range(a, b, CHUNK):
+            try:
+                mem.seek(off)
+                data = mem.read(min(CHUNK, b - off))
+            except (OSError, ValueError, OverflowError):
+                tail = b''
+                continue
+            read += len(data)
+            if needle in tail + data:
+                sys.exit(0)
+            tail = data[-len(needle):]
+sys.exit(1 if read > 0 else 2)
 EOP
 }
 [ ${#seed} -eq 64 ] || skip_all "cannot read the host key's seed"
 memhas "$mon" "$seed"
 ok $? "control: the monitor's memory holds the host key's private scalar"
 memhas "$pre" "$seed"
-ok "$( [ $? -ne 0 ]; echo $?)" "the pre-auth process's memory does not"
+ok "$( [ $? -eq 1 ]; echo $?)" "the pre-auth process's memory does not"
 
 kill -SEGV "$pre"
 sleep 0.5
-ok "$(grep -q 'pre-auth process for .* crashed: signal 11' "$TMP/server.log" &&
+# (Sanitizer builds catch SIGSEGV; their handler ends in SIGSYS.)
+ok "$(grep -q 'pre-auth process for .* crashed: signal [0-9]' "$TMP/server.log" &&
     kill -0 "$listener"; echo $?)" \
-    "a pre-auth process killed by SIGSEGV is logged as a crash; the listener lives"
+    "a pre-auth process sent SIGSEGV is logged as a crash; the listener lives"
 wait $slow 2>/dev/null
 
 out=$(ssh "${base[@]}" -o IdentitiesOnly=yes -i "$TMP/ukey" -p "$port" \
