@@ -554,7 +554,8 @@ fsshd_mon_sign(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 	    (r = buf_expect_end(req)) != 0)
 		goto out;
 	/* An exchange hash is a digest: 20 to 64 bytes. */
-	if (len < 20 || len > 64 || key_from_blob_mem(blob, bloblen, &pub) != 0) {
+	if (len < 20 || len > 64 ||
+	    key_from_blob_mem(blob, bloblen, &pub) != 0) {
 		r = FERR_PROTOCOL;
 		goto out;
 	}
@@ -676,8 +677,8 @@ fsshd_mon_dispatch(struct fsshd_mon *m, uint8_t type, struct buf *req,
 		if (fsshd_mon_table[i].type == type)
 			break;
 	if (i == n || !(fsshd_mon_table[i].states & m->state)) {
-		log_error("monitor: request %u not permitted in state %u from %s",
-		    type, m->state, m->as.peer);
+		log_error("monitor: request %u not permitted in state %u "
+		    "from %s", type, m->state, m->as.peer);
 		return FERR_PERMISSION;
 	}
 	if ((r = fsshd_mon_table[i].fn(m, req, reply)) != 0) {
@@ -907,8 +908,9 @@ fsshd_monitor_run(struct fsshd_opts *o, int in_fd, int out_fd,
 		status = fsshd_mon_reap(pid);
 		alarm(0);
 		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
-			log_error("pre-auth process for %s crashed: signal %d%s",
-			    peer, WTERMSIG(status), WTERMSIG(status) == SIGSYS ?
+			log_error("pre-auth process for %s crashed: "
+			    "signal %d%s", peer, WTERMSIG(status),
+			    WTERMSIG(status) == SIGSYS ?
 			    " (a system call the sandbox forbids)" : "");
 			ret = FSSHD_EXIT_CRASH;
 		} else if (r != 0)

@@ -108,10 +108,11 @@ fsshd_sandbox_prepare(struct fsshd_sandbox *sb, int drop, int verbose)
 	if (!drop)
 		return 0;
 	if ((pw = getpwnam(FSSHD_SANDBOX_USER)) == NULL) {
-		log_msg(verbose ? LOGL_INFO : LOGL_DEBUG1, "no account %s (create it with: useradd --system "
-		    "--no-create-home --shell /usr/sbin/nologin %s); the "
-		    "pre-auth process runs as %s", FSSHD_SANDBOX_USER,
-		    FSSHD_SANDBOX_USER, FSSHD_SANDBOX_NOBODY);
+		log_msg(verbose ? LOGL_INFO : LOGL_DEBUG1, "no account %s "
+		    "(create it with: useradd --system --no-create-home "
+		    "--shell /usr/sbin/nologin %s); the pre-auth process "
+		    "runs as %s", FSSHD_SANDBOX_USER, FSSHD_SANDBOX_USER,
+		    FSSHD_SANDBOX_NOBODY);
 		pw = getpwnam(FSSHD_SANDBOX_NOBODY);
 	}
 	if (pw != NULL) {

@@ -200,12 +200,13 @@ fsshd_auth_pubkey(struct fsshd_authstate *as, const char *user,
 		if (as->keyopts.allowed)
 			log_verbose("%s:%lu: key %s %s for %s from %s",
 			    as->keyopts.file, as->keyopts.line,
-			    key_type_short(key_get_type(key)), fp, user, as->peer);
+			    key_type_short(key_get_type(key)), fp, user,
+			    as->peer);
 		else
 			log_verbose("key %s %s refused for %s from %s: %s",
-			    key_type_short(key_get_type(key)), fp, user, as->peer,
-			    as->keyopts.reason[0] != '\0' ? as->keyopts.reason :
-			    "not listed");
+			    key_type_short(key_get_type(key)), fp, user,
+			    as->peer, as->keyopts.reason[0] != '\0' ?
+			    as->keyopts.reason : "not listed");
 	}
 	free(fp);
 	return r == 0 && as->keyopts.allowed;
@@ -650,7 +651,8 @@ fsshd_sftp_start(struct fsshd_chan *c, const char *cmdline)
 		goto out;
 	} else
 		so.home_dir = a->chrooted ? "/" : a->home;
-	if (so.start_dir == NULL && (so.start_dir = strdup(so.home_dir)) == NULL) {
+	if (so.start_dir == NULL &&
+	    (so.start_dir = strdup(so.home_dir)) == NULL) {
 		r = FERR_ALLOC;
 		goto out;
 	}
@@ -698,8 +700,8 @@ fsshd_chan_request(struct fsshd_session *s, struct conn_event *ev)
 	starts = ev->req == CONN_REQ_EXEC || ev->req == CONN_REQ_SHELL ||
 	    ev->req == CONN_REQ_SUBSYSTEM;
 	if (c != NULL && c->kind == FSSHD_NONE && starts && forced != NULL) {
-		log_info("forced command for %s from %s: %.200s", s->as.acct.name,
-		    s->peer, forced);
+		log_info("forced command for %s from %s: %.200s",
+		    s->as.acct.name, s->peer, forced);
 		ok = fsshd_start_command(c, forced, asked) == 0;
 	} else if (c != NULL && c->kind == FSSHD_NONE) {
 		switch (ev->req) {
@@ -714,7 +716,8 @@ fsshd_chan_request(struct fsshd_session *s, struct conn_event *ev)
 		case CONN_REQ_SUBSYSTEM:
 			if ((sub = fsshd_subsystem(s, ev->text)) == NULL) {
 				log_info("subsystem request for %.100s by %s "
-				    "failed: not configured", ev->text, s->as.acct.name);
+				    "failed: not configured", ev->text,
+				    s->as.acct.name);
 				break;
 			}
 			log_info("subsystem %.100s for %s from %s", ev->text,
@@ -1018,7 +1021,8 @@ fsshd_session_tconfig(struct fsshd_session *s, struct transport_config *tc)
 	tc->macs = conf->macs;
 	tc->hostkey_algorithms = conf->hostkey_algorithms;
 	tc->compression = conf->compression ? "none,zlib@openssh.com" : "none";
-	tc->rekey_bytes = conf->rekey_limit > 0 ? (uint64_t)conf->rekey_limit : 0;
+	tc->rekey_bytes = conf->rekey_limit > 0 ?
+	    (uint64_t)conf->rekey_limit : 0;
 	tc->rekey_seconds = conf->rekey_interval > 0 ?
 	    (uint32_t)conf->rekey_interval : 0;
 	tc->moduli_file = conf->moduli_file;

@@ -355,7 +355,8 @@ fsshd_reap(struct fsshd_listener *L)
 			;
 		if (i == L->nkids)
 			continue;
-		if (WIFEXITED(status) && WEXITSTATUS(status) == FSSHD_EXIT_GRACE)
+		if (WIFEXITED(status) &&
+		    WEXITSTATUS(status) == FSSHD_EXIT_GRACE)
 			log_info("Timeout before authentication for %s",
 			    L->kids[i].addr);
 		else if (WIFSIGNALED(status))
@@ -422,10 +423,18 @@ fsshd_serve(struct fsshd_listener *L)
 				continue;
 			if ((fd = accept4(L->lfds[i], NULL, NULL,
 			    SOCK_CLOEXEC)) == -1) {
-				if (errno == EINTR || errno == ECONNABORTED ||
-				    errno == EAGAIN)
-					continue;
-				fatal("accept: %s", strerror(errno));
+				/*
+				 * Out of descriptors or memory: not fatal;
+				 * a pause instead of spinning on the socket.
+				 */
+				if (errno != EINTR && errno != ECONNABORTED &&
+				    errno != EAGAIN) {
+					struct timespec ts = { 0, 100000000 };
+
+					log_error("accept: %s", strerror(errno));
+					nanosleep(&ts, NULL);
+				}
+				continue;
 			}
 			fsshd_accepted(L, fd);
 		}
