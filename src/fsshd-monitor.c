@@ -849,9 +849,16 @@ static void __attribute__((noreturn))
 fsshd_mon_postauth(struct fsshd_mon *m, int in_fd, int out_fd, int mon_fd)
 {
 	char why[512];
+	size_t i;
 	int r;
 
 	signal(SIGALRM, SIG_DFL);
+	/* The private host keys stay with the monitor (freed: wiped). */
+	for (i = 0; i < m->nkeys; i++) {
+		key_free(m->keys[i]);
+		m->keys[i] = NULL;
+	}
+	m->nkeys = 0;
 	if (m->o->conf != NULL && fsshd_become_user(m->as.eff, &m->as.acct,
 	    why, sizeof(why)) != 0) {
 		log_error("session for %s refused: %s", m->as.acct.name, why);

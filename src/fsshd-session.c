@@ -1209,9 +1209,12 @@ fsshd_session_postauth(const struct fsshd_opts *o, struct fsshd_authstate *as,
 	cc.manual_window = 1;
 	if (s.as.eff != NULL && s.as.eff->max_sessions > 0)
 		cc.max_channels = (unsigned int)s.as.eff->max_sessions;
-	if ((r = fsshd_session_loop(&s, &tc, in_fd, out_fd, 1)) != 0 ||
-	    (r = transport_import(&tc, buf_ptr(state), buf_len(state),
-	    &s.t)) != 0 ||
+	r = transport_import(&tc, buf_ptr(state), buf_len(state), &s.t);
+	/* The blob holds the session keys: gone once imported. */
+	explicit_bzero(buf_mutable_ptr(state), buf_len(state));
+	buf_reset(state);
+	if (r != 0 ||
+	    (r = fsshd_session_loop(&s, &tc, in_fd, out_fd, 1)) != 0 ||
 	    (r = conn_new(s.t, &cc, &s.conn)) != 0) {
 		log_error("continuing the connection of %s: %s", s.peer,
 		    err_str(r));

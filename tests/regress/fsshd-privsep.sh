@@ -183,6 +183,25 @@ out=$(ssh "${base[@]}" -o IdentitiesOnly=yes -i "$TMP/ukey" -p "$port" \
     "$u@127.0.0.1" 'id -un; id -ru' 2>/dev/null)
 ok "$( [ "$out" = "$(printf '%s\n%s' "$u" "$(id -u "$u")")" ]; echo $?)" \
     "after the crash a key login works; the session runs as the user"
+# A live session: the post-auth process (the monitor's child, running as
+# the user) holds no host private key either.
+ssh "${base[@]}" -o IdentitiesOnly=yes -i "$TMP/ukey" -p "$port" \
+    "$u@127.0.0.1" 'sleep 3' >/dev/null 2>&1 &
+sess=$!
+post=
+for i in $(seq 1 30); do
+	for m in $(pgrep -P "$listener"); do
+		c=$(pgrep -u "$u" -P "$m" | head -1)
+		[ -n "$c" ] && post=$c && break
+	done
+	[ -n "$post" ] && break
+	sleep 0.1
+done
+rc=2
+[ -n "$post" ] && { memhas "$post" "$seed"; rc=$?; }
+ok "$( [ $rc -eq 1 ]; echo $?)" \
+    "the post-auth process's memory holds no host private key"
+wait $sess
 out=$(pw_ssh "$TMP/askpass" 'id -un' 2>/dev/null)
 ok "$( [ "$out" = "$u" ]; echo $?)" "a password login works through the monitor"
 head -c $((4 * 1024 * 1024)) /dev/urandom >"$TMP/rand"
