@@ -539,8 +539,7 @@ struct fsshd_args {
 /*
  * Check (and, for the embedded default, create) the host keys, keeping
  * only their paths: the per-connection monitor loads them after it has
- * started the pre-auth process.  A re-executed connection process (-R)
- * does not read them here at all.
+ * started the pre-auth process.
  */
 static void
 fsshd_keys_check(struct fsshd_opts *o, const struct fsshd_args *a,
@@ -552,7 +551,11 @@ fsshd_keys_check(struct fsshd_opts *o, const struct fsshd_args *a,
 	if (o->nhostkey_paths == FSSHD_MAX_HOSTKEYS)
 		return;
 	o->hostkey_paths[o->nhostkey_paths++] = path;
-	if (a->rexec)
+	/*
+	 * A connection process (-R, or -i from inetd) leaves the keys to
+	 * its monitor unless the embedded default's key must be created.
+	 */
+	if (a->rexec || (a->inetd && access(path, F_OK) == 0))
 		return;
 	k = fsshd_hostkey(path, create);
 	if (!a->inetd && !a->test && o->conf == NULL &&
