@@ -221,6 +221,19 @@ fsshd_sandbox_seccomp(void)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) != 0)
 			goto out;
 	}
+#ifndef FERRY_SANITIZERS
+	/*
+	 * Opening a file fails instead of killing: the one file the
+	 * protocol may want before authentication is ModuliFile (for
+	 * diffie-hellman-group-exchange), and without it the transport
+	 * takes a built-in RFC 3526 group.
+	 */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open),
+	    0) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat),
+	    0) != 0)
+		goto out;
+#endif
 	/* Memory, but never executable memory. */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0)
