@@ -1,14 +1,15 @@
 /*
  * The pre-auth sandbox of fsshd (src/fsshd-sandbox.c), without root:
  * a process in it goes on reading and writing the descriptors it kept
- * and allocating memory, but is killed by SIGSYS for a system call the
- * protocol does not need (socket, fork, execve, executable memory), and
- * cannot create descriptors or files (rlimits).  fsshd's regress tests
+ * and allocating memory, cannot open files (the call fails), and is
+ * killed by SIGSYS for a system call the protocol does not need (socket,
+ * fork, execve, executable memory).  fsshd's regress tests
  * check the rest (chroot, uid, a live connection) as root.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,9 @@
 #include "fsshd.h"
 #include "tap.h"
 
-enum action { ACT_ECHO, ACT_SOCKET, ACT_FORK, ACT_EXEC, ACT_MMAP_EXEC };
+enum action {
+	ACT_ECHO, ACT_OPEN, ACT_SOCKET, ACT_FORK, ACT_EXEC, ACT_MMAP_EXEC
+};
 
 /* Run act inside the sandbox in a child; its wait status. */
 static int
@@ -51,6 +54,12 @@ sandboxed(enum action act, char *out, size_t outlen)
 			if (write(pfd[1], "alive", 5) != 5)
 				_exit(102);
 			free(p);
+			_exit(0);
+		case ACT_OPEN:
+			/* Fails (EACCES; EMFILE at the descriptor limit). */
+			if (open("/dev/null", O_RDONLY) == -1 &&
+			    write(pfd[1], "failed", 6) != 6)
+				_exit(102);
 			_exit(0);
 		case ACT_SOCKET:
 			(void)socket(AF_INET, SOCK_STREAM, 0);
@@ -97,6 +106,9 @@ main(void)
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strcmp(out, "alive") == 0,
 	    "inside the sandbox: memory and the kept descriptor work "
 	    "(status %d)", st);
+	st = sandboxed(ACT_OPEN, out, sizeof(out));
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strcmp(out, "failed") == 0,
+	    "opening a file fails without killing the process");
 #ifdef HAVE_SECCOMP
 	ok(killed_by_sigsys(sandboxed(ACT_SOCKET, out, sizeof(out))),
 	    "socket() kills the process");
