@@ -1,6 +1,9 @@
 /*
  * fsshd internals shared by the program (fsshd.c: options, host keys,
- * listeners), one connection's session (fsshd-session.c) and the account
+ * the listener), the connection's monitor and its privilege separation
+ * (fsshd-monitor.c), the pre-auth sandbox (fsshd-sandbox.c), the
+ * listener's limits (fsshd-limits.c), the protocol of a connection
+ * before and after authentication (fsshd-session.c) and the account
  * policy of configuration mode (fsshd-policy.c).
  */
 #ifndef FERRY_FSSHD_H
