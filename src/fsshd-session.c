@@ -1,7 +1,10 @@
 /*
- * One fsshd connection: the transport, user authentication (public keys
- * from the user's authorized_keys), and session channels that run the
- * SFTP engine in this process or a command through the user's shell.
+ * One fsshd connection, in two processes (see fsshd-monitor.c): the
+ * pre-auth process runs the transport and user authentication inside
+ * the sandbox, asking the monitor for every decision (the fsshd_auth_*
+ * functions below run there); the post-auth process continues the
+ * transport as the user and serves session channels that run the SFTP
+ * engine in this process or a command through the user's shell.
  *
  * Everything is driven by one event loop: the socket, the pipes of
  * children, and SIGCHLD.  After each event, pump() moves what it can:
