@@ -697,9 +697,10 @@ fsshd_embedded_main(struct fsshd_args *a)
 		prog_exit(fsshd_inetd(&o));
 	}
 	fsshd_signals();
+	/* The key exists (created) before anyone can connect. */
+	fsshd_keys_check(&o, a, keyfile, keyfile == keypath);
 	lfd = fsshd_listen("127.0.0.1", a->port);
 	log_info("Serving %s only, as the embedded default.", o.user);
-	fsshd_keys_check(&o, a, keyfile, keyfile == keypath);
 	log_info("Connect with:  sftp -P %d %s@127.0.0.1   or   ssh -p %d %s@127.0.0.1",
 	    a->port, o.user, a->port, o.user);
 	fsshd_listener_init(&L, &o, &lfd, 1, a->debug);
