@@ -431,7 +431,7 @@ fsshd_mon_pubkey(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 		r = buf_put_u8(reply, 0);
 		goto out;
 	}
-	r = buf_put_u8(reply, fsshd_auth_pubkey(&m->as, user, key) == 1);
+	r = buf_put_u8(reply, fsshd_session_pubkey_ok(&m->as, user, key) == 1);
  out:
 	key_free(key);
 	free(user);
@@ -475,7 +475,7 @@ fsshd_mon_signed(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 	if (strcmp(method, "publickey") != 0 || !hassig ||
 	    m->session_id == NULL ||
 	    key_from_blob_mem(blob, bloblen, &key) != 0 ||
-	    fsshd_auth_pubkey(&m->as, user, key) != 1)
+	    fsshd_session_pubkey_ok(&m->as, user, key) != 1)
 		goto answer;
 	if ((r = buf_put_stringb(data, m->session_id)) != 0 ||
 	    (r = buf_put_u8(data, 50)) != 0 ||
@@ -525,7 +525,7 @@ fsshd_mon_password(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 	fsshd_mon_set_user(m, user);
 	/* Only configuration mode offers passwords. */
 	if (m->o->conf != NULL && m->o->conf->password_authentication &&
-	    fsshd_auth_password(&m->as, user, password) == 1) {
+	    fsshd_session_password_ok(&m->as, user, password) == 1) {
 		ok = 1;
 		m->approved |= MON_M_PASSWORD;
 	}
@@ -639,7 +639,7 @@ fsshd_mon_authdone(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 	    (r = buf_expect_end(req)) != 0)
 		goto out;
 	if (m->auser == NULL || strcmp(m->auser, user) != 0 ||
-	    fsshd_auth_user(&m->as, user) != 1 ||
+	    fsshd_session_user_ok(&m->as, user) != 1 ||
 	    !fsshd_mon_methods_ok(m, methods)) {
 		log_error("pre-auth process claims %s for %s: not approved by "
 		    "the monitor", methods, user);
@@ -648,7 +648,7 @@ fsshd_mon_authdone(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 	}
 	/* The options of the key that signed apply to the session. */
 	if ((m->approved & MON_M_PUBKEY) && m->signer != NULL &&
-	    fsshd_auth_pubkey(&m->as, user, m->signer) != 1) {
+	    fsshd_session_pubkey_ok(&m->as, user, m->signer) != 1) {
 		r = FERR_PERMISSION;
 		goto out;
 	}
@@ -805,7 +805,7 @@ fsshd_mon_free(struct fsshd_mon *m)
 	buf_free(m->tstate);
 	key_free(m->signer);
 	free(m->auser);
-	fsshd_authstate_clear(&m->as);
+	fsshd_session_authstate_clear(&m->as);
 }
 
 /* A monitor before the pre-auth process starts; 0 or -1. */

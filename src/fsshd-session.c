@@ -1,10 +1,11 @@
 /*
  * One fsshd connection, in two processes (see fsshd-monitor.c): the
  * pre-auth process runs the transport and user authentication inside
- * the sandbox, asking the monitor for every decision (the fsshd_auth_*
- * functions below run there); the post-auth process continues the
- * transport as the user and serves session channels that run the SFTP
- * engine in this process or a command through the user's shell.
+ * the sandbox, asking the monitor for every decision (the
+ * fsshd_session_*_ok functions below run there); the post-auth process
+ * continues the transport as the user and serves session channels that
+ * run the SFTP engine in this process or a command through the user's
+ * shell.
  *
  * Everything is driven by one event loop: the socket, the pipes of
  * children, and SIGCHLD.  After each event, pump() moves what it can:
@@ -133,7 +134,7 @@ fsshd_account_load(struct fsshd_account *a, const char *user)
  * knows its one account.
  */
 int
-fsshd_auth_user(struct fsshd_authstate *as, const char *user)
+fsshd_session_user_ok(struct fsshd_authstate *as, const char *user)
 {
 	struct sshdconf_conn conn;
 	char spec[2048], why[256];
@@ -175,7 +176,7 @@ fsshd_auth_user(struct fsshd_authstate *as, const char *user)
 }
 
 int
-fsshd_auth_pubkey(struct fsshd_authstate *as, const char *user,
+fsshd_session_pubkey_ok(struct fsshd_authstate *as, const char *user,
     const struct key *key)
 {
 	const char *files[1] = { as->o->authorized_keys };
@@ -184,7 +185,7 @@ fsshd_auth_pubkey(struct fsshd_authstate *as, const char *user,
 	int r;
 
 	authkeys_decision_clear(&as->keyopts);
-	if (!fsshd_auth_user(as, user))
+	if (!fsshd_session_user_ok(as, user))
 		return 0;
 	if (as->o->conf != NULL) {
 		if (!as->eff->pubkey_authentication)
@@ -217,13 +218,13 @@ fsshd_auth_pubkey(struct fsshd_authstate *as, const char *user,
 
 /* Configuration mode: a password against the shadow file. */
 int
-fsshd_auth_password(struct fsshd_authstate *as, const char *user,
+fsshd_session_password_ok(struct fsshd_authstate *as, const char *user,
     const char *password)
 {
 	int ok;
 
 	authkeys_decision_clear(&as->keyopts);
-	if (as->o->conf == NULL || !fsshd_auth_user(as, user))
+	if (as->o->conf == NULL || !fsshd_session_user_ok(as, user))
 		return 0;
 	ok = fsshd_policy_password(as->eff, &as->acct, password);
 	if (!ok)
@@ -232,7 +233,7 @@ fsshd_auth_password(struct fsshd_authstate *as, const char *user,
 }
 
 void
-fsshd_authstate_clear(struct fsshd_authstate *as)
+fsshd_session_authstate_clear(struct fsshd_authstate *as)
 {
 	authkeys_decision_clear(&as->keyopts);
 	sshdconf_free(as->eff);
@@ -243,8 +244,9 @@ fsshd_authstate_clear(struct fsshd_authstate *as)
 
 /*
  * The auth callbacks of the pre-auth process: the monitor decides (with
- * fsshd_auth_* above), the sandboxed process only asks.  A new method is
- * a new callback here and a new row in the monitor's request table.
+ * fsshd_session_*_ok above), the sandboxed process only asks.  A new
+ * method is a new callback here and a new row in the monitor's request
+ * table.
  */
 static int
 fsshd_pubkey_allowed(const char *user, const struct key *key, void *ctx)
@@ -1081,7 +1083,7 @@ fsshd_session_free(struct fsshd_session *s)
 	evloop_free(s->loop);
 	for (i = 0; i < s->npubkeys; i++)
 		key_free(s->pubkeys[i]);
-	fsshd_authstate_clear(&s->as);
+	fsshd_session_authstate_clear(&s->as);
 }
 
 /* Write what the transport has queued, waiting for the socket. */

@@ -103,17 +103,18 @@ struct fsshd_authstate {
 /*
  * Authentication decisions (fsshd-session.c), each a call into the
  * policy (fsshd-policy.c) for configuration mode: 1 allow, 0 refuse.
- * fsshd_auth_user: the account exists and may log in; fsshd_auth_pubkey:
- * key is authorized for user (its options kept in as->keyopts);
- * fsshd_auth_password: password is user's.
+ * fsshd_session_user_ok: the account exists and may log in;
+ * fsshd_session_pubkey_ok: key is authorized for user (its options kept
+ * in as->keyopts); fsshd_session_password_ok: password is user's.  The
+ * monitor calls them; the pre-auth process asks the monitor.
  */
-int fsshd_auth_user(struct fsshd_authstate *as, const char *user);
-int fsshd_auth_pubkey(struct fsshd_authstate *as, const char *user,
+int fsshd_session_user_ok(struct fsshd_authstate *as, const char *user);
+int fsshd_session_pubkey_ok(struct fsshd_authstate *as, const char *user,
     const struct key *key);
-int fsshd_auth_password(struct fsshd_authstate *as, const char *user,
+int fsshd_session_password_ok(struct fsshd_authstate *as, const char *user,
     const char *password);
 /* Release what as holds (not as itself). */
-void fsshd_authstate_clear(struct fsshd_authstate *as);
+void fsshd_session_authstate_clear(struct fsshd_authstate *as);
 
 /*
  * The pre-auth process (fsshd-session.c): speak the protocol on fd until
