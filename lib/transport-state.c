@@ -45,8 +45,13 @@
 #include "transport-int.h"
 
 #define STATE_MAGIC		"ferry-transport-state-v1"
-/* An identification line without CR LF (RFC 4253 4.2: 255 with them). */
+/*
+ * An identification line without its end: RFC 4253 4.2 allows 255 bytes
+ * with CR LF, which is what we send; a peer's line that ends in LF alone
+ * (transport_version accepts it) may have 254.
+ */
 #define STATE_VERSION_MAX	253
+#define STATE_PEER_VERSION_MAX	254
 /* Shortest session id: SHA-1's. */
 #define STATE_SID_MIN		20
 /* Longest server-sig-algs kept (it came in one packet). */
@@ -137,7 +142,7 @@ state_version_ok(const char *v, size_t len, int ours)
 {
 	size_t i;
 
-	if (len > STATE_VERSION_MAX)
+	if (len > (ours ? STATE_VERSION_MAX : STATE_PEER_VERSION_MAX))
 		return 0;
 	if (!(len >= 8 && memcmp(v, "SSH-2.0-", 8) == 0) &&
 	    (ours || !(len >= 9 && memcmp(v, "SSH-1.99-", 9) == 0)))

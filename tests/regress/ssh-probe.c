@@ -12,8 +12,12 @@
  *
  * Options: -k kex -h hostkeyalgs -c ciphers -m macs -z compression
  * -n connections (server) -R (client: rekey once before the service
- * request).  Each completed key exchange prints one line:
- * "kex KEX HOSTKEY CIPHER MAC COMP strict=N".
+ * request) -H (hand the connection over: whenever the engine is idle,
+ * export it and go on with a fresh engine imported from the blob) -S
+ * (server: configure public host keys only and sign through the
+ * hostkey_sign callback).  Each completed key exchange prints one line:
+ * "kex KEX HOSTKEY CIPHER MAC COMP strict=N"; with -H each connection
+ * ends with "handovers N".
  */
 #include "config.h"
 
@@ -46,6 +50,11 @@ struct probe {
 	int rekeyed;
 	int done;		/* client: finished successfully */
 	struct key *known;	/* client: expected host key */
+	int handover;		/* -H */
+	unsigned int handovers;
+	const struct transport_config *cfg;
+	struct key **privs;	/* -S: the private keys to sign with */
+	size_t nprivs;
 };
 
 static void
@@ -70,6 +79,48 @@ probe_check_hostkey(const struct key *k, void *ctx)
 	struct probe *p = ctx;
 
 	return key_equal_public(k, p->known) ? 0 : FERR_HOSTKEY_MISMATCH;
+}
+
+/* -S: the monitor's part, signing with the private key of pub. */
+static int
+probe_sign(const struct key *pub, const char *sigalg, const uint8_t *data,
+    size_t len, struct buf *sig, void *ctx)
+{
+	struct probe *p = ctx;
+	size_t i;
+
+	for (i = 0; i < p->nprivs; i++)
+		if (key_equal_public(p->privs[i], pub))
+			return key_sign(p->privs[i], sigalg, data, len,
+			    strcmp(sigalg, "ssh-rsa") == 0 ?
+			    KEY_SIG_ALLOW_SHA1 : 0, sig);
+	return FERR_KEY_NOT_FOUND;
+}
+
+/* -H: move the connection to a fresh engine through a state blob. */
+static int
+probe_handover(struct probe *p)
+{
+	struct transport *nt;
+	struct buf *blob;
+	int r;
+
+	if ((blob = buf_new()) == NULL)
+		return FERR_ALLOC;
+	r = transport_export(p->t, blob);
+	if (r == FERR_WOULD_BLOCK || r == FERR_NOT_SUPPORTED) {
+		r = 0;		/* not idle now, or compression runs */
+		goto out;
+	}
+	if (r != 0 || (r = transport_import(p->cfg, buf_ptr(blob),
+	    buf_len(blob), &nt)) != 0)
+		goto out;
+	transport_free(p->t);
+	p->t = nt;
+	p->handovers++;
+ out:
+	buf_free(blob);
+	return r;
 }
 
 static void
@@ -222,6 +273,13 @@ probe_run(struct probe *p)
 			    transport_error(p->t), err_str(r));
 			return 1;
 		}
+		/*
+		 * Idle (polled to the end, output written): hand over.  What
+		 * input is left is less than a packet, so the new engine
+		 * needs more bytes too.
+		 */
+		if (p->handover && (r = probe_handover(p)) != 0)
+			die("hand-over", r);
 		n = read(p->fd, rbuf, sizeof(rbuf));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -246,14 +304,14 @@ int
 main(int argc, char **argv)
 {
 	struct transport_config cfg;
-	struct key *keys[8];
+	struct key *keys[8], *pubs[8];
 	struct probe p;
 	struct sockaddr_in sin;
 	socklen_t slen = sizeof(sin);
 	struct buf *file;
 	const char *errstr, *mode;
 	size_t nkeys = 0;
-	int ch, r, lfd, conns = 1, i, status = 0;
+	int ch, r, lfd, conns = 1, i, status = 0, sign_cb = 0;
 	FILE *f;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -270,7 +328,7 @@ main(int argc, char **argv)
 	optind = p.server ? 3 : 4;
 	if (!p.server && argc < 4)
 		usage();
-	while ((ch = getopt(argc, argv, "k:h:c:m:z:n:R")) != -1) {
+	while ((ch = getopt(argc, argv, "k:h:c:m:z:n:RHS")) != -1) {
 		switch (ch) {
 		case 'k': cfg.kex_algorithms = optarg; break;
 		case 'h': cfg.hostkey_algorithms = optarg; break;
@@ -283,9 +341,12 @@ main(int argc, char **argv)
 				usage();
 			break;
 		case 'R': p.rekey = 1; break;
+		case 'H': p.handover = 1; break;
+		case 'S': sign_cb = 1; break;
 		default: usage();
 		}
 	}
+	p.cfg = &cfg;
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -301,6 +362,16 @@ main(int argc, char **argv)
 		cfg.server = 1;
 		cfg.hostkeys = keys;
 		cfg.nhostkeys = nkeys;
+		if (sign_cb) {
+			for (i = 0; i < (int)nkeys; i++)
+				if ((r = key_demote(keys[i], &pubs[i])) != 0)
+					die("key_demote", r);
+			cfg.hostkeys = pubs;
+			cfg.hostkey_sign = probe_sign;
+			cfg.hostkey_sign_ctx = &p;
+			p.privs = keys;
+			p.nprivs = nkeys;
+		}
 		if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
 		    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
 		    listen(lfd, 8) == -1 ||
@@ -315,13 +386,21 @@ main(int argc, char **argv)
 				die("accept", FERR_SYSTEM);
 			if ((r = transport_new(&cfg, &p.t)) != 0)
 				die("transport", r);
+			p.handovers = 0;
 			if (probe_run(&p) != 0)
 				status = 1;
+			if (p.handover) {
+				printf("handovers %u\n", p.handovers);
+				fflush(stdout);
+			}
 			transport_free(p.t);
 			close(p.fd);
 		}
-		for (i = 0; i < (int)nkeys; i++)
+		for (i = 0; i < (int)nkeys; i++) {
 			key_free(keys[i]);
+			if (sign_cb)
+				key_free(pubs[i]);
+		}
 		return status;
 	}
 	{
@@ -345,6 +424,8 @@ main(int argc, char **argv)
 	if ((r = transport_new(&cfg, &p.t)) != 0)
 		die("transport", r);
 	status = probe_run(&p);
+	if (p.handover)
+		printf("handovers %u\n", p.handovers);
 	transport_free(p.t);
 	key_free(p.known);
 	close(p.fd);

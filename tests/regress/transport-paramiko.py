@@ -6,7 +6,8 @@ Ferry's engine (ssh-probe server), and Ferry's engine (ssh-probe client)
 against paramiko's server.  Each run completes key exchange with exactly
 the algorithm asked for, checks the host key, and exchanges encrypted
 messages (a service request and a "none" authentication attempt).
-Prints TAP.
+paramiko also rekeys against a server whose connection is handed from
+engine to engine (transport_export/transport_import).  Prints TAP.
 """
 import os
 import shutil
@@ -135,6 +136,74 @@ def paramiko_to_ferry(tmp, keys):
             server.wait()
 
 
+def paramiko_to_handover(tmp, keys):
+    """paramiko's client against ssh-probe server -H -S: the server's
+    connection moves to a fresh engine (transport_export/import) whenever
+    it is idle and signs with public host keys through the callback;
+    paramiko rekeys in the middle."""
+    cases = ([("cipher", c) for c in CIPHERS] + [("mac", m) for m in MACS]
+             + [("hostkey", h) for h in HOSTKEYS])
+    portfile = os.path.join(tmp, "port-handover")
+    args = [PROBE, "server", portfile, "-H", "-S", "-n", str(len(cases)),
+            "-c", ",".join(CIPHERS), "-m", ",".join(MACS),
+            "-h", ",".join(HOSTKEYS)]
+    args += [keys[k] for k in sorted(set(HOSTKEYS.values()))]
+    server = subprocess.Popen(args, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(100):
+            if os.path.exists(portfile) and os.path.getsize(portfile) > 0:
+                break
+            threading.Event().wait(0.05)
+        port = int(open(portfile).read())
+        for what, name in cases:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+            t = paramiko.Transport(sock)
+            opts = t.get_security_options()
+            try:
+                if what == "cipher":
+                    opts.ciphers = [name]
+                elif what == "mac":
+                    opts.digests = [name]
+                else:
+                    opts.key_types = [name]
+                t.start_client(timeout=30)
+                allowed = []
+                for _ in range(2):
+                    try:
+                        t.auth_none("probe")
+                    except paramiko.BadAuthenticationType as e:
+                        allowed = e.allowed_types
+                    if not allowed:
+                        break
+                    t.send_ignore(100)
+                    t.renegotiate_keys()
+                ok(t.is_active() and allowed == ["publickey", "password"],
+                   "paramiko -> handed-over Ferry, rekeyed: %s %s"
+                   % (what, name), "allowed %r" % (allowed,))
+            except Exception as e:  # report, keep going
+                ok(False, "paramiko -> handed-over Ferry: %s %s"
+                   % (what, name), repr(e))
+            finally:
+                t.close()
+        try:
+            out, err = server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            out, err = server.communicate()
+        lines = out.splitlines()
+        hand = [int(x.split()[1]) for x in lines if x.startswith("handovers ")]
+        kexes = [x for x in lines if x.startswith("kex ")]
+        ok(len(hand) == len(cases) and min(hand) >= 3
+           and len(kexes) == 3 * len(cases),
+           "every connection handed over and rekeyed twice (%d)" % len(cases),
+           "handovers %r, %d kex lines\n%s" % (hand, len(kexes), err))
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
 class NoAuth(paramiko.ServerInterface):
     def get_allowed_auths(self, username):
         return "publickey"
@@ -207,6 +276,7 @@ def main():
     try:
         keys = keygen(tmp)
         paramiko_to_ferry(tmp, keys)
+        paramiko_to_handover(tmp, keys)
         ferry_to_paramiko(tmp, keys)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

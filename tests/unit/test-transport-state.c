@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -418,6 +419,53 @@ test_refusals(void)
 	buf_free(blob);
 }
 
+/* Sign H with the private key matching pub (the monitor's part). */
+static int
+sign_cb(const struct key *pub, const char *sigalg, const uint8_t *data,
+    size_t len, struct buf *sig, void *ctx)
+{
+	size_t i;
+
+	(*(int *)ctx)++;
+	for (i = 0; i < nhostkeys; i++)
+		if (key_equal_public(hostkeys[i], pub))
+			return key_sign(hostkeys[i], sigalg, data, len, 0, sig);
+	return FERR_KEY_NOT_FOUND;
+}
+
+/*
+ * fsshd's case: the engine imported after authentication holds public
+ * host keys only and signs later exchanges through the callback.
+ */
+static void
+test_import_with_signer(void)
+{
+	struct key *pubs[PAIR_NHOSTKEYS];
+	struct conn k;
+	size_t i;
+	int calls = 0, r;
+
+	for (i = 0; i < nhostkeys; i++)
+		if (key_demote(hostkeys[i], &pubs[i]) != 0)
+			abort();
+	conn_new(&k, "aes128-gcm@openssh.com", NULL, NULL);
+	pump(&k.c, &k.s);
+	if (conn_exchange(&k, 2) != 0)
+		abort();
+	k.sc.hostkeys = pubs;
+	k.sc.hostkey_sign = sign_cb;
+	k.sc.hostkey_sign_ctx = &calls;
+	r = conn_handover(&k, 1, NULL);
+	is_int(r, 0, "import with public host keys and a signer");
+	if (transport_rekey(k.c.t) != 0 || conn_exchange(&k, 2) != 0)
+		abort();
+	ok(calls == 1 && k.c.kex_done == 2 && conn_exact(&k),
+	    "a rekey after import signs through the callback");
+	conn_free(&k);
+	for (i = 0; i < nhostkeys; i++)
+		key_free(pubs[i]);
+}
+
 /* Replace the first occurrence of from by to (same length) in b. */
 static int
 blob_subst(struct buf *b, const char *from, const char *to)
@@ -430,6 +478,7 @@ blob_subst(struct buf *b, const char *from, const char *to)
 			return buf_poke(b, i, to, n) == 0 ? 0 : -1;
 	return -1;
 }
+
 
 static void
 must(int r)
@@ -446,6 +495,123 @@ import_fails(const struct transport_config *cfg, const struct buf *b)
 
 	transport_free(t);
 	return r == FERR_FORMAT && t == NULL;
+}
+
+/*
+ * A KEXINIT from the peer waiting in the input is fine to export: the
+ * imported engine answers it.
+ */
+static void
+test_kexinit_buffered(void)
+{
+	struct conn k;
+	int r;
+
+	conn_new(&k, "aes256-ctr", "umac-128@openssh.com", NULL);
+	pump(&k.c, &k.s);
+	if (conn_exchange(&k, 2) != 0 || transport_rekey(k.c.t) != 0 ||
+	    move(&k.c, &k.s, 1 << 20) == 0)
+		abort();
+	r = conn_handover(&k, 1, NULL);
+	is_int(r, 0, "export with the peer's KEXINIT not yet read");
+	pump(&k.c, &k.s);
+	if (conn_exchange(&k, 3) != 0)
+		abort();
+	ok(conn_exact(&k) && k.c.kex_done == 2 && k.s.kex_done == 2,
+	    "the imported engine completes that key exchange");
+	conn_free(&k);
+}
+
+/* Rekey byte and time counters carry over. */
+static void
+test_counters(void)
+{
+	struct conn k;
+	time_t now = time(NULL);
+	int i, r;
+
+	conn_new(&k, NULL, NULL, NULL);
+	pump(&k.c, &k.s);
+	for (i = 0; i < 5; i++)
+		if (conn_send(&k, 0, 8192) != 0)
+			abort();
+	pump(&k.c, &k.s);
+	/* The new engine's limits: 64 KiB or a minute. */
+	k.sc.rekey_bytes = 64 * 1024;
+	k.sc.rekey_seconds = 60;
+	r = conn_handover(&k, 1, NULL);
+	is_int(r, 0, "export after 40 KiB sent");
+	ok(transport_tick(k.s.t, now + 30) == 0, "tick at 30 seconds");
+	pump(&k.c, &k.s);
+	is_int(k.s.kex_done, 1, "no rekey before the interval: the time of "
+	    "the last key exchange came along");
+	for (i = 0; i < 5; i++)
+		if (conn_send(&k, 0, 8192) != 0)
+			abort();
+	pump(&k.c, &k.s);
+	ok(k.s.kex_done == 2 && k.c.kex_done == 2 && conn_exact(&k),
+	    "40 KiB more passes the 64 KiB limit: the byte count came along");
+	ok(transport_tick(k.s.t, now + 30 + 61) == 0, "tick past the interval");
+	pump(&k.c, &k.s);
+	ok(k.s.kex_done == 3 && conn_exact(&k), "rekey on time after import");
+	conn_free(&k);
+}
+
+/* A copy of blob with the peer's identification line replaced. */
+static struct buf *
+blob_with_peer_version(const struct buf *blob, const char *v)
+{
+	struct buf *b = buf_new();
+	uint32_t l1, l2;
+	size_t off;
+
+	/* magic (4 + 24), role, our line, then the peer's. */
+	if (b == NULL || buf_peek_u32(blob, 29, &l1) != 0)
+		abort();
+	off = 33 + l1;
+	if (buf_peek_u32(blob, off, &l2) != 0)
+		abort();
+	must(buf_put(b, buf_ptr(blob), off));
+	must(buf_put_cstring(b, v));
+	must(buf_put(b, buf_ptr(blob) + off + 4 + l2,
+	    buf_len(blob) - off - 4 - l2));
+	return b;
+}
+
+static void
+test_peer_version(const struct transport_config *cfg, const struct buf *blob)
+{
+	struct transport *t = NULL;
+	struct buf *b;
+	char v[300];
+	int r;
+
+	/* A peer's line ended by LF alone may have 254 bytes. */
+	memset(v, 'x', sizeof(v));
+	memcpy(v, "SSH-2.0-", 8);
+	v[254] = '\0';
+	b = blob_with_peer_version(blob, v);
+	r = transport_import(cfg, buf_ptr(b), buf_len(b), &t);
+	ok(r == 0 && strcmp(transport_peer_version(t), v) == 0,
+	    "a peer line of 254 bytes imports");
+	transport_free(t);
+	buf_free(b);
+	v[254] = 'x';
+	v[255] = '\0';
+	b = blob_with_peer_version(blob, v);
+	ok(import_fails(cfg, b), "one of 255 bytes is refused");
+	buf_free(b);
+	b = blob_with_peer_version(blob, "SSH-1.99-old\r-ok");
+	r = transport_import(cfg, buf_ptr(b), buf_len(b), &t);
+	ok(r == 0, "SSH-1.99 and a CR inside a peer line import");
+	transport_free(t);
+	buf_free(b);
+	b = blob_with_peer_version(blob, "SSH-2.0-a\nb");
+	ok(import_fails(cfg, b), "an LF inside a peer line is refused");
+	buf_free(b);
+	b = blob_with_peer_version(blob, "SSH-1.5-x");
+	ok(import_fails(cfg, b), "an SSH-1 peer line is refused");
+	buf_free(b);
 }
 
 static void
@@ -533,6 +699,7 @@ test_hostile(void)
 		transport_free(t);
 	}
 	is_int(bad, 0, "every byte flipped: imported or refused, nothing else");
+	test_peer_version(&k.sc, blob);
 #undef RESET
 	buf_free(blob);
 	buf_free(b);
@@ -547,6 +714,9 @@ main(void)
 	test_matrix();
 	test_delayed_compression();
 	test_refusals();
+	test_kexinit_buffered();
+	test_counters();
+	test_import_with_signer();
 	test_hostile();
 	pair_hostkeys_free();
 	return tap_done();

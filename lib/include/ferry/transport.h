@@ -89,7 +89,9 @@ typedef int transport_hostkey_fn(const struct key *hostkey, void *ctx);
  * which may then be public keys only): for a process that holds no
  * private host key, such as fsshd's sandboxed pre-authentication child
  * asking its monitor.  sigalg is the negotiated host key algorithm
- * ("rsa-sha2-256", "ssh-ed25519", ...); data and len are exactly H.
+ * ("rsa-sha2-256", "ssh-ed25519", ...; "ssh-rsa", SHA-1, only when the
+ * configuration enables it: sign it as key_sign() with KEY_SIG_ALLOW_SHA1
+ * would); data and len are exactly H.
  * Append the SSH signature blob (string algorithm name, string
  * signature), as key_sign() makes it, to sig and return 0, or return a
  * negative code: the key exchange then fails and the connection ends
@@ -224,7 +226,10 @@ void transport_auth_done(struct transport *t);
  * GCM invocation counter; chacha20-poly1305 is keyed by the sequence
  * number), sequence numbers, rekey byte counters and time, and the
  * received bytes not yet processed.  It holds keys: out is marked
- * secret (buf_set_secret) and the caller wipes it once sent.
+ * secret (buf_set_secret, so buf_reset and buf_free wipe it); wipe any
+ * other copy (a pipe's receive buffer) once it is imported.  The format
+ * is private to one version of Ferry (both ends run the same build):
+ * a blob of another format version is refused.
  *
  * Only an idle transport can be exported.  FERR_WOULD_BLOCK (poll, send
  * the output, let the key exchange finish, then try again) unless: the
