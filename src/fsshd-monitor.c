@@ -537,6 +537,33 @@ fsshd_mon_password(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 	return r;
 }
 
+/*
+ * Whether HostKeyAlgorithms names ssh-rsa (SHA-1): only then may the
+ * pre-auth process have negotiated it, so only then does the monitor
+ * make SHA-1 signatures for it.
+ */
+static int
+fsshd_mon_sha1_ok(const struct fsshd_mon *m)
+{
+	const char *p, *e;
+	size_t n;
+
+	if (m->o->conf == NULL ||
+	    (p = m->o->conf->hostkey_algorithms) == NULL || *p == '-')
+		return 0;
+	if (*p == '+' || *p == '^')
+		p++;
+	for (; *p != '\0'; p = *e == ',' ? e + 1 : e) {
+		e = strchr(p, ',');
+		if (e == NULL)
+			e = p + strlen(p);
+		n = (size_t)(e - p);
+		if (n == 7 && strncmp(p, "ssh-rsa", 7) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Sign an exchange hash with the host key whose public half is given. */
 static int
 fsshd_mon_sign(struct fsshd_mon *m, struct buf *req, struct buf *reply)
@@ -579,7 +606,8 @@ fsshd_mon_sign(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 		r = FERR_ALLOC;
 		goto out;
 	}
-	if ((r = key_sign(m->keys[i], alg, data, len, 0, sig)) != 0) {
+	if ((r = key_sign(m->keys[i], alg, data, len,
+	    fsshd_mon_sha1_ok(m) ? KEY_SIG_ALLOW_SHA1 : 0, sig)) != 0) {
 		log_error("host key signature (%s): %s", alg, err_str(r));
 		buf_reset(sig);
 	}

@@ -33,6 +33,7 @@ ssh-keygen -q -t ed25519 -N '' -f "$TMP/ukey" </dev/null
 cp "$TMP/ukey.pub" "$TMP/home/.ssh/authorized_keys"
 chown -R "$u:" "$TMP/home"
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
+ssh-keygen -q -t rsa -b 2048 -N '' -f "$TMP/rsakey" </dev/null
 # The confined account: its tree belongs to it, not to root.
 j=psj-$tag
 useradd -M -d "$TMP/jail/$j" -s /bin/sh -p '*' "$j" || skip_all "cannot create users"
@@ -49,6 +50,8 @@ cat >"$TMP/fsshd_config" <<EOC
 Port $port
 ListenAddress 127.0.0.1
 HostKey $TMP/hostkey
+HostKey $TMP/rsakey
+HostKeyAlgorithms +ssh-rsa
 PidFile $TMP/fsshd.pid
 PasswordAuthentication yes
 KbdInteractiveAuthentication no
@@ -208,6 +211,15 @@ rc=2
 ok "$( [ $rc -eq 1 ]; echo $?)" \
     "the post-auth process's memory holds no host private key"
 wait $sess
+# Host key signatures by the monitor for RSA, and SHA-1 ssh-rsa since
+# HostKeyAlgorithms enables it.
+for alg in rsa-sha2-512 ssh-rsa; do
+	out=$(ssh -F /dev/null -o UserKnownHostsFile=/dev/null \
+	    -o StrictHostKeyChecking=no -o HostKeyAlgorithms=$alg \
+	    -o BatchMode=yes -o IdentitiesOnly=yes -i "$TMP/ukey" -p "$port" \
+	    "$u@127.0.0.1" 'id -un' 2>/dev/null)
+	ok "$( [ "$out" = "$u" ]; echo $?)" "host key $alg signed by the monitor"
+done
 # Group exchange needs ModuliFile, which the sandbox cannot open: the
 # pre-auth process takes a built-in group instead of dying.
 out=$(ssh "${base[@]}" -o IdentitiesOnly=yes -i "$TMP/ukey" -p "$port" \
