@@ -64,8 +64,9 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: fsshd [-deDitT] [-C connection_spec] "
-	    "[-f config_file] [-g login_grace_time]\n"
-	    "             [-h host_key_file] [-o option] [-p port]\n");
+	    "[-E log_file] [-f config_file]\n"
+	    "             [-g login_grace_time] [-h host_key_file] "
+	    "[-o option] [-p port]\n");
 	exit(1);
 }
 
@@ -460,6 +461,7 @@ fsshd_signals(void)
 /* Command-line choices shared by both modes. */
 struct fsshd_args {
 	const char *config, *connspec;
+	const char *log_file;		/* -E */
 	const char *hostkeys[FSSHD_MAX_HOSTKEYS];
 	size_t nhostkeys;
 	const char *opts[FSSHD_MAX_OPTS];
@@ -566,7 +568,8 @@ fsshd_config_main(struct fsshd_args *a)
 		    "run fsshd without -f to serve yourself");
 	if (!a->debug)
 		log_set_level((enum log_level)conf->log_level);
-	if (!a->to_stderr && (!a->inetd || a->rexec) && !a->debug &&
+	if (!a->to_stderr && a->log_file == NULL && (!a->inetd || a->rexec) &&
+	    !a->debug &&
 	    prog_log_to_syslog_code(conf->syslog_facility) != 0)
 		log_error("cannot log to syslog");
 	fsshd_conn_setup(&o, a);
@@ -646,6 +649,27 @@ fsshd_embedded_main(struct fsshd_args *a)
 	prog_exit(0);
 }
 
+/*
+ * -E: append log lines to path (as sshd).  Every descriptor open on the
+ * file is made close-on-exec, so that neither a user's command nor the
+ * re-executed per-connection process (which opens it anew) inherits it.
+ */
+static void
+fsshd_log_file(const char *path)
+{
+	struct stat st, fst;
+	int fd, fl;
+
+	if (prog_log_to_file(path) != 0)
+		fatal("Couldn't open logfile %s: %s", path, strerror(errno));
+	if (stat(path, &st) != 0)
+		fatal("logfile %s: %s", path, strerror(errno));
+	for (fd = STDERR_FILENO + 1; fd < 1024; fd++)
+		if (fstat(fd, &fst) == 0 && fst.st_dev == st.st_dev &&
+		    fst.st_ino == st.st_ino && (fl = fcntl(fd, F_GETFD)) != -1)
+			(void)fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -659,7 +683,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	memset(&a, 0, sizeof(a));
 	a.port = FSSHD_DEFAULT_PORT;
-	while ((ch = getopt(argc, argv, "C:deDf:g:h:io:p:RtT")) != -1) {
+	while ((ch = getopt(argc, argv, "C:deDE:f:g:h:io:p:RtT")) != -1) {
 		switch (ch) {
 		case 'C':
 			a.connspec = optarg;
@@ -673,6 +697,9 @@ main(int argc, char **argv)
 			break;
 		case 'D':
 			break;		/* never detaches */
+		case 'E':
+			a.log_file = optarg;
+			break;
 		case 'f':
 			a.config = optarg;
 			break;
@@ -722,6 +749,8 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	if (a.log_file != NULL)
+		fsshd_log_file(a.log_file);
 	/* SIGHUP re-executes a configuration-mode listener (fsshd-reexec.c). */
 	if (a.config != NULL && !a.test && !a.dump && !a.inetd &&
 	    fsshd_reexec_init(argv, a.config, a.opts, a.nopts) != 0)
