@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -54,6 +55,14 @@
 /* The descriptor a re-executed connection process finds its startup
  * pipe on (-R). */
 #define FSSHD_STARTUP_FD	3
+/*
+ * Configuration mode: the text of the configuration the listener loaded,
+ * for the re-executed per-connection process (as sshd passes it), so
+ * that an edit of the file affects no connection before SIGHUP.
+ */
+#define FSSHD_CONFIG_FD		4
+/* A configuration file is at most this long. */
+#define FSSHD_CONFIG_MAX	(4 * 1024 * 1024)
 
 static volatile sig_atomic_t fsshd_stop;
 /* The command line, for re-executing per connection. */
@@ -177,6 +186,7 @@ struct fsshd_listener {
 	unsigned int startups;
 	char exe[PATH_MAX];
 	char **rexec_argv;
+	int config_fd;			/* memfd with the text, or -1 */
 };
 
 /* Serve a connection on in_fd/out_fd in this process, as its monitor. */
@@ -192,6 +202,19 @@ fsshd_serve_conn(struct fsshd_opts *o, int in_fd, int out_fd)
 	snprintf(peer, sizeof(peer), "%s port %d", addr,
 	    port >= 0 ? port : 65535);
 	return fsshd_monitor_run(o, in_fd, out_fd, peer, addr, laddr, lport);
+}
+
+/* dup2 that leaves newfd open across exec, also when it is oldfd. */
+static int
+fsshd_dup_to(int oldfd, int newfd)
+{
+	int fl;
+
+	if (oldfd != newfd)
+		return dup2(oldfd, newfd) == -1 ? -1 : 0;
+	if ((fl = fcntl(newfd, F_GETFD)) == -1)
+		return -1;
+	return fcntl(newfd, F_SETFD, fl & ~FD_CLOEXEC) == -1 ? -1 : 0;
 }
 
 /*
@@ -249,7 +272,9 @@ fsshd_accepted(struct fsshd_listener *L, int fd)
 	}
 	if (pid == 0) {
 		if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1 ||
-		    dup2(p[1], FSSHD_STARTUP_FD) == -1)
+		    fsshd_dup_to(p[1], FSSHD_STARTUP_FD) == -1 ||
+		    (L->config_fd >= 0 &&
+		    fsshd_dup_to(L->config_fd, FSSHD_CONFIG_FD) == -1))
 			_exit(1);
 		execv(L->exe, L->rexec_argv);
 		log_error("re-executing %s: %s", L->exe, strerror(errno));
@@ -397,6 +422,7 @@ fsshd_listener_init(struct fsshd_listener *L, struct fsshd_opts *o,
 	int i;
 
 	memset(L, 0, sizeof(*L));
+	L->config_fd = -1;
 	L->o = o;
 	L->lfds = lfds;
 	L->nl = nl;
@@ -426,6 +452,8 @@ fsshd_listener_free(struct fsshd_listener *L)
 			close(L->kids[i].startup_fd);
 	free(L->kids);
 	free(L->rexec_argv);
+	if (L->config_fd >= 0)
+		close(L->config_fd);
 	fsshd_limits_free(L->limits);
 }
 
@@ -518,6 +546,81 @@ fsshd_conn_setup(struct fsshd_opts *o, const struct fsshd_args *a)
 		o->startup_fd = FSSHD_STARTUP_FD;
 }
 
+/*
+ * The configuration text: read from path (the listener), or from
+ * FSSHD_CONFIG_FD where the listener left it (-R).  *textp is allocated.
+ */
+static int
+fsshd_config_text(const char *path, int rexec, char **textp, size_t *lenp)
+{
+	char *text = NULL, *nt;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd, r = 0;
+
+	*textp = NULL;
+	*lenp = 0;
+	if (rexec && lseek(FSSHD_CONFIG_FD, 0, SEEK_SET) == 0)
+		fd = FSSHD_CONFIG_FD;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return FERR_SYSTEM;
+	for (;;) {
+		if (cap - len < 4096) {
+			if (cap >= FSSHD_CONFIG_MAX) {
+				r = FERR_STRING_TOO_LARGE;
+				goto out;
+			}
+			cap = cap == 0 ? 8192 : cap * 2;
+			if ((nt = realloc(text, cap + 1)) == NULL) {
+				r = FERR_ALLOC;
+				goto out;
+			}
+			text = nt;
+		}
+		if ((n = read(fd, text + len, cap - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			r = FERR_SYSTEM;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	text[len] = '\0';
+	*textp = text;
+	*lenp = len;
+	text = NULL;
+ out:
+	if (fd != FSSHD_CONFIG_FD)
+		close(fd);
+	else
+		close(FSSHD_CONFIG_FD);
+	free(text);
+	return r;
+}
+
+/* A memfd holding the configuration text for -R processes; or -1. */
+static int
+fsshd_config_memfd(const char *text, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = memfd_create("fsshd_config", MFD_CLOEXEC)) == -1)
+		fatal("memfd_create: %s", strerror(errno));
+	while (off < len) {
+		if ((n = write(fd, text + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("writing the configuration: %s", strerror(errno));
+		}
+		off += (size_t)n;
+	}
+	return fd;
+}
+
 /* Configuration mode: sshd_config, any account, Match, chroot. */
 static void __attribute__((noreturn))
 fsshd_config_main(struct fsshd_args *a)
@@ -527,10 +630,18 @@ fsshd_config_main(struct fsshd_args *a)
 	struct fsshd_opts o;
 	struct fsshd_listener L;
 	struct buf *out;
+	char *text = NULL;
 	int lfds[FSSHD_MAX_LISTEN], r;
-	size_t i, nl;
+	size_t i, nl, tlen = 0;
 
-	if ((r = sshdconf_load(a->config, a->opts, a->nopts, &conf)) != 0) {
+	/*
+	 * The listener reads the file; a -R process loads the text the
+	 * listener loaded (Include reads files again).
+	 */
+	if ((r = fsshd_config_text(a->config, a->rexec, &text, &tlen)) == 0)
+		r = sshdconf_load_string(text, tlen, a->config, a->opts,
+		    a->nopts, &conf);
+	if (r != 0) {
 		if (r != FERR_CONFIG)
 			log_error("%s: %s", a->config, r == FERR_SYSTEM ?
 			    strerror(errno) : err_str(r));
@@ -579,6 +690,8 @@ fsshd_config_main(struct fsshd_args *a)
 	nl = fsshd_listen_config(conf, lfds, FSSHD_MAX_LISTEN);
 	fsshd_pidfile(conf->pid_file);
 	fsshd_listener_init(&L, &o, lfds, nl, a->debug);
+	L.config_fd = fsshd_config_memfd(text, tlen);
+	free(text);
 	fsshd_serve(&L);
 	fsshd_listener_free(&L);
 	for (i = 0; i < nl; i++)
