@@ -1045,6 +1045,44 @@ fsshd_mon_on_alarm(int signo)
 	_exit(FSSHD_EXIT_GRACE);
 }
 
+static volatile pid_t fsshd_mon_child_pid = -1;
+
+/*
+ * SIGTERM, SIGINT and SIGHUP to the monitor go on to its child (as
+ * sshd's monitor does), so that stopping a connection's monitor ends the
+ * connection; only async-signal-safe calls here.
+ */
+static void
+fsshd_mon_on_stop(int signo)
+{
+	if (fsshd_mon_child_pid > 0)
+		kill(fsshd_mon_child_pid, signo);
+}
+
+static const int fsshd_mon_relayed[] = { SIGTERM, SIGINT, SIGHUP };
+#define FSSHD_MON_NRELAYED \
+	(sizeof(fsshd_mon_relayed) / sizeof(fsshd_mon_relayed[0]))
+
+/*
+ * Relay the signals to child (-1: stop relaying); with old, save the
+ * handlers in place first; with restore, put those back instead.
+ */
+static void
+fsshd_mon_relay_signals(pid_t child, struct sigaction *old,
+    const struct sigaction *restore)
+{
+	struct sigaction sa;
+	size_t i;
+
+	fsshd_mon_child_pid = child;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fsshd_mon_on_stop;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < FSSHD_MON_NRELAYED; i++)
+		sigaction(fsshd_mon_relayed[i], restore != NULL ?
+		    &restore[i] : &sa, old != NULL ? &old[i] : NULL);
+}
+
 /* Load the private host keys (after the pre-auth process started). */
 static int
 fsshd_mon_load_keys(struct fsshd_mon *m)
@@ -1157,6 +1195,9 @@ fsshd_mon_postauth(struct fsshd_mon *m, int in_fd, int out_fd, int mon_fd)
 	int r;
 
 	signal(SIGALRM, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	/* The private host keys stay with the monitor (freed: wiped). */
 	for (i = 0; i < m->nkeys; i++) {
 		key_free(m->keys[i]);
@@ -1178,8 +1219,8 @@ fsshd_monitor_run(struct fsshd_opts *o, int in_fd, int out_fd,
     const char *peer, const char *addr, const char *laddr, int lport)
 {
 	struct fsshd_mon m;
-	struct sigaction sa;
-	int sp[2], status, r, ret = 1;
+	struct sigaction sa, oldsig[FSSHD_MON_NRELAYED];
+	int sp[2], status, r, ret = 1, relaying = 0;
 	pid_t pid;
 
 	if (fsshd_mon_init(&m, o, peer, addr, laddr, lport) != 0)
@@ -1202,6 +1243,8 @@ fsshd_monitor_run(struct fsshd_opts *o, int in_fd, int out_fd,
 	}
 	close(sp[1]);
 	m.fd = sp[0];
+	fsshd_mon_relay_signals(pid, oldsig, NULL);
+	relaying = 1;
 	fsshd_mon_grace_pid = pid;
 	if (o->grace > 0) {
 		memset(&sa, 0, sizeof(sa));
@@ -1271,6 +1314,7 @@ fsshd_monitor_run(struct fsshd_opts *o, int in_fd, int out_fd,
 		fsshd_mon_postauth(&m, in_fd, out_fd, sp[1]);
 	}
 	close(sp[1]);
+	fsshd_mon_relay_signals(pid, NULL, NULL);
 	close(in_fd);
 	if (out_fd != in_fd)
 		close(out_fd);
@@ -1288,6 +1332,9 @@ fsshd_monitor_run(struct fsshd_opts *o, int in_fd, int out_fd,
 	status = fsshd_mon_reap(pid);
 	ret = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
  out:
+	/* With -d the listener goes on: its own handlers back. */
+	if (relaying)
+		fsshd_mon_relay_signals(-1, NULL, oldsig);
 	fsshd_mon_free(&m);
 	return ret;
 }
