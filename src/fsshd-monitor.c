@@ -1046,6 +1046,7 @@ fsshd_mon_on_alarm(int signo)
 }
 
 static volatile pid_t fsshd_mon_child_pid = -1;
+static volatile pid_t fsshd_mon_self_pid = -1;
 
 /*
  * SIGTERM, SIGINT and SIGHUP to the monitor go on to its child (as
@@ -1055,8 +1056,16 @@ static volatile pid_t fsshd_mon_child_pid = -1;
 static void
 fsshd_mon_on_stop(int signo)
 {
-	if (fsshd_mon_child_pid > 0)
+	/*
+	 * Only the monitor relays: a process it forked (the PAM
+	 * conversation's child) inherits the handler but not the role.
+	 */
+	if (fsshd_mon_child_pid > 0 && getpid() == fsshd_mon_self_pid)
 		kill(fsshd_mon_child_pid, signo);
+	else if (getpid() != fsshd_mon_self_pid) {
+		signal(signo, SIG_DFL);
+		raise(signo);
+	}
 }
 
 static const int fsshd_mon_relayed[] = { SIGTERM, SIGINT, SIGHUP };
@@ -1074,6 +1083,7 @@ fsshd_mon_relay_signals(pid_t child, struct sigaction *old,
 	struct sigaction sa;
 	size_t i;
 
+	fsshd_mon_self_pid = getpid();
 	fsshd_mon_child_pid = child;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = fsshd_mon_on_stop;
