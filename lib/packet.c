@@ -632,13 +632,6 @@ packet_export_keys(struct packet_keys *k, struct buf *out)
 	return r;
 }
 
-/* Whether a compression stream runs or could start in this direction. */
-static int
-packet_comp_running(const struct packet *p, const struct packet_keys *k)
-{
-	return k->comp == PACKET_COMP_ZLIB ||
-	    (k->comp == PACKET_COMP_ZLIB_DELAYED && p->after_auth);
-}
 
 int
 packet_export(struct packet *p, struct buf *out)
@@ -651,7 +644,14 @@ packet_export(struct packet *p, struct buf *out)
 	if (p->building || buf_len(p->out) != 0 || p->send == NULL ||
 	    p->recv == NULL)
 		return FERR_WOULD_BLOCK;
-	if (packet_comp_running(p, p->send) || packet_comp_running(p, p->recv) ||
+	/*
+	 * A zlib stream cannot travel.  Delayed compression that is due
+	 * (after authentication) but has not started in either direction
+	 * can: the importer starts both streams fresh, as this engine
+	 * would have (fsshd hands over right after USERAUTH_SUCCESS).
+	 */
+	if (p->send->comp == PACKET_COMP_ZLIB ||
+	    p->recv->comp == PACKET_COMP_ZLIB ||
 	    p->zsend.active || p->zrecvs.active)
 		return FERR_NOT_SUPPORTED;
 	/* The last payload handed out (pending) is done with. */
@@ -672,7 +672,7 @@ packet_export(struct packet *p, struct buf *out)
 /* One direction's keys: names from the transport, material from b. */
 static int
 packet_import_keys(struct buf *b, const char *const names[3], int encrypt,
-    int after_auth, struct packet_keys **kp)
+    struct packet_keys **kp)
 {
 	const uint8_t *key, *iv, *mk;
 	size_t keylen, ivlen, mklen;
@@ -686,7 +686,7 @@ packet_import_keys(struct buf *b, const char *const names[3], int encrypt,
 		return r;
 	if (strcmp(names[2], "none") == 0)
 		comp = PACKET_COMP_NONE;
-	else if (strcmp(names[2], "zlib@openssh.com") == 0 && !after_auth)
+	else if (strcmp(names[2], "zlib@openssh.com") == 0)
 		comp = PACKET_COMP_ZLIB_DELAYED;
 	else
 		return FERR_FORMAT;	/* packet_export never lets it through */
@@ -720,8 +720,8 @@ packet_import(struct packet *p, struct buf *b, const char *const send[3],
 	    (r = buf_get_u32(b, &p->recv_seq)) != 0 ||
 	    (r = buf_get_u64(b, &p->send_bytes)) != 0 ||
 	    (r = buf_get_u64(b, &p->recv_bytes)) != 0 ||
-	    (r = packet_import_keys(b, send, 1, after_auth, &p->send)) != 0 ||
-	    (r = packet_import_keys(b, recv, 0, after_auth, &p->recv)) != 0 ||
+	    (r = packet_import_keys(b, send, 1, &p->send)) != 0 ||
+	    (r = packet_import_keys(b, recv, 0, &p->recv)) != 0 ||
 	    (r = buf_get_u8(b, &have_len)) != 0 ||
 	    (r = buf_get_u32(b, &plen)) != 0 ||
 	    (r = buf_get_string_direct(b, &in, &inlen)) != 0)

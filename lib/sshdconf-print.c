@@ -45,7 +45,8 @@ static const struct {
 	F(SF_INT, client_alive_count_max), F(SF_INT, log_level),
 	F(SF_INT, syslog_facility), F(SF_INT, compression),
 	F(SF_INT, rekey_interval), F(SF_INT, strict_modes),
-	F(SF_INT, use_pam),
+	F(SF_INT, use_pam), F(SF_INT, penalty_netblock4),
+	F(SF_INT, penalty_netblock6),
 	F(SF_STR, authorized_principals_file), F(SF_STR, trusted_user_ca_keys),
 	F(SF_STR, chroot_directory), F(SF_STR, force_command),
 	F(SF_STR, permit_user_environment), F(SF_STR, moduli_file),
@@ -321,6 +322,8 @@ sshdconf_fill_defaults(struct sshdconf *c)
 	sshdconf_def_int(&c->rekey_interval, 0);
 	sshdconf_def_int(&c->strict_modes, 1);
 	sshdconf_def_int(&c->use_pam, 0);
+	sshdconf_def_int(&c->penalty_netblock4, 32);
+	sshdconf_def_int(&c->penalty_netblock6, 128);
 	if (c->penalties.enabled == SSHDCONF_UNSET)
 		sshdconf_penalties_default(&c->penalties);
 	if ((r = sshdconf_def_str(&c->authorized_principals_file,
@@ -515,6 +518,8 @@ sshdconf_dump(const struct sshdconf *c, struct buf *b)
 	    (r = sshdconf_dump_penalties(c, b)) != 0 ||
 	    (r = buf_putf(b, "persourcepenaltyexemptlist %s\n",
 	    c->penalty_exempt_list)) != 0 ||
+	    (r = buf_putf(b, "persourcenetblocksize %d:%d\n",
+	    c->penalty_netblock4, c->penalty_netblock6)) != 0 ||
 	    (r = buf_putf(b, "rekeylimit %lld %d\n", c->rekey_limit,
 	    c->rekey_interval)) != 0 ||
 	    (r = buf_putf(b, "permituserenvironment %s\n",

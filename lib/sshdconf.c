@@ -71,6 +71,8 @@ static int sshdconf_h_exempt(struct sshdconf_apply *,
     const struct sshdconf_kw *, const struct config_strv *, const char *);
 static int sshdconf_h_usepam(struct sshdconf_apply *,
     const struct sshdconf_kw *, const struct config_strv *, const char *);
+static int sshdconf_h_netblock(struct sshdconf_apply *,
+    const struct sshdconf_kw *, const struct config_strv *, const char *);
 
 const struct config_enum sshdconf_flag_tab[] = {
 	{ "yes", 1 }, { "no", 0 }, { NULL, 0 }
@@ -166,6 +168,7 @@ const struct sshdconf_kw sshdconf_keywords[] = {
 	SPECF("usepam", use_pam, sshdconf_h_usepam, 0),
 	SPEC("persourcepenalties", sshdconf_h_penalties, 0),
 	SPEC("persourcepenaltyexemptlist", sshdconf_h_exempt, 0),
+	SPEC("persourcenetblocksize", sshdconf_h_netblock, 0),
 
 	/* OpenSSH keywords Ferry accepts and ignores. */
 	IGN("allowagentforwarding", NULL, M),
@@ -206,7 +209,6 @@ const struct sshdconf_kw sshdconf_keywords[] = {
 	IGN("permittunnel", "no", M),
 	IGN("permituserrc", NULL, M),
 	IGN("persourcemaxstartups", NULL, 0),
-	IGN("persourcenetblocksize", NULL, 0),
 	IGN("printlastlog", NULL, 0),
 	IGN("printmotd", NULL, 0),
 	IGN("pubkeyauthoptions", "none", M),
@@ -614,6 +616,41 @@ sshdconf_h_maxstartups(struct sshdconf_apply *ap,
 		ap->c->max_startups_begin = (int)v[0];
 		ap->c->max_startups_rate = (int)v[1];
 		ap->c->max_startups = (int)v[2];
+	}
+	return 0;
+}
+
+/* PerSourceNetBlockSize V4[:V6]: prefix lengths counting one source. */
+static int
+sshdconf_h_netblock(struct sshdconf_apply *ap, const struct sshdconf_kw *kw,
+    const struct config_strv *av, const char *rest)
+{
+	const char *errstr = NULL, *colon;
+	char v4[8];
+	long long b4, b6 = 128;
+	size_t n;
+
+	(void)rest;
+	if (sshdconf_extra(ap, kw, av, 1))
+		return 0;
+	colon = strchr(av->v[0], ':');
+	n = colon != NULL ? (size_t)(colon - av->v[0]) : strlen(av->v[0]);
+	if (n >= sizeof(v4)) {
+		sshdconf_err(ap, "invalid PerSourceNetBlockSize");
+		return 0;
+	}
+	memcpy(v4, av->v[0], n);
+	v4[n] = '\0';
+	b4 = misc_strtonum(v4, 0, 32, &errstr);
+	if (errstr == NULL && colon != NULL)
+		b6 = misc_strtonum(colon + 1, 0, 128, &errstr);
+	if (errstr != NULL) {
+		sshdconf_err(ap, "invalid PerSourceNetBlockSize");
+		return 0;
+	}
+	if (ap->c->penalty_netblock4 == SSHDCONF_UNSET) {
+		ap->c->penalty_netblock4 = (int)b4;
+		ap->c->penalty_netblock6 = (int)b6;
 	}
 	return 0;
 }

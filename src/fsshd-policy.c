@@ -691,6 +691,12 @@ fsshd_internal_sftp_opts(const char *cmdline, struct sftp_server_opts *so,
 			if ((so->start_dir = strdup(arg)) == NULL)
 				r = FERR_ALLOC;
 			i++;
+		} else if (strcmp(argv[i], "-r") == 0) {
+			/* Confinement root (%h %u %%), as fsftp-server -r. */
+			free((char *)so->root);
+			if ((so->root = strdup(arg)) == NULL)
+				r = FERR_ALLOC;
+			i++;
 		} else if (strcmp(argv[i], "-P") == 0 || strcmp(argv[i], "-p") == 0) {
 			if ((r = sftp_server_parse_requests(arg, &mask)) == 0) {
 				if (argv[i][1] == 'P')

@@ -1,7 +1,11 @@
 /*
- * One fsshd connection: the transport, user authentication (public keys
- * from the user's authorized_keys), and session channels that run the
- * SFTP engine in this process or a command through the user's shell.
+ * One fsshd connection, in two processes (see fsshd-monitor.c): the
+ * pre-auth process runs the transport and user authentication inside
+ * the sandbox, asking the monitor for every decision (the
+ * fsshd_session_*_ok functions below run there); the post-auth process
+ * continues the transport as the user and serves session channels that
+ * run the SFTP engine in this process or a command through the user's
+ * shell.
  *
  * Everything is driven by one event loop: the socket, the pipes of
  * children, and SIGCHLD.  After each event, pump() moves what it can:
@@ -13,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,30 +74,23 @@ struct fsshd_session {
 	struct evloop *loop;
 	int in_fd, out_fd;
 	const char *peer;
-	const char *addr;		/* numeric client address */
-	const char *laddr;		/* local address and port */
-	int lport;
 	/*
-	 * The account asked about last, and in configuration mode the
-	 * settings in effect for it (Match applied); after authentication
-	 * the account served.
+	 * What authentication decided: in a pre-auth process it stays
+	 * empty (the monitor decides); a post-auth process gets the
+	 * monitor's.  For the key of each signed request auth asks again
+	 * just before the signature is checked, so after success keyopts
+	 * is the signer's.
 	 */
-	struct fsshd_account acct;
-	int acct_ok;			/* acct may log in (cached) */
-	struct sshdconf *eff;
+	struct fsshd_authstate as;
+	int mon_fd;			/* the monitor, or -1 */
+	struct key *pubkeys[FSSHD_MAX_HOSTKEYS];	/* pre-auth */
+	size_t npubkeys;
 	struct transport *t;
 	struct auth_server *auth;
 	struct conn *conn;
 	struct fsshd_chan *chans[FSSHD_MAX_CHANS];
-	/*
-	 * The authorized_keys decision for the key last asked about: auth
-	 * asks again for the key of each signed request just before its
-	 * signature is checked, so after success it is the signer's.
-	 */
-	struct authkeys_decision keyopts;
-	struct fsshd_kbd *kbd;		/* keyboard-interactive in progress */
-	struct fsshd_alive alive;	/* ClientAliveInterval */
-	char keyfp[160];		/* the key last allowed, for the log */
+	struct fsshd_alive alive;	/* post-auth: ClientAliveInterval */
+	int authed;			/* pre-auth: success, hand over */
 	int done;
 	int failed;
 };
@@ -139,155 +137,205 @@ fsshd_account_load(struct fsshd_account *a, const char *user)
 /*
  * Configuration mode: the account and effective settings for user, and
  * whether the account may log in at all.  Names that could confuse the
- * Match specification are refused outright.
+ * Match specification are refused outright.  The embedded default
+ * knows its one account.
  */
-static int
-fsshd_config_user(struct fsshd_session *s, const char *user)
+int
+fsshd_session_user_ok(struct fsshd_authstate *as, const char *user)
 {
 	struct sshdconf_conn conn;
 	char spec[2048], why[256];
 	int ok = 0;
 
+	if (as->o->conf == NULL) {
+		if (strcmp(user, as->o->user) == 0)
+			return 1;
+		log_info("Invalid user %.100s from %s", user, as->peer);
+		return 0;
+	}
 	/* Clients ask again and again for one user: decide once. */
-	if (s->acct.name != NULL && strcmp(s->acct.name, user) == 0 && s->eff != NULL)
-		return s->acct_ok;
-	s->acct_ok = 0;
-	sshdconf_free(s->eff);
-	s->eff = NULL;
+	if (as->acct.name != NULL && strcmp(as->acct.name, user) == 0 &&
+	    as->eff != NULL)
+		return as->acct_ok;
+	as->acct_ok = 0;
+	sshdconf_free(as->eff);
+	as->eff = NULL;
 	memset(&conn, 0, sizeof(conn));
-	if (strpbrk(user, ",= \t") != NULL || fsshd_account_load(&s->acct, user) != 0) {
-		log_info("Invalid user %.100s from %s", user, s->peer);
+	if (strpbrk(user, ",= \t") != NULL ||
+	    fsshd_account_load(&as->acct, user) != 0) {
+		log_info("Invalid user %.100s from %s", user, as->peer);
 		return 0;
 	}
 	snprintf(spec, sizeof(spec), "user=%s,addr=%s,host=%s,laddr=%s,lport=%d",
-	    user, s->addr, s->addr, s->laddr, s->lport);
+	    user, as->addr, as->addr, as->laddr, as->lport);
 	if (sshdconf_conn_parse(spec, &conn) != 0 ||
-	    sshdconf_match(s->o->conf, &conn, &s->eff) != 0) {
+	    sshdconf_match(as->o->conf, &conn, &as->eff) != 0) {
 		log_error("cannot apply the configuration for %s", user);
 		goto out;
 	}
-	if (!(ok = fsshd_policy_account(s->eff, &conn, s->acct.uid, why,
+	if (!(ok = fsshd_policy_account(as->eff, &conn, as->acct.uid, why,
 	    sizeof(why))))
-		log_info("User %s from %s not allowed: %s", user, s->addr, why);
-	else if (!(ok = fsshd_auth_account(s->eff, &s->acct, s->addr, why,
+		log_info("User %s from %s not allowed: %s", user, as->addr, why);
+	else if (!(ok = fsshd_auth_account(as->eff, &as->acct, as->addr, why,
 	    sizeof(why))))
-		log_info("User %s from %s not allowed: %s", user, s->addr, why);
-	s->acct_ok = ok;
+		log_info("User %s from %s not allowed: %s", user, as->addr, why);
+	as->acct_ok = ok;
  out:
 	sshdconf_conn_clear(&conn);
 	return ok;
 }
 
-static int
-fsshd_pubkey_allowed(const char *user, const struct key *key, void *ctx)
+int
+fsshd_session_pubkey_ok(struct fsshd_authstate *as, const char *user,
+    const struct key *key)
 {
-	struct fsshd_session *s = ctx;
-	const char *files[1] = { s->o->authorized_keys };
+	const char *files[1] = { as->o->authorized_keys };
 	struct authkeys_client client;
 	char *fp = NULL;
 	int r;
 
-	authkeys_decision_clear(&s->keyopts);
-	if (s->o->conf != NULL) {
-		if (!fsshd_config_user(s, user) || !s->eff->pubkey_authentication)
+	authkeys_decision_clear(&as->keyopts);
+	as->keyfp[0] = '\0';
+	if (!fsshd_session_user_ok(as, user))
+		return 0;
+	if (as->o->conf != NULL) {
+		if (!as->eff->pubkey_authentication)
 			return 0;
-		r = fsshd_policy_authkeys(s->eff, &s->acct, key, s->addr,
-		    &s->keyopts);
+		r = fsshd_policy_authkeys(as->eff, &as->acct, key, as->addr,
+		    &as->keyopts);
 	} else {
-		if (strcmp(user, s->o->user) != 0) {
-			log_info("Invalid user %.100s from %s", user, s->peer);
-			return 0;
-		}
 		memset(&client, 0, sizeof(client));
-		client.addr = s->addr;
+		client.addr = as->addr;
 		client.now = time(NULL);
-		r = authkeys_check(files, 1, key, &client, &s->keyopts);
+		r = authkeys_check(files, 1, key, &client, &as->keyopts);
 	}
 	if (r != 0)
 		log_info("authorized keys for %s: %s", user, err_str(r));
 	if (key_fingerprint(key, KEY_FP_SHA256, &fp) == 0) {
-		if (s->keyopts.allowed)
-			snprintf(s->keyfp, sizeof(s->keyfp), "%s %s",
+		if (as->keyopts.allowed)
+			snprintf(as->keyfp, sizeof(as->keyfp), "%s %s",
 			    key_type_short(key_get_type(key)), fp);
-		if (s->keyopts.allowed)
+		if (as->keyopts.allowed)
 			log_verbose("%s:%lu: key %s %s for %s from %s",
-			    s->keyopts.file, s->keyopts.line,
-			    key_type_short(key_get_type(key)), fp, user, s->peer);
+			    as->keyopts.file, as->keyopts.line,
+			    key_type_short(key_get_type(key)), fp, user,
+			    as->peer);
 		else
 			log_verbose("key %s %s refused for %s from %s: %s",
-			    key_type_short(key_get_type(key)), fp, user, s->peer,
-			    s->keyopts.reason[0] != '\0' ? s->keyopts.reason :
-			    "not listed");
+			    key_type_short(key_get_type(key)), fp, user,
+			    as->peer, as->keyopts.reason[0] != '\0' ?
+			    as->keyopts.reason : "not listed");
 	}
 	free(fp);
-	return r == 0 && s->keyopts.allowed;
+	return r == 0 && as->keyopts.allowed;
 }
 
 /*
  * Configuration mode: a user certificate (fsshd_policy_cert decides),
  * logged as sshd logs it: key, ID, serial and CA.
  */
-static int
-fsshd_cert_allowed(const char *user, const struct key_cert *cert, void *ctx)
+int
+fsshd_session_cert_ok(struct fsshd_authstate *as, const char *user,
+    const struct key_cert *cert)
 {
-	struct fsshd_session *s = ctx;
 	char *fp = NULL, *cafp = NULL;
 	int r;
 
-	authkeys_decision_clear(&s->keyopts);
-	if (!fsshd_config_user(s, user) || !s->eff->pubkey_authentication)
+	authkeys_decision_clear(&as->keyopts);
+	as->keyfp[0] = '\0';
+	if (as->o->conf == NULL || !fsshd_session_user_ok(as, user) ||
+	    !as->eff->pubkey_authentication)
 		return 0;
-	r = fsshd_policy_cert(s->eff, &s->acct, cert, s->addr, &s->keyopts);
+	r = fsshd_policy_cert(as->eff, &as->acct, cert, as->addr,
+	    &as->keyopts);
 	if (key_fingerprint(cert->key, KEY_FP_SHA256, &fp) == 0 &&
 	    key_fingerprint(cert->ca, KEY_FP_SHA256, &cafp) == 0) {
-		snprintf(s->keyfp, sizeof(s->keyfp), "%s-CERT %s ID %.64s "
+		snprintf(as->keyfp, sizeof(as->keyfp), "%s-CERT %s ID %.64s "
 		    "(serial %llu) CA %s %s",
 		    key_type_short(key_get_type(cert->key)), fp, cert->key_id,
 		    (unsigned long long)cert->serial,
 		    key_type_short(key_get_type(cert->ca)), cafp);
-		if (r != 0 || !s->keyopts.allowed)
+		if (r != 0 || !as->keyopts.allowed)
 			log_info("certificate %s refused for %s from %s: %s",
-			    s->keyfp, user, s->peer, r != 0 ? err_str(r) :
-			    s->keyopts.reason[0] != '\0' ? s->keyopts.reason :
+			    as->keyfp, user, as->peer, r != 0 ? err_str(r) :
+			    as->keyopts.reason[0] != '\0' ? as->keyopts.reason :
 			    "not trusted");
 	}
 	free(fp);
 	free(cafp);
-	if (r != 0 || !s->keyopts.allowed)
-		s->keyfp[0] = '\0';
-	return r == 0 && s->keyopts.allowed;
+	if (r != 0 || !as->keyopts.allowed)
+		as->keyfp[0] = '\0';
+	return r == 0 && as->keyopts.allowed;
 }
 
 /* Configuration mode: a password against the shadow file. */
-static int
-fsshd_password_check(const char *user, const char *password, void *ctx)
+int
+fsshd_session_password_ok(struct fsshd_authstate *as, const char *user,
+    const char *password)
 {
-	struct fsshd_session *s = ctx;
 	char why[256];
 	int ok;
 
-	authkeys_decision_clear(&s->keyopts);
-	if (!fsshd_config_user(s, user) || !s->eff->password_authentication)
+	authkeys_decision_clear(&as->keyopts);
+	if (as->o->conf == NULL || !fsshd_session_user_ok(as, user))
 		return 0;
-	ok = fsshd_auth_password(s->eff, &s->acct, s->addr, password, why,
+	if (!as->eff->password_authentication)
+		return 0;
+	ok = fsshd_auth_password(as->eff, &as->acct, as->addr, password, why,
 	    sizeof(why));
 	if (!ok)
-		log_info("Failed password for %s from %s: %s", user, s->peer,
+		log_info("Failed password for %s from %s: %s", user, as->peer,
 		    why);
 	return ok;
 }
 
-/* Configuration mode: keyboard-interactive (fsshd-auth.c decides). */
+void
+fsshd_session_authstate_clear(struct fsshd_authstate *as)
+{
+	authkeys_decision_clear(&as->keyopts);
+	sshdconf_free(as->eff);
+	as->eff = NULL;
+	fsshd_account_clear(&as->acct);
+	as->acct_ok = 0;
+}
+
+/*
+ * The auth callbacks of the pre-auth process: the monitor decides (with
+ * fsshd_session_*_ok above), the sandboxed process only asks.  A new
+ * method is a new callback here and a new row in the monitor's request
+ * table.
+ */
+static int
+fsshd_pubkey_allowed(const char *user, const struct key *key, void *ctx)
+{
+	struct fsshd_session *s = ctx;
+
+	return fsshd_monitor_ask_pubkey(s->mon_fd, user, key);
+}
+
+static int
+fsshd_password_check(const char *user, const char *password, void *ctx)
+{
+	struct fsshd_session *s = ctx;
+
+	return fsshd_monitor_ask_password(s->mon_fd, user, password);
+}
+
+static int
+fsshd_cert_allowed(const char *user, const struct key_cert *cert, void *ctx)
+{
+	struct fsshd_session *s = ctx;
+
+	return fsshd_monitor_ask_cert(s->mon_fd, user, cert);
+}
+
+/* keyboard-interactive: the conversation itself lives in the monitor. */
 static int
 fsshd_kbdint_policy(struct auth_kbdint *conv, const char *user, void *ctx)
 {
 	struct fsshd_session *s = ctx;
 
-	authkeys_decision_clear(&s->keyopts);
-	if (!fsshd_config_user(s, user) ||
-	    !s->eff->kbd_interactive_authentication)
-		return AUTH_KBDINT_FAILURE;
-	return fsshd_auth_kbdint(conv, s->eff, &s->acct, s->addr, &s->kbd);
+	return fsshd_monitor_kbdint(s->mon_fd, conv, user);
 }
 
 /*
@@ -297,12 +345,12 @@ fsshd_kbdint_policy(struct auth_kbdint *conv, const char *user, void *ctx)
 static const char *
 fsshd_forced_command(const struct fsshd_session *s)
 {
-	if (s->eff != NULL && s->eff->force_command != NULL &&
-	    strcmp(s->eff->force_command, "none") != 0)
-		return s->eff->force_command;
-	if (s->keyopts.opts == NULL)
+	if (s->as.eff != NULL && s->as.eff->force_command != NULL &&
+	    strcmp(s->as.eff->force_command, "none") != 0)
+		return s->as.eff->force_command;
+	if (s->as.keyopts.opts == NULL)
 		return NULL;
-	return s->keyopts.opts->force_command;
+	return s->as.keyopts.opts->force_command;
 }
 
 /* The command line configured for subsystem name, or NULL. */
@@ -311,12 +359,12 @@ fsshd_subsystem(const struct fsshd_session *s, const char *name)
 {
 	size_t i;
 
-	if (s->eff == NULL)
+	if (s->as.eff == NULL)
 		return strcmp(name, "sftp") == 0 ? "internal-sftp" : NULL;
-	for (i = 0; i < s->eff->subsystem_names.n &&
-	    i < s->eff->subsystem_commands.n; i++)
-		if (strcmp(s->eff->subsystem_names.v[i], name) == 0)
-			return s->eff->subsystem_commands.v[i];
+	for (i = 0; i < s->as.eff->subsystem_names.n &&
+	    i < s->as.eff->subsystem_commands.n; i++)
+		if (strcmp(s->as.eff->subsystem_names.v[i], name) == 0)
+			return s->as.eff->subsystem_commands.v[i];
 	return NULL;
 }
 
@@ -565,20 +613,20 @@ fsshd_session_env(struct fsshd_chan *c, const char *original, char ***envpp)
 	int r;
 
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.eff = s->eff;
-	ctx.acct = &s->acct;
-	ctx.client_addr = s->addr;
+	ctx.eff = s->as.eff;
+	ctx.acct = &s->as.acct;
+	ctx.client_addr = s->as.addr;
 	ctx.client_port = p != NULL ? (int)strtol(p + 1, NULL, 10) : 0;
-	ctx.local_addr = s->laddr;
-	ctx.local_port = s->lport;
+	ctx.local_addr = s->as.laddr;
+	ctx.local_port = s->as.lport;
 	ctx.original_command = original != NULL && original[0] != '\0' ?
 	    original : NULL;
-	ctx.key = &s->keyopts;
+	ctx.key = &s->as.keyopts;
 	ctx.pam_env = pam_env;
 	r = fsshd_env_build(c->env, &ctx, envpp);
 	fsshd_env_strv_free(pam_env);
 	if (r != 0)
-		log_error("session environment for %s: %s", s->acct.name,
+		log_error("session environment for %s: %s", s->as.acct.name,
 		    err_str(r));
 	return r;
 }
@@ -592,7 +640,7 @@ static int
 fsshd_exec_start(struct fsshd_chan *c, const char *command,
     const char *original)
 {
-	const struct fsshd_account *o = &c->s->acct;
+	const struct fsshd_account *o = &c->s->as.acct;
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	const char *base = strrchr(o->shell, '/');
 	char **envp = NULL;
@@ -660,32 +708,65 @@ fsshd_exec_start(struct fsshd_chan *c, const char *command,
 	return FERR_SYSTEM;
 }
 
-/* Run the SFTP engine in-process, with internal-sftp's flags. */
+/*
+ * Run the SFTP engine in-process, with internal-sftp's flags.  With -r
+ * root (%h %u %% expanded) every path is confined to that directory by
+ * the engine's openat2(RESOLVE_IN_ROOT) walk, which needs no root-owned
+ * tree: "/" is the root, and the home and start directory are "/"
+ * unless -d names another inside it.
+ */
 static int
 fsshd_sftp_start(struct fsshd_chan *c, const char *cmdline)
 {
+	const struct fsshd_account *a = &c->s->as.acct;
 	struct sftp_server_opts so;
+	char *root = NULL;
 	mode_t um;
 	int r;
 
 	memset(&so, 0, sizeof(so));
 	if ((r = fsshd_internal_sftp_opts(cmdline, &so, &um)) != 0) {
 		log_error("bad internal-sftp options: %s", cmdline);
-		free((char *)so.start_dir);
-		return r;
+		goto out;
 	}
-	so.root = "/";
-	so.home_dir = c->s->acct.chrooted ? "/" : c->s->acct.home;
-	if (so.start_dir == NULL)
-		so.start_dir = strdup(so.home_dir);
+	if (so.root != NULL) {
+		if ((r = sshdconf_expand(so.root, a->home, a->name,
+		    &root)) != 0 || root[0] != '/') {
+			log_error("internal-sftp -r %s: not an absolute path",
+			    so.root);
+			r = r != 0 ? r : FERR_CONFIG;
+			goto out;
+		}
+		free((char *)so.root);
+		so.root = root;
+		root = NULL;
+		so.home_dir = "/";
+	} else if ((so.root = strdup("/")) == NULL) {
+		r = FERR_ALLOC;
+		goto out;
+	} else
+		so.home_dir = a->chrooted ? "/" : a->home;
+	if (so.start_dir == NULL &&
+	    (so.start_dir = strdup(so.home_dir)) == NULL) {
+		r = FERR_ALLOC;
+		goto out;
+	}
 	if (um != (mode_t)-1)
 		umask(um);
-	c->sftp = sftp_server_new(&so);
-	free((char *)so.start_dir);
-	if (c->sftp == NULL)
-		return FERR_SYSTEM;
+	if ((c->sftp = sftp_server_new(&so)) == NULL) {
+		log_error("sftp for %s: cannot serve %s: %s", a->name, so.root,
+		    strerror(errno));
+		r = FERR_SYSTEM;
+		goto out;
+	}
 	c->kind = FSSHD_SFTP;
-	return 0;
+	if (strcmp(so.root, "/") != 0)
+		log_info("sftp for %s confined to %s", a->name, so.root);
+ out:
+	free(root);
+	free((char *)so.root);
+	free((char *)so.start_dir);
+	return r;
 }
 
 /* Start what a command line names: the SFTP engine or a shell command. */
@@ -717,13 +798,13 @@ fsshd_chan_request(struct fsshd_session *s, struct conn_event *ev)
 	starts = ev->req == CONN_REQ_EXEC || ev->req == CONN_REQ_SHELL ||
 	    ev->req == CONN_REQ_SUBSYSTEM;
 	if (c != NULL && c->kind == FSSHD_NONE && starts && forced != NULL) {
-		log_info("forced command for %s from %s: %.200s", s->acct.name,
-		    s->peer, forced);
+		log_info("forced command for %s from %s: %.200s",
+		    s->as.acct.name, s->peer, forced);
 		ok = fsshd_start_command(c, forced, asked) == 0;
 	} else if (c != NULL && c->kind == FSSHD_NONE) {
 		switch (ev->req) {
 		case CONN_REQ_EXEC:
-			log_info("exec for %s from %s: %.200s", s->acct.name,
+			log_info("exec for %s from %s: %.200s", s->as.acct.name,
 			    s->peer, ev->text);
 			ok = fsshd_exec_start(c, ev->text, NULL) == 0;
 			break;
@@ -733,17 +814,18 @@ fsshd_chan_request(struct fsshd_session *s, struct conn_event *ev)
 		case CONN_REQ_SUBSYSTEM:
 			if ((sub = fsshd_subsystem(s, ev->text)) == NULL) {
 				log_info("subsystem request for %.100s by %s "
-				    "failed: not configured", ev->text, s->acct.name);
+				    "failed: not configured", ev->text,
+				    s->as.acct.name);
 				break;
 			}
 			log_info("subsystem %.100s for %s from %s", ev->text,
-			    s->acct.name, s->peer);
+			    s->as.acct.name, s->peer);
 			ok = fsshd_start_command(c, sub, NULL) == 0;
 			break;
 		case CONN_REQ_ENV:
 			if (c->env == NULL && (c->env = fsshd_env_new()) == NULL)
 				return FERR_ALLOC;
-			if ((r = fsshd_env_accept(c->env, s->eff, ev->arg,
+			if ((r = fsshd_env_accept(c->env, s->as.eff, ev->arg,
 			    ev->text)) < 0)
 				return r;
 			ok = r;
@@ -837,10 +919,34 @@ fsshd_conn_event(struct fsshd_session *s, struct conn_event *ev)
 
 /* ---- the connection ---- */
 
+/*
+ * A signed publickey request goes to the monitor as well, which checks
+ * the signature itself: success needs its approval, not only ours.
+ * Other requests, and malformed ones, are left to auth alone.
+ */
+static int
+fsshd_signed_to_monitor(struct fsshd_session *s, const struct buf *payload)
+{
+	struct buf *c;
+	char *method = NULL;
+	int hassig = 0, r = 0;
+
+	if ((c = buf_from(buf_ptr(payload), buf_len(payload))) == NULL)
+		return FERR_ALLOC;
+	if (buf_get_string_direct(c, NULL, NULL) == 0 &&
+	    buf_get_string_direct(c, NULL, NULL) == 0 &&
+	    buf_get_cstring(c, &method, NULL) == 0 &&
+	    strcmp(method, "publickey") == 0 &&
+	    buf_get_bool(c, &hassig) == 0 && hassig)
+		r = fsshd_monitor_ask_signed(s->mon_fd, payload);
+	free(method);
+	buf_free(c);
+	return r;
+}
+
 static int
 fsshd_transport_event(struct fsshd_session *s, struct transport_event *ev)
 {
-	struct conn_config cc;
 	struct conn_event cev;
 	int r;
 
@@ -853,50 +959,18 @@ fsshd_transport_event(struct fsshd_session *s, struct transport_event *ev)
 	if (ev->type != TRANSPORT_EV_PACKET)
 		return 0;
 	if (s->conn == NULL) {
+		if (ev->msg == AUTH_MSG_REQUEST &&
+		    (r = fsshd_signed_to_monitor(s, ev->payload)) < 0)
+			return r;
 		r = auth_server_input(s->auth, ev->msg, ev->payload);
 		if (r < 0)
 			return r;
 		if (r != AUTH_SUCCESS)
 			return 0;
-		/* One line per decision, with the key as sshd logs it. */
-		log_info("Accepted %s for %s from %s ssh2%s%s",
-		    auth_server_methods_done(s->auth), auth_server_user(s->auth),
-		    s->peer, strstr(auth_server_methods_done(s->auth),
-		    "publickey") != NULL && s->keyfp[0] != '\0' ? ": " : "",
-		    strstr(auth_server_methods_done(s->auth), "publickey") !=
-		    NULL ? s->keyfp : "");
-		if (s->o->conf != NULL) {
-			char why[512];
-
-			if (s->acct.name == NULL || s->eff == NULL ||
-			    strcmp(s->acct.name, auth_server_user(s->auth)) != 0)
-				return FERR_INTERNAL;
-			fsshd_kbd_free(s->kbd);
-			s->kbd = NULL;
-			if (fsshd_pam_session_open(s->eff, &s->acct, s->addr, why,
-			    sizeof(why)) != 0) {
-				log_error("session for %s refused: %s", s->acct.name, why);
-				return FERR_PERMISSION;
-			}
-			if (fsshd_become_user(s->eff, &s->acct, why, sizeof(why)) != 0) {
-				log_error("session for %s refused: %s", s->acct.name, why);
-				return FERR_PERMISSION;
-			}
-		}
-		memset(&cc, 0, sizeof(cc));
-		cc.server = 1;
-		cc.manual_window = 1;
-		if (s->eff != NULL && s->eff->max_sessions > 0)
-			cc.max_channels = (unsigned int)s->eff->max_sessions;
-		if (s->eff != NULL && s->eff->client_alive_interval > 0 &&
-		    (r = evloop_add_timer(s->loop,
-		    (uint64_t)s->eff->client_alive_interval * 1000, 1,
-		    fsshd_alive, s, NULL)) != 0)
-			return r;
-		if (s->eff != NULL && s->eff->client_alive_count_max > 0)
-			s->alive.count_max =
-			    (unsigned int)s->eff->client_alive_count_max;
-		return conn_new(s->t, &cc, &s->conn);
+		/* The monitor logs the "Accepted" line, with the key. */
+		/* Hand over: nothing more is read here. */
+		s->authed = 1;
+		return 0;
 	}
 	if ((r = conn_input(s->conn, ev->msg, ev->payload, &cev)) != 0)
 		return r;
@@ -956,7 +1030,7 @@ fsshd_pump(struct fsshd_session *s)
 	struct transport_event ev;
 	int r = 0;
 
-	while (!s->done && (r = transport_poll(s->t, &ev)) == 0 &&
+	while (!s->done && !s->authed && (r = transport_poll(s->t, &ev)) == 0 &&
 	    ev.type != TRANSPORT_EV_NONE) {
 		if ((r = fsshd_transport_event(s, &ev)) != 0) {
 			log_info("Disconnecting %s: %s", s->peer, err_str(r));
@@ -981,7 +1055,7 @@ fsshd_pump(struct fsshd_session *s)
 	} while (!s->done && !s->failed && s->conn != NULL &&
 	    buf_len(transport_output(s->t)) == 0 &&
 	    fsshd_resume_children(s) == 0 && fsshd_sftp_blocked(s));
-	if (s->done || s->failed)
+	if (s->done || s->failed || s->authed)
 		evloop_stop(s->loop);
 }
 
@@ -1002,23 +1076,6 @@ fsshd_readable(struct evloop *loop, int fd, unsigned int events, void *ctx)
 			s->done = s->failed = 1;
 	}
 	(void)fd;
-	fsshd_pump(s);
-}
-
-/* LoginGraceTime: authentication took too long. */
-static void
-fsshd_grace(struct evloop *loop, void *ctx)
-{
-	struct fsshd_session *s = ctx;
-
-	(void)loop;
-	if (s->conn != NULL)
-		return;
-	log_info("Timeout before authentication for %s", s->peer);
-	if (transport_disconnect(s->t, TRANSPORT_DISC_BY_APPLICATION,
-	    "Timeout before authentication") != 0)
-		log_debug("already disconnected");
-	s->done = 1;
 	fsshd_pump(s);
 }
 
@@ -1118,55 +1175,137 @@ fsshd_auth_methods(const struct sshdconf *c)
 	return s;
 }
 
-int
-fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
-    const char *peer, const char *addr, const char *laddr, int lport)
+/*
+ * The transport settings of a connection: the host keys are public
+ * halves, every signature comes from the monitor.
+ */
+static void
+fsshd_session_tconfig(struct fsshd_session *s, struct transport_config *tc)
+{
+	const struct sshdconf *conf = s->o->conf;
+
+	memset(tc, 0, sizeof(*tc));
+	tc->server = 1;
+	tc->hostkeys = s->pubkeys;
+	tc->nhostkeys = s->npubkeys;
+	tc->hostkey_sign = fsshd_monitor_sign;
+	tc->hostkey_sign_ctx = &s->mon_fd;
+	if (conf == NULL)
+		return;
+	tc->kex_algorithms = conf->kex_algorithms;
+	tc->ciphers = conf->ciphers;
+	tc->macs = conf->macs;
+	tc->hostkey_algorithms = conf->hostkey_algorithms;
+	tc->compression = conf->compression ? "none,zlib@openssh.com" : "none";
+	tc->rekey_bytes = conf->rekey_limit > 0 ?
+	    (uint64_t)conf->rekey_limit : 0;
+	tc->rekey_seconds = conf->rekey_interval > 0 ?
+	    (uint32_t)conf->rekey_interval : 0;
+	tc->moduli_file = conf->moduli_file;
+}
+
+/* The event loop around s->t on fd: readable socket, SIGCHLD, ticks. */
+static int
+fsshd_session_loop(struct fsshd_session *s, const struct transport_config *tc,
+    int in_fd, int out_fd, int children)
+{
+	int r;
+
+	s->in_fd = in_fd;
+	s->out_fd = out_fd;
+	if ((r = evloop_new(&s->loop)) != 0 ||
+	    (r = misc_set_nonblock(in_fd, 1)) != 0 ||
+	    (r = misc_set_nonblock(out_fd, 1)) != 0 ||
+	    (r = evloop_add_fd(s->loop, in_fd, EVLOOP_READ, fsshd_readable,
+	    s)) != 0 ||
+	    (out_fd != in_fd && (r = evloop_add_fd(s->loop, out_fd, 0,
+	    fsshd_readable, s)) != 0) ||
+	    (children && (r = evloop_add_signal(s->loop, SIGCHLD,
+	    fsshd_sigchld, s)) != 0) ||
+	    (tc->rekey_seconds != 0 && (r = evloop_add_timer(s->loop, 1000, 1,
+	    fsshd_tick, s, NULL)) != 0))
+		return r;
+	return 0;
+}
+
+static int
+fsshd_session_drive(struct fsshd_session *s)
+{
+	int r = 0;
+
+	fsshd_pump(s);
+	while (!s->done && !s->failed && !s->authed)
+		if ((r = evloop_run(s->loop)) != 0)
+			break;
+	return r;
+}
+
+static void
+fsshd_session_free(struct fsshd_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < FSSHD_MAX_CHANS; i++)
+		if (s->chans[i] != NULL)
+			fsshd_chan_free(s->chans[i]);
+	conn_free(s->conn);
+	auth_server_free(s->auth);
+	transport_free(s->t);
+	evloop_free(s->loop);
+	for (i = 0; i < s->npubkeys; i++)
+		key_free(s->pubkeys[i]);
+	fsshd_session_authstate_clear(&s->as);
+}
+
+/* Write what the transport has queued, waiting for the socket. */
+static int
+fsshd_session_flush_all(struct fsshd_session *s)
+{
+	struct buf *out = transport_output(s->t);
+	struct pollfd pfd;
+	ssize_t n;
+
+	while (buf_len(out) > 0) {
+		n = write(s->out_fd, buf_ptr(out), buf_len(out));
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				return FERR_SYSTEM;
+			pfd.fd = s->out_fd;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+				return FERR_SYSTEM;
+			continue;
+		}
+		if (buf_consume(out, (size_t)n) != 0)
+			return FERR_INTERNAL;
+	}
+	return 0;
+}
+
+void
+fsshd_session_preauth(const struct fsshd_opts *o, int in_fd, int out_fd,
+    int mon_fd, const char *peer)
 {
 	const struct sshdconf *conf = o->conf;
 	struct fsshd_session s;
 	struct transport_config tc;
 	struct auth_server_config ac;
-	char *banner = NULL, *methods = NULL;
-	size_t i;
-	int r;
+	struct buf *state = NULL;
+	char *banner = NULL, *methods = NULL, why[256];
+	int keep[3] = { in_fd, out_fd, mon_fd }, r;
 
+	fsshd_monitor_log_to(mon_fd);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
 	memset(&s, 0, sizeof(s));
 	s.o = o;
-	s.in_fd = in_fd;
-	s.out_fd = out_fd;
 	s.peer = peer;
-	s.addr = addr;
-	s.laddr = laddr;
-	s.lport = lport;
-	memset(&tc, 0, sizeof(tc));
-	tc.server = 1;
-	tc.hostkeys = o->hostkeys;
-	tc.nhostkeys = o->nhostkeys;
-	fsshd_hostcert_config(&tc);	/* HostCertificate (fsshd-hostcert.c) */
+	s.mon_fd = mon_fd;
 	memset(&ac, 0, sizeof(ac));
 	ac.pubkey_allowed = fsshd_pubkey_allowed;
 	ac.ctx = &s;
-	if (conf == NULL) {
-		/* The embedded default's one account. */
-		if ((s.acct.name = strdup(o->user)) == NULL ||
-		    (s.acct.home = strdup(o->home)) == NULL ||
-		    (s.acct.shell = strdup(o->shell)) == NULL) {
-			r = FERR_ALLOC;
-			goto out;
-		}
-		s.acct.uid = o->uid;
-		s.acct.gid = o->gid;
-	} else {
-		tc.kex_algorithms = conf->kex_algorithms;
-		tc.ciphers = conf->ciphers;
-		tc.macs = conf->macs;
-		tc.hostkey_algorithms = conf->hostkey_algorithms;
-		tc.compression = conf->compression ? "none,zlib@openssh.com" : "none";
-		tc.rekey_bytes = conf->rekey_limit > 0 ?
-		    (uint64_t)conf->rekey_limit : 0;
-		tc.rekey_seconds = conf->rekey_interval > 0 ?
-		    (uint32_t)conf->rekey_interval : 0;
-		tc.moduli_file = conf->moduli_file;
+	if (conf != NULL) {
 		ac.pubkey_algs = conf->pubkey_accepted_algorithms;
 		ac.max_tries = conf->max_auth_tries > 0 ?
 		    (unsigned int)conf->max_auth_tries : 0;
@@ -1178,43 +1317,99 @@ fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
 		ac.banner = banner = fsshd_banner(conf);
 		ac.methods = methods = fsshd_auth_methods(conf);
 	}
-	if ((r = evloop_new(&s.loop)) != 0 ||
+	if ((r = fsshd_monitor_get_hostkeys(mon_fd, s.pubkeys,
+	    &s.npubkeys)) != 0) {
+		log_error("host keys from the monitor: %s", err_str(r));
+		goto out;
+	}
+	fsshd_session_tconfig(&s, &tc);
+	if ((r = fsshd_session_loop(&s, &tc, in_fd, out_fd, 0)) != 0 ||
 	    (r = transport_new(&tc, &s.t)) != 0 ||
-	    (r = auth_server_new(s.t, &ac, &s.auth)) != 0 ||
-	    (r = misc_set_nonblock(in_fd, 1)) != 0 ||
-	    (r = misc_set_nonblock(out_fd, 1)) != 0 ||
-	    (r = evloop_add_fd(s.loop, in_fd, EVLOOP_READ, fsshd_readable,
-	    &s)) != 0 ||
-	    (out_fd != in_fd && (r = evloop_add_fd(s.loop, out_fd, 0,
-	    fsshd_readable, &s)) != 0) ||
-	    (r = evloop_add_signal(s.loop, SIGCHLD, fsshd_sigchld, &s)) != 0 ||
-	    (tc.rekey_seconds != 0 && (r = evloop_add_timer(s.loop, 1000, 1,
-	    fsshd_tick, &s, NULL)) != 0) ||
-	    (o->grace != 0 && (r = evloop_add_timer(s.loop,
-	    (uint64_t)o->grace * 1000, 0, fsshd_grace, &s, NULL)) != 0)) {
+	    (r = auth_server_new(s.t, &ac, &s.auth)) != 0) {
 		if (r == FERR_CONFIG)
 			log_error("bad algorithm list in the configuration");
 		goto out;
 	}
-	fsshd_pump(&s);
-	while (!s.done && !s.failed)
-		if ((r = evloop_run(s.loop)) != 0)
-			break;
-	fsshd_flush(&s);
+	/* From here on network data is parsed: confined. */
+	if (fsshd_sandbox_enter(&o->sandbox, keep, 3, why, sizeof(why)) != 0) {
+		log_error("pre-auth sandbox for %s: %s", peer, why);
+		r = FERR_SYSTEM;
+		goto out;
+	}
+	if ((r = fsshd_session_drive(&s)) != 0 || !s.authed) {
+		fsshd_flush(&s);
+		goto out;
+	}
+	if ((state = buf_new()) == NULL) {
+		r = FERR_ALLOC;
+		goto out;
+	}
+	buf_set_secret(state);
+	if ((r = fsshd_session_flush_all(&s)) != 0 ||
+	    (r = transport_export(s.t, state)) != 0 ||
+	    (r = fsshd_monitor_auth_done(mon_fd, auth_server_user(s.auth),
+	    auth_server_methods_done(s.auth), state)) != 0)
+		log_error("handing over the connection of %s: %s", peer,
+		    err_str(r));
  out:
-	for (i = 0; i < FSSHD_MAX_CHANS; i++)
-		if (s.chans[i] != NULL)
-			fsshd_chan_free(s.chans[i]);
-	authkeys_decision_clear(&s.keyopts);
-	fsshd_kbd_free(s.kbd);
-	fsshd_pam_session_close();
-	conn_free(s.conn);
-	auth_server_free(s.auth);
-	transport_free(s.t);
-	evloop_free(s.loop);
-	sshdconf_free(s.eff);
-	fsshd_account_clear(&s.acct);
+	buf_free(state);
+	fsshd_session_free(&s);
 	free(banner);
 	free(methods);
+	/* No atexit handlers here: the sandbox allows nothing more. */
+	_exit(r == 0 && s.authed ? 0 : 1);
+}
+
+int
+fsshd_session_postauth(const struct fsshd_opts *o, struct fsshd_authstate *as,
+    struct buf *state, int in_fd, int out_fd, int mon_fd)
+{
+	struct fsshd_session s;
+	struct transport_config tc;
+	struct conn_config cc;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	s.peer = as->peer;
+	s.mon_fd = mon_fd;
+	/* The monitor's decision is this session's: take it over. */
+	s.as = *as;
+	memset(as, 0, sizeof(*as));
+	s.as.o = o;
+	if ((r = fsshd_monitor_get_hostkeys(mon_fd, s.pubkeys,
+	    &s.npubkeys)) != 0) {
+		log_error("host keys from the monitor: %s", err_str(r));
+		goto out;
+	}
+	fsshd_session_tconfig(&s, &tc);
+	memset(&cc, 0, sizeof(cc));
+	cc.server = 1;
+	cc.manual_window = 1;
+	if (s.as.eff != NULL && s.as.eff->max_sessions > 0)
+		cc.max_channels = (unsigned int)s.as.eff->max_sessions;
+	r = transport_import(&tc, buf_ptr(state), buf_len(state), &s.t);
+	/* The blob holds the session keys: gone once imported. */
+	explicit_bzero(buf_mutable_ptr(state), buf_len(state));
+	buf_reset(state);
+	if (r != 0 ||
+	    (r = fsshd_session_loop(&s, &tc, in_fd, out_fd, 1)) != 0 ||
+	    (r = conn_new(s.t, &cc, &s.conn)) != 0) {
+		log_error("continuing the connection of %s: %s", s.peer,
+		    err_str(r));
+		goto out;
+	}
+	if (s.as.eff != NULL && s.as.eff->client_alive_count_max > 0)
+		s.alive.count_max =
+		    (unsigned int)s.as.eff->client_alive_count_max;
+	if (s.as.eff != NULL && s.as.eff->client_alive_interval > 0 &&
+	    (r = evloop_add_timer(s.loop,
+	    (uint64_t)s.as.eff->client_alive_interval * 1000, 1,
+	    fsshd_alive, &s, NULL)) != 0)
+		goto out;
+	r = fsshd_session_drive(&s);
+	fsshd_flush(&s);
+ out:
+	fsshd_session_free(&s);
 	return r != 0 ? r : (s.failed ? FERR_CONN_CLOSED : 0);
 }

@@ -1,6 +1,9 @@
 /*
  * fsshd internals shared by the program (fsshd.c: options, host keys,
- * listeners), one connection's session (fsshd-session.c) and the account
+ * the listener), the connection's monitor and its privilege separation
+ * (fsshd-monitor.c), the pre-auth sandbox (fsshd-sandbox.c), the
+ * listener's limits (fsshd-limits.c), the protocol of a connection
+ * before and after authentication (fsshd-session.c) and the account
  * policy of configuration mode (fsshd-policy.c).
  */
 #ifndef FERRY_FSSHD_H
@@ -8,13 +11,38 @@
 
 #include <sys/types.h>
 
-struct authkeys_decision;
+#include "ferry/authkeys.h"
+
+struct auth_kbdint;
+struct buf;
 struct key;
+struct key_cert;
+struct sockaddr_storage;
+struct transport;
 struct sftp_server_opts;
 struct sshdconf;
 struct sshdconf_conn;
 
 #define FSSHD_MAX_HOSTKEYS	16
+/* The empty root-owned directory the pre-auth process is chrooted to. */
+#define FSSHD_EMPTY_DIR		"/run/fsshd/empty"
+
+/*
+ * Exit statuses of a per-connection process that the listener turns
+ * into PerSourcePenalties (0 and 1 are a normal end and an error).
+ */
+#define FSSHD_EXIT_AUTHFAIL	3	/* tried to authenticate, failed */
+#define FSSHD_EXIT_NOAUTH	4	/* left without trying */
+#define FSSHD_EXIT_GRACE	5	/* LoginGraceTime ran out */
+#define FSSHD_EXIT_CRASH	6	/* the pre-auth process crashed */
+
+/* How the pre-auth process is confined (fsshd-sandbox.c). */
+struct fsshd_sandbox {
+	int drop;			/* chroot and change uid (root only) */
+	uid_t uid;
+	gid_t gid;
+	const char *empty_dir;
+};
 
 /* What a session needs to know; built once by main, read-only after. */
 struct fsshd_opts {
@@ -32,7 +60,16 @@ struct fsshd_opts {
 	const char *authorized_keys;	/* embedded default's file */
 	struct key *hostkeys[FSSHD_MAX_HOSTKEYS];
 	size_t nhostkeys;
+	/*
+	 * The host key files: the per-connection monitor loads the keys
+	 * only after it has started the pre-auth process, so that no
+	 * private key was ever in that process's memory.
+	 */
+	const char *hostkey_paths[FSSHD_MAX_HOSTKEYS];
+	size_t nhostkey_paths;
 	unsigned int grace;		/* seconds to authenticate; 0: none */
+	struct fsshd_sandbox sandbox;
+	int startup_fd;			/* closed once authenticated; or -1 */
 };
 
 /* The account a session serves (copied from the password database). */
@@ -47,14 +84,145 @@ struct fsshd_account {
 };
 
 /*
- * Serve one connection arriving on in_fd and leaving on out_fd (the same
- * socket, or stdin/stdout with -i) until it ends.  peer names the client
- * in log lines ("127.0.0.1 port 40000"), addr is its numeric address,
- * laddr and lport the local end (for Match and from=).  Returns 0 when
- * the connection ended normally.
+ * What authentication decides about one connection: the account asked
+ * about last, and in configuration mode the settings in effect for it
+ * (Match applied); after success the account served and the
+ * authorized_keys options of the key that signed.  It lives in the
+ * monitor, which decides; the pre-auth process only asks.
  */
-int fsshd_session_run(const struct fsshd_opts *o, int in_fd, int out_fd,
+struct fsshd_authstate {
+	const struct fsshd_opts *o;
+	const char *peer;		/* "addr port N", for log lines */
+	const char *addr;		/* numeric client address */
+	const char *laddr;		/* local address and port */
+	int lport;
+	struct fsshd_account acct;
+	int acct_ok;			/* acct may log in (cached) */
+	struct sshdconf *eff;
+	struct authkeys_decision keyopts;
+	char keyfp[160];		/* the key last allowed, for the log */
+};
+
+/*
+ * Authentication decisions (fsshd-session.c), each a call into the
+ * policy (fsshd-policy.c) for configuration mode: 1 allow, 0 refuse.
+ * fsshd_session_user_ok: the account exists and may log in;
+ * fsshd_session_pubkey_ok: key is authorized for user (its options kept
+ * in as->keyopts); fsshd_session_password_ok: password is user's.  The
+ * monitor calls them; the pre-auth process asks the monitor.
+ */
+int fsshd_session_user_ok(struct fsshd_authstate *as, const char *user);
+int fsshd_session_pubkey_ok(struct fsshd_authstate *as, const char *user,
+    const struct key *key);
+int fsshd_session_password_ok(struct fsshd_authstate *as, const char *user,
+    const char *password);
+/*
+ * A user certificate (its structure and CA signature verified) for
+ * user: fsshd_policy_cert decides; options kept in as->keyopts.
+ */
+int fsshd_session_cert_ok(struct fsshd_authstate *as, const char *user,
+    const struct key_cert *cert);
+/* Release what as holds (not as itself). */
+void fsshd_session_authstate_clear(struct fsshd_authstate *as);
+
+/*
+ * The pre-auth process (fsshd-session.c): speak the protocol on fd until
+ * authentication succeeds, asking the monitor on mon_fd for every
+ * decision and host key signature (fsshd-monitor.c).  Never returns: it
+ * exits 0 after handing the transport to the monitor, else non-zero.
+ */
+void fsshd_session_preauth(const struct fsshd_opts *o, int in_fd,
+    int out_fd, int mon_fd, const char *peer) __attribute__((noreturn));
+/*
+ * The post-auth process: with the identity of as->acct already taken,
+ * continue the transport state (from the pre-auth process) on fd and
+ * serve the session; host key signatures at rekeys from the monitor on
+ * mon_fd.  Returns 0 when the connection ended normally.
+ */
+int fsshd_session_postauth(const struct fsshd_opts *o,
+    struct fsshd_authstate *as, struct buf *state, int in_fd, int out_fd,
+    int mon_fd);
+
+/*
+ * The monitor (fsshd-monitor.c): serve one connection arriving on in_fd
+ * and leaving on out_fd (the same socket, or stdin and stdout with -i)
+ * as the privileged half: start the sandboxed pre-auth process, answer
+ * its requests, then run the post-auth process as the user.  peer names
+ * the client in log lines ("127.0.0.1 port 40000"), addr is its numeric
+ * address, laddr and lport the local end (for Match and from=).
+ * Returns the exit status for the process (0, 1 or FSSHD_EXIT_*).
+ */
+int fsshd_monitor_run(struct fsshd_opts *o, int in_fd, int out_fd,
     const char *peer, const char *addr, const char *laddr, int lport);
+/*
+ * Requests of the pre-auth and post-auth processes to the monitor on
+ * mon_fd: 1 allow / 0 refuse (or a negative code when the monitor is
+ * gone).
+ */
+int fsshd_monitor_ask_pubkey(int mon_fd, const char *user,
+    const struct key *key);
+int fsshd_monitor_ask_signed(int mon_fd, const struct buf *request);
+int fsshd_monitor_ask_password(int mon_fd, const char *user,
+    const char *password);
+int fsshd_monitor_ask_cert(int mon_fd, const char *user,
+    const struct key_cert *cert);
+/*
+ * keyboard-interactive as an auth_kbdint_server_fn over the monitor: at
+ * round 0 the monitor starts a conversation (fsshd_kbd_start), after
+ * each INFO_RESPONSE it steps it; the prompts come back to conv.
+ * Returns AUTH_KBDINT_* (FAILURE when the monitor is gone).
+ */
+int fsshd_monitor_kbdint(int mon_fd, struct auth_kbdint *conv,
+    const char *user);
+/* transport_sign_fn over the monitor; ctx is a pointer to the fd. */
+int fsshd_monitor_sign(const struct key *hostkey, const char *sigalg,
+    const uint8_t *data, size_t len, struct buf *sig, void *ctx);
+/* Public host keys from the monitor (first message); 0 or a code. */
+int fsshd_monitor_get_hostkeys(int mon_fd, struct key **keys, size_t *np);
+/* Authentication done: hand the user, methods and transport state over. */
+int fsshd_monitor_auth_done(int mon_fd, const char *user,
+    const char *methods, const struct buf *state);
+/*
+ * Fuzzing (tests/fuzz/fuzz-fsshd-monitor.c): run the monitor's request
+ * handling over data as a compromised pre-auth process might send it
+ * (frames of byte type, string payload), with hostkey (not freed) as
+ * the host key.  Returns 0, or the code that would end the connection.
+ */
+int fsshd_monitor_fuzz(struct fsshd_opts *o, struct key *hostkey,
+    const uint8_t *data, size_t len);
+/* Send log lines to the monitor (the pre-auth process cannot log). */
+void fsshd_monitor_log_to(int mon_fd);
+
+/*
+ * fsshd_sandbox_prepare: resolve the account (fsshd, else nobody, else
+ * 65534, logged at INFO when verbose) and, with drop, make the empty
+ * directory; 0 or -1 (logged).  fsshd_sandbox_enter: confine the calling
+ * process (see fsshd-sandbox.c), closing every descriptor but the nkeep
+ * in keep; 0, or -1 with why.
+ */
+int fsshd_sandbox_prepare(struct fsshd_sandbox *sb, int drop, int verbose);
+int fsshd_sandbox_enter(const struct fsshd_sandbox *sb, const int *keep,
+    size_t nkeep, char *why, size_t whylen);
+
+/* The listener's limits (fsshd-limits.c). */
+struct fsshd_limits;
+int fsshd_limits_new(const struct sshdconf *conf, struct fsshd_limits **lp);
+void fsshd_limits_free(struct fsshd_limits *l);
+/*
+ * 1 to serve a new connection from ss (addr in text) while startups
+ * connections are unauthenticated, 0 to drop it (logged): MaxStartups,
+ * an active penalty, or a full penalty table with overflow deny-all.
+ */
+int fsshd_limits_admit(struct fsshd_limits *l,
+    const struct sockaddr_storage *ss, const char *addr,
+    unsigned int startups, time_t now);
+/* A per-connection process for ss ended with wstatus: penalise. */
+void fsshd_limits_ended(struct fsshd_limits *l,
+    const struct sockaddr_storage *ss, const char *addr, int wstatus,
+    time_t now);
+
+/* mkdir -p with mode 0755 (root-owned when run as root); 0 or -1. */
+int fsshd_mkdirs_root(const char *path);
 
 /*
  * Configuration mode policy (fsshd-policy.c).  fsshd_policy_account: 1 if
@@ -99,7 +267,11 @@ int fsshd_policy_password(const struct sshdconf *eff,
  */
 int fsshd_become_user(const struct sshdconf *eff, struct fsshd_account *a,
     char *why, size_t whylen);
-/* Options of an "internal-sftp [flags]" command line (sftp-server's). */
+/*
+ * Options of an "internal-sftp [flags]" command line (sftp-server's,
+ * and -r root: a confinement root, unexpanded).  so->start_dir and
+ * so->root are allocated: the caller frees them.
+ */
 int fsshd_internal_sftp_opts(const char *cmdline, struct sftp_server_opts *so,
     mode_t *umaskp);
 

@@ -19,6 +19,7 @@ chown -R "$u:" "$TMP/home"
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 port=$(free_port)
 cat >"$TMP/fsshd_config" <<EOC
+PerSourcePenalties no
 Port $port
 ListenAddress 127.0.0.1
 HostKey $TMP/hostkey

@@ -45,6 +45,7 @@ cert deploy rogue -n deploy
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 port=$(free_port)
 cat >"$TMP/fsshd_config" <<EOC
+PerSourcePenalties no
 Port $port
 ListenAddress 127.0.0.1
 HostKey $TMP/hostkey

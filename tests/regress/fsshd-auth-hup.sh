@@ -22,6 +22,7 @@ ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 port=$(free_port)
 conf() {
 	cat >"$TMP/fsshd_config" <<EOC
+PerSourcePenalties no
 Port $port
 ListenAddress 127.0.0.1
 HostKey $TMP/hostkey

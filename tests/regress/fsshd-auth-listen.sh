@@ -23,6 +23,7 @@ ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 p4=$(free_port)
 p6=$(free_port)
 cat >"$TMP/fsshd_config" <<EOC
+PerSourcePenalties no
 Port $p4
 ListenAddress 127.0.0.1
 ListenAddress [::1]:$p6

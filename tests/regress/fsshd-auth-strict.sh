@@ -23,6 +23,7 @@ chown -R "$u:" "$h"
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 start() { # name port strictmodes
 	cat >"$TMP/$1.conf" <<EOC
+PerSourcePenalties no
 Port $2
 ListenAddress 127.0.0.1
 HostKey $TMP/hostkey

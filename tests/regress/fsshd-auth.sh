@@ -43,6 +43,7 @@ ok "$( [ $? -eq 0 ] && [ ! -s "$TMP/example.err" ]; echo $?)" \
     "the example configuration (src/fsshd_config.example) passes -t cleanly"
 start_server() { # name port usepam
 	cat >"$TMP/$1.conf" <<EOC
+PerSourcePenalties no
 Port $2
 ListenAddress 127.0.0.1
 HostKey $TMP/hostkey

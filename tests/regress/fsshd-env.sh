@@ -32,6 +32,7 @@ for u in env noue fc; do chown -R "$u-$tag:" "$TMP/homes/$u-$tag"; done
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 port=$(free_port)
 cat >"$TMP/fsshd_config" <<EOC
+PerSourcePenalties no
 Port $port
 ListenAddress 127.0.0.1
 HostKey $TMP/hostkey

@@ -112,8 +112,12 @@ static const struct {
 	    "persourcepenalties crash:90 authfail:5 noauth:1 "
 	    "grace-exceeded:20 max:600 min:15 max-sources4:65536 "
 	    "max-sources6:65536 overflow:permissive overflow6:permissive\n"
-	    "persourcepenaltyexemptlist none\nrekeylimit 0 0\n"
+	    "persourcepenaltyexemptlist none\n"
+	    "persourcenetblocksize 32:128\nrekeylimit 0 0\n"
 	    "permituserenvironment no\n" },
+	{ "PerSourceNetBlockSize 24\n", "persourcenetblocksize 24:128\n" },
+	{ "PerSourceNetBlockSize 16:48\nPerSourceNetBlockSize 8\n",
+	    "persourcenetblocksize 16:48\n" },
 	{ "Port 2\nPort 3\n", "port 2\nport 3\n" },
 	{ "Port 2\nPort 3\n", "listenaddress [::]:2\nlistenaddress 0.0.0.0:2\n"
 	    "listenaddress [::]:3\nlistenaddress 0.0.0.0:3\n" },
@@ -230,6 +234,9 @@ static const struct {
 	{ "MaxStartups 1:101:10\n", "Illegal MaxStartups spec" },
 	{ "MaxStartups 1:2\n", "Illegal MaxStartups spec" },
 	{ "MaxStartups 1:2:3:4\n", "Illegal MaxStartups spec" },
+	{ "PerSourceNetBlockSize 33\n", "invalid PerSourceNetBlockSize" },
+	{ "PerSourceNetBlockSize 24:129\n", "invalid PerSourceNetBlockSize" },
+	{ "PerSourceNetBlockSize 24:x\n", "invalid PerSourceNetBlockSize" },
 	{ "RekeyLimit 8\n", "RekeyLimit too small" },
 	{ "RekeyLimit 1G 2q\n", "invalid rekey interval" },
 	{ "Ciphers des-cbc\n", "Bad SSH2 algorithm list" },

@@ -95,6 +95,8 @@ struct sshdconf {
 	int	 use_pam;
 	struct sshdconf_penalties penalties;
 	char	*penalty_exempt_list;		/* "none" when unset */
+	int	 penalty_netblock4;		/* PerSourceNetBlockSize */
+	int	 penalty_netblock6;
 	/* Internal: the lines of Match blocks, for sshdconf_match(). */
 	struct sshdconf_block *blocks_;
 };

@@ -268,9 +268,11 @@ void transport_auth_done(struct transport *t);
  * first key exchange completed and none runs, transport_output() is
  * empty, no message is held (transport_held_bytes() is 0) and none is
  * being built (transport_packet_start without transport_send).
- * FERR_NOT_SUPPORTED while compression runs or could start: "zlib", or
- * zlib@openssh.com after transport_auth_done(); export before
- * transport_auth_done and call it on the imported transport.
+ * FERR_NOT_SUPPORTED while compression runs: "zlib", or
+ * zlib@openssh.com once a stream has started (after
+ * transport_auth_done(), with the first packet compressed or
+ * decompressed); right after transport_auth_done() it may still be
+ * exported, and the importer starts both streams.
  * FERR_CONN_CLOSED after a fatal error.  On success t is finished: it
  * must not encrypt again, so every later call but transport_free fails
  * with FERR_CONN_CLOSED.  On failure out is as it was and t unchanged.

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# fsshd's connection limits, as root: MaxStartups (30 half-open
+# connections, then a real login still gets through with the configured
+# probability; past "full" every new connection is dropped); LoginGraceTime
+# closes an idle pre-auth connection; PerSourcePenalties block a source
+# after repeated failed logins and after a crash, the block expires,
+# PerSourceNetBlockSize widens what counts as one source, and
+# PerSourcePenaltyExemptList exempts a source.
+. "$top_srcdir/tests/regress/lib.sh"
+require_root
+require_cmd ssh ssh-keygen useradd userdel setsid
+FSSHD=$(ferry_bin fsshd)
+[ -x "$FSSHD" ] || skip_all "fsshd not built"
+
+tag=$$
+getent passwd fsshd >/dev/null ||
+    useradd --system --no-create-home --shell /usr/sbin/nologin fsshd ||
+    skip_all "cannot create the fsshd account"
+u=lim-$tag
+useradd -M -d "$TMP/home" -s /bin/sh -p '*' "$u" || skip_all "cannot create users"
+at_exit "userdel $u"
+mkdir -p "$TMP/home/.ssh"
+ssh-keygen -q -t ed25519 -N '' -f "$TMP/ukey" </dev/null
+cp "$TMP/ukey.pub" "$TMP/home/.ssh/authorized_keys"
+chown -R "$u:" "$TMP/home"
+ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
+printf '#!/bin/sh\necho wrong\n' >"$TMP/askpass-bad"
+chmod 755 "$TMP/askpass-bad"
+
+port=$(free_port)
+echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TMP/hostkey.pub")" >"$TMP/known"
+# start EXTRA-CONFIG-LINES...: (re)start fsshd with these settings.
+start() {
+	[ -s "$TMP/fsshd.pid" ] && kill "$(cat "$TMP/fsshd.pid")" 2>/dev/null
+	sleep 0.3
+	rm -f "$TMP/fsshd.pid"
+	{
+		echo "Port $port"
+		echo "ListenAddress 127.0.0.1"
+		echo "HostKey $TMP/hostkey"
+		echo "PidFile $TMP/fsshd.pid"
+		echo "PasswordAuthentication yes"
+		echo "KbdInteractiveAuthentication no"
+		echo "LogLevel VERBOSE"
+		printf '%s\n' "$@"
+	} >"$TMP/fsshd_config"
+	: >"$TMP/server.log"
+	"$FSSHD" -f "$TMP/fsshd_config" -e 2>"$TMP/server.log" &
+	track_pid $!
+	for i in $(seq 1 50); do
+		[ -s "$TMP/fsshd.pid" ] && break
+		sleep 0.1
+	done
+	sleep 0.2
+}
+login() { # [ssh options]: 0 when a key login runs a command
+	[ "$(ssh "$@" -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \
+	    -o ConnectTimeout=5 -o IdentitiesOnly=yes -i "$TMP/ukey" -p "$port" \
+	    "$u@127.0.0.1" 'echo in' 2>/dev/null)" = in ]
+}
+badpw() { # one connection with one wrong password
+	SSH_ASKPASS=$TMP/askpass-bad SSH_ASKPASS_REQUIRE=force DISPLAY=:0 \
+	    setsid -w ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" \
+	    -o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1 \
+	    -o PreferredAuthentications=password -p "$port" "$u@127.0.0.1" \
+	    true </dev/null >/dev/null 2>&1
+}
+# halfopen N: N connections that never authenticate (fds 20 ...).
+halfopen() {
+	local i
+	for i in $(seq 1 "$1"); do
+		eval "exec $((19 + i))<>/dev/tcp/127.0.0.1/$port"
+	done
+	sleep 1
+}
+halfclose() {
+	local i
+	for i in $(seq 1 "$1"); do
+		eval "exec $((19 + i))<&-"
+	done
+	sleep 0.5
+}
+
+# MaxStartups 30:10:100: with 30 unauthenticated connections a new one is
+# dropped with probability 10%: five tries all dropped is 1e-5.
+start "MaxStartups 30:10:100" "PerSourcePenaltyExemptList 127.0.0.1"
+halfopen 30
+got=1
+for try in 1 2 3 4 5; do
+	login && { got=0; break; }
+done
+ok $got "MaxStartups 30:10:100: 30 half-open connections, a real login gets through (try $try)"
+halfclose 30
+# MaxStartups 10 (start = full = 10): with 10 unauthenticated
+# connections every new connection is dropped, until they go.
+start "MaxStartups 10" "PerSourcePenaltyExemptList 127.0.0.1"
+halfopen 10
+login
+ok "$( [ $? -ne 0 ] && grep -q 'drop connection from 127.0.0.1: MaxStartups' \
+    "$TMP/server.log"; echo $?)" "MaxStartups full: a new connection is dropped, with a log line"
+halfclose 10
+login
+ok $? "once the half-open connections are gone, logins work again"
+
+# LoginGraceTime: an idle connection is closed after 2 seconds.
+start "LoginGraceTime 2" "PerSourcePenaltyExemptList 127.0.0.1"
+exec 8<>"/dev/tcp/127.0.0.1/$port"
+t0=$(date +%s)
+timeout 10 cat <&8 >/dev/null
+t1=$(date +%s)
+exec 8<&-
+ok "$( [ $((t1 - t0)) -ge 1 ] && [ $((t1 - t0)) -le 5 ]; echo $?)" \
+    "LoginGraceTime 2 closes an idle pre-auth connection ($((t1 - t0)) s)"
+sleep 0.3
+ok "$(grep -q 'Timeout before authentication for 127.0.0.1' "$TMP/server.log"; echo $?)" \
+    "and logs it"
+
+# PerSourcePenalties: two failed logins (3 s each) reach min 5 s: the
+# source is refused, until the penalty (capped at max 6 s) expires.
+start "PerSourcePenalties authfail:3s noauth:1s min:5s max:6s crash:30s"
+badpw
+badpw
+sleep 0.3
+login
+ok "$( [ $? -ne 0 ] && grep -q 'penalty: authfail for 127.0.0.1, refused' "$TMP/server.log" &&
+    grep -q 'drop connection from 127.0.0.1: penalty' "$TMP/server.log"; echo $?)" \
+    "after repeated failed logins the source is refused"
+login -b 127.0.0.2
+ok $? "another source (127.0.0.2, PerSourceNetBlockSize 32) is not refused"
+sleep 6.5
+login
+ok $? "the penalty expires"
+# A crash of a pre-auth process (killed by SIGSEGV): 30 s at once,
+# capped at max (6 s).
+exec 8<>"/dev/tcp/127.0.0.1/$port"
+sleep 0.5
+listener=$(cat "$TMP/fsshd.pid")
+for m in $(pgrep -P "$listener"); do
+	for c in $(pgrep -P "$m"); do kill -SEGV "$c"; done
+done
+exec 8<&-
+sleep 0.5
+login
+ok "$( [ $? -ne 0 ] && grep -q 'penalty: crash for 127.0.0.1, refused' \
+    "$TMP/server.log"; echo $?)" "a crashed pre-auth process penalises its source"
+ok "$(kill -0 "$listener"; echo $?)" "the listener survives"
+# PerSourceNetBlockSize 8: 127.0.0.1's failures block 127.0.0.2 too.
+start "PerSourcePenalties authfail:3s min:5s max:6s" "PerSourceNetBlockSize 8:64"
+"$FSSHD" -T -f "$TMP/fsshd_config" | grep -q '^persourcenetblocksize 8:64$'
+ok $? "-T shows PerSourceNetBlockSize"
+badpw
+badpw
+sleep 0.3
+login -b 127.0.0.2
+ok "$( [ $? -ne 0 ] && grep -q 'drop connection from 127.0.0.2: penalty' "$TMP/server.log"; echo $?)" \
+    "PerSourceNetBlockSize 8: the whole 127/8 block is refused"
+# The exempt list: the same failures from an exempt source change nothing.
+start "PerSourcePenalties authfail:3s min:5s max:6s" \
+    "PerSourcePenaltyExemptList 10.0.0.0/8,127.0.0.0/8"
+badpw
+badpw
+badpw
+login
+ok "$( [ $? -eq 0 ] && ! grep -q 'penalty:' "$TMP/server.log"; echo $?)" \
+    "PerSourcePenaltyExemptList: an exempt source is never penalised"
+done_testing
