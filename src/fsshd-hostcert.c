@@ -162,3 +162,32 @@ fsshd_hostcert_config(struct transport_config *tc)
 	tc->hostcerts = (const struct key_cert *const *)fsshd_hostcerts;
 	tc->nhostcerts = fsshd_nhostcerts;
 }
+
+int
+fsshd_hostcert_check(const struct sshdconf *conf, const char *const *paths,
+    size_t npaths)
+{
+	struct key *keys[FSSHD_MAX_HOSTCERTS] = { NULL };
+	struct buf *b;
+	size_t i, n = 0;
+	int r, errors = 0;
+
+	if (conf->host_certificates.n == 0)
+		return 0;
+	for (i = 0; i < npaths && n < FSSHD_MAX_HOSTCERTS; i++) {
+		b = NULL;
+		if ((r = key_read_file(paths[i], 0, &b)) != 0 ||
+		    (r = key_parse_private_public(b, &keys[n])) != 0) {
+			log_error("host key %s: %s", paths[i], r == FERR_SYSTEM ?
+			    strerror(errno) : err_str(r));
+			errors++;
+		} else
+			n++;
+		buf_free(b);
+	}
+	errors += fsshd_hostcert_load(conf, keys, n);
+	fsshd_hostcert_free();
+	for (i = 0; i < n; i++)
+		key_free(keys[i]);
+	return errors;
+}

@@ -23,6 +23,14 @@ struct transport_config;
 int fsshd_hostcert_load(const struct sshdconf *conf,
     struct key *const *hostkeys, size_t nhostkeys);
 
+/*
+ * Check the HostCertificate lines against the host key files at paths
+ * (as fsshd_hostcert_load, loading the keys for the purpose and keeping
+ * nothing); the number of problems.
+ */
+int fsshd_hostcert_check(const struct sshdconf *conf,
+    const char *const *paths, size_t npaths);
+
 /* Put the loaded certificates into a server's transport configuration. */
 void fsshd_hostcert_config(struct transport_config *tc);
 

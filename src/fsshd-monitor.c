@@ -38,6 +38,7 @@
 #include "ferry/log.h"
 #include "ferry/sshdconf.h"
 #include "fsshd.h"
+#include "fsshd-hostcert.h"
 #include "fsshd-auth.h"
 #include "misc.h"
 #include "prog.h"
@@ -1113,7 +1114,13 @@ fsshd_mon_load_keys(struct fsshd_mon *m)
 		b = NULL;
 		m->nkeys++;
 	}
-	return m->nkeys > 0 ? 0 : FERR_CONFIG;
+	if (m->nkeys == 0)
+		return FERR_CONFIG;
+	/* HostCertificate, for the post-auth process's later rekeys. */
+	if (m->o->conf != NULL &&
+	    fsshd_hostcert_load(m->o->conf, m->keys, m->nkeys) != 0)
+		return FERR_CONFIG;
+	return 0;
 }
 
 static int

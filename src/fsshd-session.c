@@ -1190,6 +1190,7 @@ fsshd_session_tconfig(struct fsshd_session *s, struct transport_config *tc)
 	tc->nhostkeys = s->npubkeys;
 	tc->hostkey_sign = fsshd_monitor_sign;
 	tc->hostkey_sign_ctx = &s->mon_fd;
+	fsshd_hostcert_config(tc);	/* HostCertificate (fsshd-hostcert.c) */
 	if (conf == NULL)
 		return;
 	tc->kex_algorithms = conf->kex_algorithms;
@@ -1320,6 +1321,12 @@ fsshd_session_preauth(const struct fsshd_opts *o, int in_fd, int out_fd,
 	if ((r = fsshd_monitor_get_hostkeys(mon_fd, s.pubkeys,
 	    &s.npubkeys)) != 0) {
 		log_error("host keys from the monitor: %s", err_str(r));
+		goto out;
+	}
+	/* Certificates are public: paired with the keys' public halves. */
+	if (o->conf != NULL &&
+	    fsshd_hostcert_load(o->conf, s.pubkeys, s.npubkeys) != 0) {
+		r = FERR_CONFIG;
 		goto out;
 	}
 	fsshd_session_tconfig(&s, &tc);

@@ -673,8 +673,12 @@ fsshd_config_main(struct fsshd_args *a)
 		    conf->host_keys.v[i], 0);
 	if (o.nhostkey_paths == 0)
 		fatal("fsshd: no hostkeys available -- exiting.");
-	/* HostCertificate: pair certificates with keys (fsshd-hostcert.c). */
-	if (fsshd_hostcert_load(conf, o.hostkeys, o.nhostkeys) != 0)
+	/*
+	 * HostCertificate: checked here against the keys' public halves;
+	 * each connection's processes pair them again (fsshd-hostcert.c).
+	 */
+	if (!a->rexec && !a->inetd &&
+	    fsshd_hostcert_check(conf, o.hostkey_paths, o.nhostkey_paths) != 0)
 		prog_exit(1);
 	if (a->test)
 		prog_exit(0);
