@@ -1191,6 +1191,8 @@ fsshd_session_tconfig(struct fsshd_session *s, struct transport_config *tc)
 	tc->hostkey_sign = fsshd_monitor_sign;
 	tc->hostkey_sign_ctx = &s->mon_fd;
 	fsshd_hostcert_config(tc);	/* HostCertificate (fsshd-hostcert.c) */
+	/* Delayed compression, as sshd's default (Compression yes). */
+	tc->compression = "none,zlib@openssh.com";
 	if (conf == NULL)
 		return;
 	tc->kex_algorithms = conf->kex_algorithms;

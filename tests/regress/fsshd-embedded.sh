@@ -164,6 +164,12 @@ EOP
 ok $? "an idle client is disconnected after the grace time (-g 1)"
 ok "$(grep -q 'Timeout before authentication' "$TMP/grace.log"; echo $?)" "and that is logged"
 
+# Delayed compression is offered, as sshd's default (ssh -C uses it).
+out=$(rssh -C -v 'echo squeezed' 2>"$TMP/comp.err")
+ok "$( [ "$out" = squeezed ] &&
+    grep -q 'compression: zlib@openssh.com' "$TMP/comp.err"; echo $?)" \
+    "ssh -C negotiates zlib@openssh.com"
+
 out=$(ssh "${opts[@]}" -o ProxyCommand="setpriv --reuid=$user --regid=$user --init-groups env -i HOME=$home $FSSHD -i" \
     -o HostKeyAlias="[127.0.0.1]:$port" "$user@127.0.0.1" 'echo inetd')
 ok "$( [ "$out" = inetd ]; echo $?)" "-i serves one connection on stdin/stdout (ProxyCommand)"
