@@ -2,7 +2,7 @@
 # fsshd's embedded default, started as an unprivileged test user with no
 # arguments but a port: first start creates the host key, a second start
 # reuses it; OpenSSH's ssh runs commands (exit codes, stdin streaming,
-# stderr kept apart), OpenSSH's sftp and scp (both protocols) move files;
+# stderr kept apart), OpenSSH's sftp and scp (both protocols, -r -p) move files;
 # another user and an unlisted key are refused; -i serves one connection
 # on stdin/stdout (as a ProxyCommand).
 . "$top_srcdir/tests/regress/lib.sh"
@@ -84,6 +84,23 @@ scp -q "${opts[@]}" -P "$port" "$TMP/rand" "$user@127.0.0.1:viascp.bin"
 ok "$(cmp -s "$TMP/rand" "$home/viascp.bin"; echo $?)" "scp (SFTP protocol) upload"
 scp -q -O "${opts[@]}" -P "$port" "$user@127.0.0.1:viascp.bin" "$TMP/scp-back.bin"
 ok "$(cmp -s "$TMP/rand" "$TMP/scp-back.bin"; echo $?)" "scp -O (legacy protocol, through the shell) download"
+
+# OpenSSH's scp in both protocols: -r -p trees with odd names, both ways.
+mkdir -p "$TMP/tree/sub dir" && chown "$user:" "$TMP/tree" 2>/dev/null
+printf 'a\n' >"$TMP/tree/plain"
+printf 'b\n' >"$TMP/tree/sub dir/semi;colon \$x"
+chmod -R a+rX "$TMP/tree"
+chmod 0640 "$TMP/tree/plain"
+touch -d '2011-02-03 04:05:06' "$TMP/tree/plain"
+for mode in "" -O; do
+	tag=${mode:-sftp}
+	scp -q -r -p $mode "${opts[@]}" -P "$port" "$TMP/tree" "$user@127.0.0.1:t$tag"
+	scp -q -r -p $mode "${opts[@]}" -P "$port" "$user@127.0.0.1:t$tag" "$TMP/back$tag"
+	ok "$(diff -r "$TMP/tree" "$home/t$tag" >/dev/null &&
+	    diff -r "$TMP/tree" "$TMP/back$tag" >/dev/null &&
+	    [ "$(stat -c '%a %Y' "$TMP/back$tag/plain")" = "640 $(stat -c %Y "$TMP/tree/plain")" ]
+	    echo $?)" "scp ${mode:-(SFTP protocol)} -r -p both ways: trees, odd names, modes and times"
+done
 
 ssh "${opts[@]}" -p "$port" "root@127.0.0.1" true 2>"$TMP/err"
 ok "$( [ $? -eq 255 ] && grep -q 'Permission denied' "$TMP/err"; echo $?)" "another user is refused"
