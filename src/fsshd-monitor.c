@@ -521,6 +521,25 @@ fsshd_mon_set_user(struct fsshd_mon *m, const char *user)
 	m->kbd = NULL;
 }
 
+/*
+ * A query about a key or certificate for a user: "string user, string
+ * blob" and nothing more; the attempt counts and names the user.
+ */
+static int
+fsshd_mon_query(struct fsshd_mon *m, struct buf *req, char **userp,
+    const uint8_t **pp, size_t *lenp)
+{
+	int r;
+
+	if ((r = buf_get_cstring(req, userp, NULL)) != 0 ||
+	    (r = buf_get_string_direct(req, pp, lenp)) != 0 ||
+	    (r = buf_expect_end(req)) != 0)
+		return r;
+	m->attempted = 1;
+	fsshd_mon_set_user(m, *userp);
+	return 0;
+}
+
 static int
 fsshd_mon_pubkey(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 {
@@ -530,12 +549,8 @@ fsshd_mon_pubkey(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 	size_t len;
 	int r;
 
-	if ((r = buf_get_cstring(req, &user, NULL)) != 0 ||
-	    (r = buf_get_string_direct(req, &p, &len)) != 0 ||
-	    (r = buf_expect_end(req)) != 0)
+	if ((r = fsshd_mon_query(m, req, &user, &p, &len)) != 0)
 		goto out;
-	m->attempted = 1;
-	fsshd_mon_set_user(m, user);
 	if (key_from_blob_mem(p, len, &key) != 0) {
 		r = buf_put_u8(reply, 0);
 		goto out;
@@ -672,12 +687,8 @@ fsshd_mon_cert(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 	size_t len;
 	int r;
 
-	if ((r = buf_get_cstring(req, &user, NULL)) != 0 ||
-	    (r = buf_get_string_direct(req, &p, &len)) != 0 ||
-	    (r = buf_expect_end(req)) != 0)
+	if ((r = fsshd_mon_query(m, req, &user, &p, &len)) != 0)
 		goto out;
-	m->attempted = 1;
-	fsshd_mon_set_user(m, user);
 	if (key_cert_from_blob(p, len, &cert) != 0) {
 		r = buf_put_u8(reply, 0);
 		goto out;
