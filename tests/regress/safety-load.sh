@@ -16,7 +16,9 @@ else
 fi
 # Bounds: a session process, and the whole server per session.
 PROC_MAX_KIB=$((48 * 1024 * SAFETY_MEM_SCALE))
-TOTAL_MAX_KIB=$(((N * 16 * 1024 + 64 * 1024) * SAFETY_MEM_SCALE))
+# Each connection is two processes (its monitor and the session), whose
+# summed RSS counts the shared libraries twice: 24 MiB a connection.
+TOTAL_MAX_KIB=$(((N * 24 * 1024 + 64 * 1024) * SAFETY_MEM_SCALE))
 safety_user ferry-l
 safety_fsshd_start || skip_all "fsshd does not start"
 diag "$N concurrent sessions x $MIB MiB up and down" \
