@@ -6,38 +6,8 @@
 # (which lacks it) the copy falls back to file by file; an invalid
 # -X archive= value is refused.  Every copy is compared with diff -r.
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh ssh-keygen useradd userdel
-FSCP=$(ferry_bin fscp)
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSCP" ] && [ -x "$FSSHD" ] || skip_all "fscp or fsshd not built"
-
-openssh_sshd_setup "Subsystem sftp internal-sftp"
-openssh_sshd_start
-
-tag=fa$$
-u=fa-$tag
-uh=$TMP/home-$u
-useradd -M -d "$uh" -s /bin/sh -p '*' "$u" || skip_all "cannot create a test user"
-at_exit "userdel $u"
-mkdir -p "$uh/.ssh"
-cp "$TMP/id_ed25519.pub" "$uh/.ssh/authorized_keys"
-chown -R "$u:" "$uh"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/fhost" </dev/null
-fport=$(free_port)
-cat >"$TMP/fsshd_config" <<EOC
-Port $fport
-ListenAddress 127.0.0.1
-HostKey $TMP/fhost
-PidFile $TMP/fsshd.pid
-AuthorizedKeysFile .ssh/authorized_keys
-PasswordAuthentication no
-Subsystem sftp internal-sftp
-EOC
-"$FSSHD" -f "$TMP/fsshd_config" -e 2>"$TMP/fsshd.log" &
-track_pid $!
-wait_port "$fport"
-echo "[127.0.0.1]:$fport $(cut -d' ' -f1,2 "$TMP/fhost.pub")" >>"$TMP/known_hosts"
+. "$top_srcdir/tests/regress/fscp-lib.sh"
+fscp_setup fa
 
 fs=("$FSCP" -v "${SSH_OPTS[@]}")
 F=$u@127.0.0.1
