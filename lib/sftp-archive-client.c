@@ -314,8 +314,8 @@ sftp_archive_xfer_put_file(struct sftp_archive_xfer *x, const char *lfile,
 	}
 	/*
 	 * Other formats are rewritten as the wire's pax stream (any format
-	 * libarchive reads goes), names checked here before the server
-	 * checks them.
+	 * libarchive reads, compressed by one of its libraries), names
+	 * checked here before the server checks them.
 	 */
 	tmpdir = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	spool = sftp_archive_spool(tmpdir, NULL);
@@ -325,8 +325,8 @@ sftp_archive_xfer_put_file(struct sftp_archive_xfer *x, const char *lfile,
 		close(fd);
 		return FERR_SYSTEM;
 	}
-	r = sftp_archive_transcode(fd, spool, SFTP_ARCHIVE_FMT_TAR, ebuf,
-	    sizeof(ebuf));
+	r = sftp_archive_transcode(fd, SFTP_ARCHIVE_ANYFORMAT, spool,
+	    SFTP_ARCHIVE_FMT_TAR, ebuf, sizeof(ebuf));
 	close(fd);
 	if (r != 0) {
 		close(spool);
@@ -655,7 +655,8 @@ ax_finish(struct sftp_archive_xfer *x)
 		break;
 	case AX_GET_FILE:
 		if (x->fmt == SFTP_ARCHIVE_FMT_ZIP)
-			r = sftp_archive_transcode(x->spool, x->outfd,
+			r = sftp_archive_transcode(x->spool,
+			    x->o.flags & SFTP_ARCHIVE_GZIP, x->outfd,
 			    SFTP_ARCHIVE_FMT_ZIP, ebuf, sizeof(ebuf));
 		else if (ftruncate(x->spool, (off_t)x->end) != 0) {
 			snprintf(ebuf, sizeof(ebuf), "%s", strerror(errno));

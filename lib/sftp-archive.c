@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -1221,9 +1222,17 @@ ar_reader(int fd, unsigned int flags)
 	if (lseek(fd, 0, SEEK_SET) != 0 || (a = archive_read_new()) == NULL)
 		return NULL;
 	if (flags & SFTP_ARCHIVE_ANYFORMAT) {
+		/* A local file: every format, compressed by a library. */
 		archive_read_support_format_all(a);
-		archive_read_support_filter_all(a);
+		archive_read_support_filter_gzip(a);
+		archive_read_support_filter_bzip2(a);
+		archive_read_support_filter_xz(a);
+		archive_read_support_filter_lzma(a);
+		archive_read_support_filter_lzip(a);
+		archive_read_support_filter_zstd(a);
+		archive_read_support_filter_compress(a);
 	} else {
+		/* A peer's stream: pax (ustar) only. */
 		archive_read_support_format_tar(a);
 		if (flags & SFTP_ARCHIVE_GZIP)
 			archive_read_support_filter_gzip(a);
@@ -1361,9 +1370,35 @@ ar_tc_data(struct archive *in, struct archive *out, struct archive_entry *e,
 	return FERR_SYSTEM;
 }
 
+/*
+ * Drop the times the writers cannot represent: the zip writer converts
+ * the modification time to local calendar time and does not survive a
+ * year beyond what localtime_r() takes (a hostile pax mtime=1e19).
+ */
+static void
+ar_tc_times(struct archive_entry *e)
+{
+	struct tm tm;
+	time_t t;
+
+	t = archive_entry_mtime(e);
+	if (archive_entry_mtime_is_set(e) && localtime_r(&t, &tm) == NULL)
+		archive_entry_unset_mtime(e);
+	t = archive_entry_atime(e);
+	if (archive_entry_atime_is_set(e) && localtime_r(&t, &tm) == NULL)
+		archive_entry_unset_atime(e);
+	t = archive_entry_ctime(e);
+	if (archive_entry_ctime_is_set(e) && localtime_r(&t, &tm) == NULL)
+		archive_entry_unset_ctime(e);
+	t = archive_entry_birthtime(e);
+	if (archive_entry_birthtime_is_set(e) &&
+	    localtime_r(&t, &tm) == NULL)
+		archive_entry_unset_birthtime(e);
+}
+
 int
-sftp_archive_transcode(int infd, int outfd, enum sftp_archive_format fmt,
-    char *errbuf, size_t errlen)
+sftp_archive_transcode(int infd, unsigned int inflags, int outfd,
+    enum sftp_archive_format fmt, char *errbuf, size_t errlen)
 {
 	struct archive *in = NULL, *out = NULL;
 	struct archive_entry *e;
@@ -1375,7 +1410,7 @@ sftp_archive_transcode(int infd, int outfd, enum sftp_archive_format fmt,
 		errbuf[0] = '\0';
 	if ((rel = malloc(AR_PATH_MAX + 1)) == NULL)
 		return FERR_ALLOC;
-	if ((in = ar_reader(infd, SFTP_ARCHIVE_ANYFORMAT)) == NULL) {
+	if ((in = ar_reader(infd, inflags)) == NULL) {
 		ar_msg(errbuf, errlen, "reading archive", NULL,
 		    "cannot open it");
 		r = FERR_FORMAT;
@@ -1430,6 +1465,7 @@ sftp_archive_transcode(int infd, int outfd, enum sftp_archive_format fmt,
 		if (rel[0] == '\0')
 			continue;
 		archive_entry_copy_pathname(e, rel);
+		ar_tc_times(e);
 		r = archive_write_header(out, e);
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
 			ar_msg(errbuf, errlen, "writing archive entry", rel,

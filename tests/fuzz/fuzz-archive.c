@@ -123,7 +123,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 0x80) {
 		if ((zfd = memfd_create("fuzz-zip", MFD_CLOEXEC)) < 0)
 			abort();
-		r = sftp_archive_transcode(fd, zfd, SFTP_ARCHIVE_FMT_ZIP,
+		r = sftp_archive_transcode(fd, o.flags & (SFTP_ARCHIVE_GZIP |
+		    SFTP_ARCHIVE_ANYFORMAT), zfd, SFTP_ARCHIVE_FMT_ZIP,
 		    err, sizeof(err));
 		(void)r;
 		close(zfd);

@@ -497,6 +497,65 @@ test_hostile(void)
 	ok(rmdir(p) == 0, "nothing was written outside the target");
 }
 
+/* A pax stream of one 4-byte file "f" whose mtime is t. */
+static int
+tar_with_mtime(time_t t)
+{
+	struct archive *a;
+	struct archive_entry *ae;
+	int fd;
+
+	H((fd = memfd_create("m", 0)) < 0);
+	H((a = archive_write_new()) == NULL);
+	H(archive_write_set_format_pax_restricted(a));
+	H(archive_write_open_fd(a, fd));
+	ae = archive_entry_new();
+	archive_entry_copy_pathname(ae, "f");
+	archive_entry_set_filetype(ae, AE_IFREG);
+	archive_entry_set_perm(ae, 0644);
+	archive_entry_set_mtime(ae, t, 0);
+	archive_entry_set_size(ae, 4);
+	H(archive_write_header(a, ae));
+	H(archive_write_data(a, "abcd", 4) != 4);
+	archive_entry_free(ae);
+	H(archive_write_close(a));
+	archive_write_free(a);
+	return fd;
+}
+
+/*
+ * A peer's stream is read as pax only, and a time the zip writer cannot
+ * convert (libarchive's writer crashed on it) is dropped, not fatal.
+ */
+static void
+test_transcode_hostile(void)
+{
+	char p[512], buf[8];
+	int fd, zfd, tfd, ffd;
+
+	fd = tar_with_mtime((time_t)1 << 60);
+	H((zfd = memfd_create("z", 0)) < 0);
+	is_int(sftp_archive_transcode(fd, 0, zfd, SFTP_ARCHIVE_FMT_ZIP, ebuf,
+	    sizeof(ebuf)), 0, "year 10^10 mtime to zip: %s", ebuf);
+	close(fd);
+	H((tfd = memfd_create("t", 0)) < 0);
+	is_int(sftp_archive_transcode(zfd, 0, tfd, SFTP_ARCHIVE_FMT_TAR, ebuf,
+	    sizeof(ebuf)), FERR_FORMAT, "a zip is not read as a peer's stream");
+	ok(ebuf[0] != '\0', "and the refusal says why: %s", ebuf);
+	H(ftruncate(tfd, 0) != 0);
+	is_int(sftp_archive_transcode(zfd, SFTP_ARCHIVE_ANYFORMAT, tfd,
+	    SFTP_ARCHIVE_FMT_TAR, ebuf, sizeof(ebuf)), 0,
+	    "but is as a local file: %s", ebuf);
+	close(tfd);
+	is_int(extract_into(zfd, "farfuture", SFTP_ARCHIVE_ANYFORMAT, 0), 0,
+	    "that zip extracts: %s", ebuf);
+	path(p, sizeof(p), "farfuture/f");
+	H((ffd = open(p, O_RDONLY)) < 0);
+	ok(read(ffd, buf, sizeof(buf)) == 4 && memcmp(buf, "abcd", 4) == 0,
+	    "its file came through whole");
+	close(ffd);
+}
+
 static void
 test_transcode(void)
 {
@@ -507,7 +566,7 @@ test_transcode(void)
 	fd = stream_of(s);
 	sftp_archive_src_free(s);
 	H((zfd = memfd_create("z", 0)) < 0);
-	is_int(sftp_archive_transcode(fd, zfd, SFTP_ARCHIVE_FMT_ZIP, ebuf,
+	is_int(sftp_archive_transcode(fd, 0, zfd, SFTP_ARCHIVE_FMT_ZIP, ebuf,
 	    sizeof(ebuf)), 0, "tar to zip: %s", ebuf);
 	close(fd);
 	is_int(extract_into(zfd, "fromzip", SFTP_ARCHIVE_ANYFORMAT |
@@ -522,7 +581,7 @@ test_transcode(void)
 
 		H((zfd = memfd_create("z", 0)) < 0);
 		fd = hostile(e, 1, 0);
-		is_int(sftp_archive_transcode(fd, zfd, SFTP_ARCHIVE_FMT_TAR,
+		is_int(sftp_archive_transcode(fd, 0, zfd, SFTP_ARCHIVE_FMT_TAR,
 		    ebuf, sizeof(ebuf)), FERR_PERMISSION,
 		    "transcode refuses ..");
 		close(fd);
@@ -946,6 +1005,7 @@ main(void)
 	test_roundtrip(SFTP_ARCHIVE_GZIP, "dstgz");
 	test_hostile();
 	test_transcode();
+	test_transcode_hostile();
 	test_mode();
 	test_stream();
 	test_engines();

@@ -37,7 +37,7 @@
 #define SFTP_ARCHIVE_HARDLINKS	0x0200U	/* create hard links (inside) */
 #define SFTP_ARCHIVE_SPECIAL	0x0400U	/* FIFOs and device nodes */
 #define SFTP_ARCHIVE_OWNER	0x0800U	/* owners (only when root) */
-#define SFTP_ARCHIVE_ANYFORMAT	0x1000U	/* read any libarchive format */
+#define SFTP_ARCHIVE_ANYFORMAT	0x1000U	/* a local file: any format */
 #define SFTP_ARCHIVE_NOSPACE	0x2000U	/* skip the free-space check */
 
 /* Deepest directory nesting the sender walks. */
@@ -122,11 +122,15 @@ enum sftp_archive_format {
 enum sftp_archive_format sftp_archive_format_of(const char *name);
 
 /*
- * Rewrite the archive in infd (any format libarchive reads, from offset
- * 0) into outfd in format fmt, entry by entry.  Entry names are checked
- * as extraction checks them.  0 or a code as sftp_archive_extract().
+ * Rewrite the archive in infd (from offset 0) into outfd in format fmt,
+ * entry by entry.  inflags says what infd may hold: a pax stream, gzipped
+ * with SFTP_ARCHIVE_GZIP (a peer's stream), or with
+ * SFTP_ARCHIVE_ANYFORMAT any format libarchive reads (a local file the
+ * user named).  Entry names are checked as extraction checks them; times
+ * the output cannot hold are dropped.  0 or a code as
+ * sftp_archive_extract().
  */
-int sftp_archive_transcode(int infd, int outfd,
+int sftp_archive_transcode(int infd, unsigned int inflags, int outfd,
     enum sftp_archive_format fmt, char *errbuf, size_t errlen) FERRY_WUR;
 
 /*
