@@ -4,45 +4,30 @@
 # a client stopped with SIGSTOP is disconnected after the count, with a
 # log line.
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh ssh-keygen useradd userdel
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSSHD" ] || skip_all "fsshd not built"
+. "$top_srcdir/tests/regress/fsshd-lib.sh"
+fsshd_require
 
 u=alive-$$
-useradd -M -d "$TMP/home" -s /bin/sh -p '*' "$u" || skip_all "cannot create a test user"
-at_exit "userdel $u"
-mkdir -p "$TMP/home/.ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/key" </dev/null
-cp "$TMP/key.pub" "$TMP/home/.ssh/authorized_keys"
-chown -R "$u:" "$TMP/home"
+fsshd_user "$u" "$TMP/home" key
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 port=$(free_port)
-cat >"$TMP/fsshd_config" <<EOC
+fsshd_config "$TMP/fsshd_config" "$port" <<EOC
 PerSourcePenalties no
-Port $port
-ListenAddress 127.0.0.1
-HostKey $TMP/hostkey
-PidFile $TMP/fsshd.pid
 UsePAM no
 ClientAliveInterval 1
 ClientAliveCountMax 2
 LogLevel DEBUG1
 EOC
-"$FSSHD" -f "$TMP/fsshd_config" -e 2>"$TMP/server.log" &
-track_pid $!
-wait_port "$port"
-echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TMP/hostkey.pub")" >"$TMP/known"
-kssh() { timeout 30 ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \
-    -o IdentitiesOnly=yes -i "$TMP/key" -p "$port" "$u@127.0.0.1" "$@"; }
+fsshd_start "$TMP/fsshd_config" "$TMP/server.log" "$port"
+fsshd_known "$port"
+kssh() { fsshd_ssh 30 key "$port" "$u" "$@"; }
 
 out=$(kssh -v 'sleep 4; echo still-here' 2>"$TMP/live.err" </dev/null)
 ok "$( [ "$out" = still-here ] && grep -q 'keepalive@openssh.com' "$TMP/live.err"; echo $?)" \
     "a live client answers keepalive@openssh.com and a 4 s quiet session survives"
 
 # ssh itself in the background (not a function's subshell): SIGSTOP hits it.
-ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes -o IdentitiesOnly=yes \
-    -i "$TMP/key" -p "$port" "$u@127.0.0.1" 'exec sleep 20' </dev/null >/dev/null 2>&1 &
+ssh "${FSSHD_SSH[@]}" -i "$TMP/key" -p "$port" "$u@127.0.0.1" 'exec sleep 20' </dev/null >/dev/null 2>&1 &
 cpid=$!
 track_pid "$cpid"
 for i in $(seq 1 50); do

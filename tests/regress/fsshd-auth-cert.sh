@@ -6,10 +6,8 @@
 # cert-authority lines in authorized_keys; each decision logged with the
 # certificate's key, ID, serial and CA.
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh ssh-keygen useradd userdel
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSSHD" ] || skip_all "fsshd not built"
+. "$top_srcdir/tests/regress/fsshd-lib.sh"
+fsshd_require
 
 tag=$$
 u=cert-$tag
@@ -44,24 +42,17 @@ cert deploy rogue -n deploy
 
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 port=$(free_port)
-cat >"$TMP/fsshd_config" <<EOC
+fsshd_config "$TMP/fsshd_config" "$port" <<EOC
 PerSourcePenalties no
-Port $port
-ListenAddress 127.0.0.1
-HostKey $TMP/hostkey
-PidFile $TMP/fsshd.pid
 UsePAM no
 TrustedUserCAKeys $TMP/ca.pub
 Match User $u2
 	AuthorizedPrincipalsFile %h/.ssh/principals
 EOC
-"$FSSHD" -f "$TMP/fsshd_config" -e 2>"$TMP/server.log" &
-track_pid $!
-wait_port "$port"
-echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TMP/hostkey.pub")" >"$TMP/known"
+fsshd_start "$TMP/fsshd_config" "$TMP/server.log" "$port"
+fsshd_known "$port"
 # kssh KEY USER [command]: ssh offers KEY-cert.pub first, then KEY
-kssh() { timeout 30 ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \
-    -o IdentitiesOnly=yes -i "$TMP/$1" -p "$port" "$2@127.0.0.1" "${3:-id -un}" </dev/null 2>/dev/null; }
+kssh() { fsshd_ssh 30 "$1" "$port" "$2" "${3:-id -un}" </dev/null 2>/dev/null; }
 
 ok "$( [ "$(kssh good "$u")" = "$u" ]; echo $?)" "a certificate from TrustedUserCAKeys naming the user logs in"
 fp=$(ssh-keygen -lf "$TMP/good.pub" | cut -d' ' -f2)

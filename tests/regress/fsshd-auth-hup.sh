@@ -5,40 +5,26 @@
 # configuration that does not load is refused with a log line while the
 # old one keeps serving.
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh ssh-keygen useradd userdel
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSSHD" ] || skip_all "fsshd not built"
+. "$top_srcdir/tests/regress/fsshd-lib.sh"
+fsshd_require
 case $FSSHD in /*) ;; *) FSSHD=$PWD/$FSSHD ;; esac
 
 u=hup-$$
-useradd -M -d "$TMP/home" -s /bin/sh -p '*' "$u" || skip_all "cannot create a test user"
-at_exit "userdel $u"
-mkdir -p "$TMP/home/.ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/key" </dev/null
-cp "$TMP/key.pub" "$TMP/home/.ssh/authorized_keys"
-chown -R "$u:" "$TMP/home"
+fsshd_user "$u" "$TMP/home" key
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 port=$(free_port)
 conf() {
-	cat >"$TMP/fsshd_config" <<EOC
+	fsshd_config "$TMP/fsshd_config" "$port" <<EOC
 PerSourcePenalties no
-Port $port
-ListenAddress 127.0.0.1
-HostKey $TMP/hostkey
-PidFile $TMP/fsshd.pid
 UsePAM no
 SetEnv FERRY_GEN=$1
 EOC
 }
 conf one
-"$FSSHD" -f "$TMP/fsshd_config" -e 2>"$TMP/server.log" &
-track_pid $!
-wait_port "$port"
+fsshd_start "$TMP/fsshd_config" "$TMP/server.log" "$port"
 pid=$(cat "$TMP/fsshd.pid")
-echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TMP/hostkey.pub")" >"$TMP/known"
-kssh() { timeout 30 ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \
-    -o IdentitiesOnly=yes -i "$TMP/key" -p "$port" "$u@127.0.0.1" "$@" </dev/null; }
+fsshd_known "$port"
+kssh() { fsshd_ssh 30 key "$port" "$u" "$@" </dev/null; }
 wait_log() { # count pattern
 	local i
 	for i in $(seq 1 50); do

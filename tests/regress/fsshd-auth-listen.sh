@@ -4,42 +4,28 @@
 # and in Match Address, and AddressFamily inet leaving IPv6 addresses
 # out.  Skipped when the machine has no ::1.
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh ssh-keygen useradd userdel
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSSHD" ] || skip_all "fsshd not built"
+. "$top_srcdir/tests/regress/fsshd-lib.sh"
+fsshd_require
 /usr/bin/python3 -c 'import socket
 s = socket.socket(socket.AF_INET6)
 s.bind(("::1", 0))' 2>/dev/null || skip_all "no IPv6 loopback (::1) on this machine"
 
 u=lst-$$
-useradd -M -d "$TMP/home" -s /bin/sh -p '*' "$u" || skip_all "cannot create a test user"
-at_exit "userdel $u"
-mkdir -p "$TMP/home/.ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/key" </dev/null
-cp "$TMP/key.pub" "$TMP/home/.ssh/authorized_keys"
-chown -R "$u:" "$TMP/home"
+fsshd_user "$u" "$TMP/home" key
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 p4=$(free_port)
 p6=$(free_port)
-cat >"$TMP/fsshd_config" <<EOC
+fsshd_config "$TMP/fsshd_config" "$p4" <<EOC
 PerSourcePenalties no
-Port $p4
-ListenAddress 127.0.0.1
 ListenAddress [::1]:$p6
-HostKey $TMP/hostkey
-PidFile $TMP/fsshd.pid
 UsePAM no
 Match Address ::1
 	SetEnv FERRY_VIA=ipv6
 EOC
-"$FSSHD" -f "$TMP/fsshd_config" -e 2>"$TMP/server.log" &
-track_pid $!
-wait_port "$p4"
+fsshd_start "$TMP/fsshd_config" "$TMP/server.log" "$p4"
 hk=$(cut -d' ' -f1,2 "$TMP/hostkey.pub")
 printf '[127.0.0.1]:%s %s\n[::1]:%s %s\n' "$p4" "$hk" "$p6" "$hk" >"$TMP/known"
-kssh() { timeout 30 ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \
-    -o IdentitiesOnly=yes -i "$TMP/key" "$@" </dev/null; }
+kssh() { timeout 30 ssh "${FSSHD_SSH[@]}" -i "$TMP/key" "$@" </dev/null; }
 
 ok "$(grep -q "Server listening on ::1 port $p6" "$TMP/server.log" &&
     grep -q "Server listening on 127.0.0.1 port $p4" "$TMP/server.log"; echo $?)" \
@@ -56,9 +42,7 @@ sleep 0.3
 p4b=$(free_port)
 sed -e "s/^Port .*/Port $p4b/" -e "s|^PidFile .*|PidFile $TMP/fsshd2.pid|" "$TMP/fsshd_config" >"$TMP/inet_config"
 sed -i "1i AddressFamily inet" "$TMP/inet_config"
-"$FSSHD" -f "$TMP/inet_config" -e 2>"$TMP/server2.log" &
-track_pid $!
-wait_port "$p4b"
+fsshd_start "$TMP/inet_config" "$TMP/server2.log" "$p4b"
 ok "$(! grep -q "Server listening on ::1" "$TMP/server2.log" &&
     ! /usr/bin/python3 -c 'import socket, sys
 socket.create_connection(("::1", int(sys.argv[1])), 1)' "$p6" 2>/dev/null; echo $?)" \

@@ -4,45 +4,31 @@
 # writable, or owned by someone else) grants nothing, with a log line
 # naming it; StrictModes no accepts them.
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh ssh-keygen useradd userdel
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSSHD" ] || skip_all "fsshd not built"
+. "$top_srcdir/tests/regress/fsshd-lib.sh"
+fsshd_require
 
 u=strict-$$
 h=$TMP/homes/$u
-useradd -M -d "$h" -s /bin/sh -p '*' "$u" || skip_all "cannot create a test user"
-at_exit "userdel $u"
-mkdir -p "$h/.ssh"
+fsshd_user "$u" "$h" key
 chmod 755 "$TMP/homes" "$h"
 chmod 700 "$h/.ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/key" </dev/null
-cp "$TMP/key.pub" "$h/.ssh/authorized_keys"
 chmod 600 "$h/.ssh/authorized_keys"
-chown -R "$u:" "$h"
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 start() { # name port strictmodes
-	cat >"$TMP/$1.conf" <<EOC
+	fsshd_config "$TMP/$1.conf" "$2" "$TMP/$1.pid" <<EOC
 PerSourcePenalties no
-Port $2
-ListenAddress 127.0.0.1
-HostKey $TMP/hostkey
-PidFile $TMP/$1.pid
 UsePAM no
 StrictModes $3
 Subsystem sftp internal-sftp
 EOC
-	"$FSSHD" -f "$TMP/$1.conf" -e 2>"$TMP/$1.log" &
-	track_pid $!
-	wait_port "$2"
-	echo "[127.0.0.1]:$2 $(cut -d' ' -f1,2 "$TMP/hostkey.pub")" >>"$TMP/known"
+	fsshd_start "$TMP/$1.conf" "$TMP/$1.log" "$2"
+	fsshd_known "$2"
 }
 p1=$(free_port)
 start strict "$p1" yes
 p2=$(free_port)
 start lax "$p2" no
-kssh() { timeout 30 ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \
-    -o IdentitiesOnly=yes -i "$TMP/key" -p "$1" "$u@127.0.0.1" 'id -un' </dev/null 2>/dev/null; }
+kssh() { fsshd_ssh 30 key "$1" "$u" 'id -un' </dev/null 2>/dev/null; }
 
 ok "$( [ "$(kssh "$p1")" = "$u" ]; echo $?)" "StrictModes yes: safe modes log in"
 fp=$(ssh-keygen -lf "$TMP/key.pub" | cut -d' ' -f2)

@@ -6,22 +6,15 @@
 # (chage -E 0) accounts are refused with a log line for every method;
 # UsePAM yes goes through the "ferry" service (Debian's pam_unix stack).
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh ssh-keygen useradd userdel usermod chpasswd chage setsid
-FSSHD=$(ferry_bin fsshd)
+. "$top_srcdir/tests/regress/fsshd-lib.sh"
+fsshd_require usermod chpasswd chage setsid
 FSSH=$(ferry_bin fssh)
-[ -x "$FSSHD" ] || skip_all "fsshd not built"
 
 tag=$$
 mkdir -p "$TMP/homes"
 mk_user() { # name password
 	local u=$1-$tag
-	useradd -M -d "$TMP/homes/$u" -s /bin/sh -p '*' "$u" || skip_all "cannot create users"
-	at_exit "userdel $u"
-	mkdir -p "$TMP/homes/$u/.ssh"
-	ssh-keygen -q -t ed25519 -N '' -f "$TMP/key-$1" </dev/null
-	cp "$TMP/key-$1.pub" "$TMP/homes/$u/.ssh/authorized_keys"
-	chown -R "$u:" "$TMP/homes/$u"
+	fsshd_user "$u" "$TMP/homes/$u" "key-$1"
 	echo "$u:$2" | chpasswd
 }
 mk_user kim "Kim-pw-$tag"
@@ -42,12 +35,8 @@ ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 ok "$( [ $? -eq 0 ] && [ ! -s "$TMP/example.err" ]; echo $?)" \
     "the example configuration (src/fsshd_config.example) passes -t cleanly"
 start_server() { # name port usepam
-	cat >"$TMP/$1.conf" <<EOC
+	fsshd_config "$TMP/$1.conf" "$2" "$TMP/$1.pid" <<EOC
 PerSourcePenalties no
-Port $2
-ListenAddress 127.0.0.1
-HostKey $TMP/hostkey
-PidFile $TMP/$1.pid
 AuthorizedKeysFile .ssh/authorized_keys
 PasswordAuthentication yes
 KbdInteractiveAuthentication yes
@@ -55,10 +44,8 @@ UsePAM $3
 MaxAuthTries 3
 LogLevel VERBOSE
 EOC
-	"$FSSHD" -f "$TMP/$1.conf" -e 2>"$TMP/$1.log" &
-	track_pid $!
-	wait_port "$2"
-	echo "[127.0.0.1]:$2 $(cut -d' ' -f1,2 "$TMP/hostkey.pub")" >>"$TMP/known"
+	fsshd_start "$TMP/$1.conf" "$TMP/$1.log" "$2"
+	fsshd_known "$2"
 }
 
 # askpass NAME ANSWER: a helper that records its prompt and answers.
@@ -86,8 +73,7 @@ fkbd() {
 	    -p "$1" "$3-$tag@127.0.0.1" "${@:4}" </dev/null
 }
 kssh() { # PORT USER [args...]: a key login
-	timeout 60 ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \
-	    -o IdentitiesOnly=yes -i "$TMP/key-$2" -p "$1" "$2-$tag@127.0.0.1" "${@:3}" </dev/null
+	fsshd_ssh 60 "key-$2" "$1" "$2-$tag" "${@:3}" </dev/null
 }
 
 # 1. Without PAM: crypt(3) against the shadow file.

@@ -5,20 +5,13 @@
 # an sftp-only account that sees only its tree; a chroot with a writable
 # component refused with a clear log line.
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh sftp ssh-keygen useradd userdel chpasswd
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSSHD" ] || skip_all "fsshd not built"
+. "$top_srcdir/tests/regress/fsshd-lib.sh"
+fsshd_require sftp chpasswd
 
 tag=$$
 mk_user() { # name [password]
 	local u=$1-$tag
-	useradd -M -d "$TMP/homes/$u" -s /bin/sh -p '*' "$u" || skip_all "cannot create users"
-	at_exit "userdel $u"
-	mkdir -p "$TMP/homes/$u/.ssh"
-	ssh-keygen -q -t ed25519 -N '' -f "$TMP/key-$1" </dev/null
-	cp "$TMP/key-$1.pub" "$TMP/homes/$u/.ssh/authorized_keys"
-	chown -R "$u:" "$TMP/homes/$u"
+	fsshd_user "$u" "$TMP/homes/$u" "key-$1"
 	[ -n "${2:-}" ] && echo "$u:$2" | chpasswd
 	return 0
 }
@@ -36,11 +29,7 @@ chmod 777 "$TMP/badroot"
 
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 port=$(free_port)
-cat >"$TMP/fsshd_config" <<EOC
-Port $port
-ListenAddress 127.0.0.1
-HostKey $TMP/hostkey
-PidFile $TMP/fsshd.pid
+fsshd_config "$TMP/fsshd_config" "$port" <<EOC
 AuthorizedKeysFile .ssh/authorized_keys
 PasswordAuthentication yes
 KbdInteractiveAuthentication no
@@ -68,11 +57,9 @@ ok "$( [ $? -ne 0 ] && grep -q 'bad_config.*line 2' "$TMP/t.err" &&
 ok "$(grep -q "^chrootdirectory $croot/%u" "$TMP/T.out" && grep -q '^forcecommand internal-sftp' "$TMP/T.out"; echo $?)" \
     "-T with -C shows the settings Match gives a user"
 
-"$FSSHD" -f "$TMP/fsshd_config" -e 2>"$TMP/server.log" &
-track_pid $!
-wait_port "$port"
+fsshd_start "$TMP/fsshd_config" "$TMP/server.log" "$port"
 ok "$( [ -s "$TMP/fsshd.pid" ]; echo $?)" "PidFile written"
-echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TMP/hostkey.pub")" >"$TMP/known"
+fsshd_known "$port"
 base=(-F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes -p "$port")
 kssh() { local u=$1; shift; ssh "${base[@]}" -o IdentitiesOnly=yes -i "$TMP/key-$u" "$u-$tag@127.0.0.1" "$@"; }
 

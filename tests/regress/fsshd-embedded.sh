@@ -6,20 +6,13 @@
 # another user and an unlisted key are refused; -i serves one connection
 # on stdin/stdout (as a ProxyCommand).
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh sftp scp ssh-keygen setpriv useradd userdel
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSSHD" ] || skip_all "fsshd not built"
+. "$top_srcdir/tests/regress/fsshd-lib.sh"
+fsshd_require sftp scp setpriv
 
 user=ferry-e$$
 home=$TMP/home
-useradd -M -d "$home" -s /bin/sh -p '*' "$user" || skip_all "cannot create a test user"
-at_exit "userdel $user"
-mkdir -p "$home/.ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/id" </dev/null
+fsshd_user "$user" "$home" id
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/other" </dev/null
-cp "$TMP/id.pub" "$home/.ssh/authorized_keys"
-chown -R "$user:" "$home"
 chmod 700 "$home" "$home/.ssh"
 
 port=$(free_port)
@@ -40,7 +33,7 @@ fp=$(ssh-keygen -lf "$keyfile.pub" | awk '{ print $2 }')
 ok "$(grep -q "Host key ED25519 $fp" "$TMP/server1.log"; echo $?)" "prints the host key fingerprint ssh-keygen computes"
 ok "$(grep -q "ssh -p $port $user@127.0.0.1" "$TMP/server1.log"; echo $?)" "prints the command to connect"
 
-echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$keyfile.pub")" >"$TMP/known"
+fsshd_known "$port" "$keyfile.pub"
 opts=(-F /dev/null -o UserKnownHostsFile="$TMP/known" -o StrictHostKeyChecking=yes
     -o BatchMode=yes -o IdentitiesOnly=yes -i "$TMP/id")
 rssh() { ssh "${opts[@]}" -p "$port" "$user@127.0.0.1" "$@"; }
@@ -105,8 +98,7 @@ done
 ssh "${opts[@]}" -p "$port" "root@127.0.0.1" true 2>"$TMP/err"
 ok "$( [ $? -eq 255 ] && grep -q 'Permission denied' "$TMP/err"; echo $?)" "another user is refused"
 ok "$(grep -q 'Invalid user root' "$TMP/server1.log"; echo $?)" "and the refusal is logged"
-ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes -o IdentitiesOnly=yes \
-    -i "$TMP/other" -p "$port" "$user@127.0.0.1" true 2>/dev/null
+ssh "${FSSHD_SSH[@]}" -i "$TMP/other" -p "$port" "$user@127.0.0.1" true 2>/dev/null
 ok "$( [ $? -eq 255 ]; echo $?)" "a key not in authorized_keys is refused"
 # authorized_keys options are enforced (parsed as sshd(8) documents them).
 for k in forced from expired restricted; do
@@ -120,8 +112,7 @@ done
 	echo "restrict $(cat "$TMP/restricted.pub")"
 	cat "$TMP/id.pub"
 } >"$home/.ssh/authorized_keys"
-kssh() { local k=$1; shift; ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" \
-    -o BatchMode=yes -o IdentitiesOnly=yes -i "$TMP/$k" -p "$port" "$user@127.0.0.1" "$@"; }
+kssh() { local k=$1; shift; ssh "${FSSHD_SSH[@]}" -i "$TMP/$k" -p "$port" "$user@127.0.0.1" "$@"; }
 out=$(kssh forced 'ls /')
 ok "$( [ "$out" = "forced:ls /" ]; echo $?)" "command= replaces the request and sets SSH_ORIGINAL_COMMAND"
 out=$(kssh forced -s sftp </dev/null)

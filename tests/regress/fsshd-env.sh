@@ -6,20 +6,14 @@
 # environment= in authorized_keys (names filtered by its patterns), and
 # SSH_ORIGINAL_COMMAND under ForceCommand.
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh ssh-keygen useradd userdel
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSSHD" ] || skip_all "fsshd not built"
+. "$top_srcdir/tests/regress/fsshd-lib.sh"
+fsshd_require
 
 tag=$$
 mkdir -p "$TMP/homes"
 mk_user() {
 	local u=$1-$tag
-	useradd -M -d "$TMP/homes/$u" -s /bin/sh -p '*' "$u" || skip_all "cannot create users"
-	at_exit "userdel $u"
-	mkdir -p "$TMP/homes/$u/.ssh"
-	ssh-keygen -q -t ed25519 -N '' -f "$TMP/key-$1" </dev/null
-	echo "${2:-}$(cat "$TMP/key-$1.pub")" >"$TMP/homes/$u/.ssh/authorized_keys"
+	fsshd_user "$u" "$TMP/homes/$u" "key-$1" "${2:-}"
 }
 mk_user env 'environment="FERRY_UKEY=from-key",environment="LD_FOO=no" '
 mk_user noue 'environment="FERRY_UKEY=from-key" '
@@ -31,12 +25,8 @@ for u in env noue fc; do chown -R "$u-$tag:" "$TMP/homes/$u-$tag"; done
 
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 port=$(free_port)
-cat >"$TMP/fsshd_config" <<EOC
+fsshd_config "$TMP/fsshd_config" "$port" <<EOC
 PerSourcePenalties no
-Port $port
-ListenAddress 127.0.0.1
-HostKey $TMP/hostkey
-PidFile $TMP/fsshd.pid
 AuthorizedKeysFile .ssh/authorized_keys
 UsePAM no
 AcceptEnv FERRY_A* LC_*
@@ -47,12 +37,9 @@ LogLevel VERBOSE
 Match User fc-$tag
 	ForceCommand echo "orig=\$SSH_ORIGINAL_COMMAND"
 EOC
-"$FSSHD" -f "$TMP/fsshd_config" -e 2>"$TMP/server.log" &
-track_pid $!
-wait_port "$port"
-echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TMP/hostkey.pub")" >"$TMP/known"
-kssh() { local u=$1; shift; timeout 60 ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" \
-    -o BatchMode=yes -o IdentitiesOnly=yes -i "$TMP/key-$u" -p "$port" "$u-$tag@127.0.0.1" "$@" </dev/null; }
+fsshd_start "$TMP/fsshd_config" "$TMP/server.log" "$port"
+fsshd_known "$port"
+kssh() { local u=$1; shift; fsshd_ssh 60 "key-$u" "$port" "$u-$tag" "$@" </dev/null; }
 
 FERRY_A1=sent LC_FERRY=lc FERRY_SET=from-client NOT_ACCEPTED=x kssh env \
     -o SendEnv=FERRY_A1 -o SendEnv=LC_FERRY -o SendEnv=FERRY_SET -o SendEnv=NOT_ACCEPTED \
@@ -77,10 +64,8 @@ ok "$(grep -q 'NOTPERMITTED not permitted by PermitUserEnvironment' "$TMP/server
 port2=$(free_port)
 sed -e "s/^Port .*/Port $port2/" -e "s/^PermitUserEnvironment .*/PermitUserEnvironment no/" \
     -e "s|^PidFile .*|PidFile $TMP/fsshd2.pid|" "$TMP/fsshd_config" >"$TMP/fsshd_config2"
-"$FSSHD" -f "$TMP/fsshd_config2" -e 2>"$TMP/server2.log" &
-track_pid $!
-wait_port "$port2"
-echo "[127.0.0.1]:$port2 $(cut -d' ' -f1,2 "$TMP/hostkey.pub")" >>"$TMP/known"
+fsshd_start "$TMP/fsshd_config2" "$TMP/server2.log" "$port2"
+fsshd_known "$port2"
 out=$(port=$port2 kssh noue env 2>/dev/null)
 ok "$( [ -n "$out" ] && ! echo "$out" | grep -q '^FERRY_U'; echo $?)" \
     "PermitUserEnvironment no: neither ~/.ssh/environment nor environment= apply"

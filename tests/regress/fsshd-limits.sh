@@ -7,43 +7,32 @@
 # PerSourceNetBlockSize widens what counts as one source, and
 # PerSourcePenaltyExemptList exempts a source.
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh ssh-keygen useradd userdel setsid
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSSHD" ] || skip_all "fsshd not built"
+. "$top_srcdir/tests/regress/fsshd-lib.sh"
+fsshd_require setsid
 
 tag=$$
 getent passwd fsshd >/dev/null ||
     useradd --system --no-create-home --shell /usr/sbin/nologin fsshd ||
     skip_all "cannot create the fsshd account"
 u=lim-$tag
-useradd -M -d "$TMP/home" -s /bin/sh -p '*' "$u" || skip_all "cannot create users"
-at_exit "userdel $u"
-mkdir -p "$TMP/home/.ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/ukey" </dev/null
-cp "$TMP/ukey.pub" "$TMP/home/.ssh/authorized_keys"
-chown -R "$u:" "$TMP/home"
+fsshd_user "$u" "$TMP/home" ukey
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 printf '#!/bin/sh\necho wrong\n' >"$TMP/askpass-bad"
 chmod 755 "$TMP/askpass-bad"
 
 port=$(free_port)
-echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TMP/hostkey.pub")" >"$TMP/known"
+fsshd_known "$port"
 # start EXTRA-CONFIG-LINES...: (re)start fsshd with these settings.
 start() {
 	[ -s "$TMP/fsshd.pid" ] && kill "$(cat "$TMP/fsshd.pid")" 2>/dev/null
 	sleep 0.3
 	rm -f "$TMP/fsshd.pid"
 	{
-		echo "Port $port"
-		echo "ListenAddress 127.0.0.1"
-		echo "HostKey $TMP/hostkey"
-		echo "PidFile $TMP/fsshd.pid"
 		echo "PasswordAuthentication yes"
 		echo "KbdInteractiveAuthentication no"
 		echo "LogLevel VERBOSE"
 		printf '%s\n' "$@"
-	} >"$TMP/fsshd_config"
+	} | fsshd_config "$TMP/fsshd_config" "$port"
 	: >"$TMP/server.log"
 	"$FSSHD" -f "$TMP/fsshd_config" -e 2>"$TMP/server.log" &
 	track_pid $!
@@ -54,9 +43,8 @@ start() {
 	sleep 0.2
 }
 login() { # [ssh options]: 0 when a key login runs a command
-	[ "$(ssh "$@" -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \
-	    -o ConnectTimeout=5 -o IdentitiesOnly=yes -i "$TMP/ukey" -p "$port" \
-	    "$u@127.0.0.1" 'echo in' 2>/dev/null)" = in ]
+	[ "$(ssh "$@" "${FSSHD_SSH[@]}" -o ConnectTimeout=5 -i "$TMP/ukey" \
+	    -p "$port" "$u@127.0.0.1" 'echo in' 2>/dev/null)" = in ]
 }
 badpw() { # one connection with one wrong password
 	SSH_ASKPASS=$TMP/askpass-bad SSH_ASKPASS_REQUIRE=force DISPLAY=:0 \

@@ -5,26 +5,15 @@
 # and a user's command does not inherit the file; an unwritable path is
 # refused at start.
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh ssh-keygen useradd userdel
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSSHD" ] || skip_all "fsshd not built"
+. "$top_srcdir/tests/regress/fsshd-lib.sh"
+fsshd_require
 case $FSSHD in /*) ;; *) FSSHD=$PWD/$FSSHD ;; esac
 
 u=elog-$$
-useradd -M -d "$TMP/home" -s /bin/sh -p '*' "$u" || skip_all "cannot create a test user"
-at_exit "userdel $u"
-mkdir -p "$TMP/home/.ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/key" </dev/null
-cp "$TMP/key.pub" "$TMP/home/.ssh/authorized_keys"
-chown -R "$u:" "$TMP/home"
+fsshd_user "$u" "$TMP/home" key
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 port=$(free_port)
-cat >"$TMP/fsshd_config" <<EOC
-Port $port
-ListenAddress 127.0.0.1
-HostKey $TMP/hostkey
-PidFile $TMP/fsshd.pid
+fsshd_config "$TMP/fsshd_config" "$port" <<EOC
 UsePAM no
 LogLevel VERBOSE
 EOC
@@ -32,9 +21,8 @@ echo "a line from before" >"$TMP/fsshd.log"
 "$FSSHD" -f "$TMP/fsshd_config" -E "$TMP/fsshd.log" 2>"$TMP/stderr" &
 track_pid $!
 wait_port "$port"
-echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TMP/hostkey.pub")" >"$TMP/known"
-kssh() { timeout 30 ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \
-    -o IdentitiesOnly=yes -i "$TMP/key" -p "$port" "$u@127.0.0.1" "$@" </dev/null; }
+fsshd_known "$port"
+kssh() { fsshd_ssh 30 key "$port" "$u" "$@" </dev/null; }
 
 fds=$(kssh 'ls -l /proc/self/fd/ 2>/dev/null')
 ok "$( [ -n "$fds" ]; echo $?)" "a command runs"

@@ -13,10 +13,8 @@
 # stay inside.  The embedded default run by an ordinary user sandboxes
 # its pre-auth process too (no chroot).
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh sftp ssh-keygen useradd userdel chpasswd setsid setpriv
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSSHD" ] || skip_all "fsshd not built"
+. "$top_srcdir/tests/regress/fsshd-lib.sh"
+fsshd_require sftp chpasswd setsid setpriv
 
 tag=$$
 # The account pre-auth processes run as (fsshd(8) documents this line).
@@ -25,13 +23,8 @@ if ! getent passwd fsshd >/dev/null; then
 	    skip_all "cannot create the fsshd account"
 fi
 u=psu-$tag
-useradd -M -d "$TMP/home" -s /bin/sh -p '*' "$u" || skip_all "cannot create users"
-at_exit "userdel $u"
+fsshd_user "$u" "$TMP/home" ukey
 echo "$u:pw-$tag" | chpasswd
-mkdir -p "$TMP/home/.ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/ukey" </dev/null
-cp "$TMP/ukey.pub" "$TMP/home/.ssh/authorized_keys"
-chown -R "$u:" "$TMP/home"
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 ssh-keygen -q -t rsa -b 2048 -N '' -f "$TMP/rsakey" </dev/null
 # The confined account: its tree belongs to it, not to root.
@@ -46,13 +39,9 @@ ln -s ../../../../../../../etc "$TMP/jail/$j/files/rel"
 chown -R "$j:" "$TMP/jail/$j"
 
 port=$(free_port)
-cat >"$TMP/fsshd_config" <<EOC
-Port $port
-ListenAddress 127.0.0.1
-HostKey $TMP/hostkey
+fsshd_config "$TMP/fsshd_config" "$port" <<EOC
 HostKey $TMP/rsakey
 HostKeyAlgorithms +ssh-rsa
-PidFile $TMP/fsshd.pid
 PasswordAuthentication yes
 KbdInteractiveAuthentication no
 Subsystem sftp internal-sftp
@@ -62,11 +51,9 @@ PerSourcePenaltyExemptList 127.0.0.1/32
 Match User $j
 	ForceCommand internal-sftp -r $TMP/jail/%u
 EOC
-"$FSSHD" -f "$TMP/fsshd_config" -e 2>"$TMP/server.log" &
-track_pid $!
-wait_port "$port"
+fsshd_start "$TMP/fsshd_config" "$TMP/server.log" "$port"
 listener=$(cat "$TMP/fsshd.pid")
-echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TMP/hostkey.pub")" >"$TMP/known"
+fsshd_known "$port"
 base=(-F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes)
 
 # An ssh that stops at its password prompt (the askpass program sleeps):

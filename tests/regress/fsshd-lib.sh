@@ -1,0 +1,68 @@
+# Shared setup of the fsshd regress tests (sourced after lib.sh): test
+# accounts whose authorized_keys hold a new key, an fsshd_config on a
+# free port with the host key $TMP/hostkey, fsshd started in the
+# background and waited for, its host key in $TMP/known, and OpenSSH's
+# ssh logging in with a key.
+
+# fsshd_require [COMMAND...]: root, OpenSSH's ssh and ssh-keygen, useradd,
+# userdel and the COMMANDs, else the test is skipped; FSSHD names fsshd.
+fsshd_require() {
+	require_root
+	require_cmd ssh ssh-keygen useradd userdel "$@"
+	FSSHD=$(ferry_bin fsshd)
+	[ -x "$FSSHD" ] || skip_all "fsshd not built"
+}
+
+# fsshd_user NAME HOME KEY [OPTIONS]: the account NAME (removed at exit)
+# with the home HOME it owns, whose .ssh/authorized_keys holds the new
+# ed25519 key $TMP/KEY with OPTIONS (and a space) in front.
+fsshd_user() {
+	local name=$1 home=$2 key=$3
+	useradd -M -d "$home" -s /bin/sh -p '*' "$name" ||
+	    skip_all "cannot create a test user"
+	at_exit "userdel $name"
+	mkdir -p "$home/.ssh"
+	ssh-keygen -q -t ed25519 -N '' -f "$TMP/$key" </dev/null
+	echo "${4:-}$(cat "$TMP/$key.pub")" >"$home/.ssh/authorized_keys"
+	chown -R "$name:" "$home"
+}
+
+# fsshd_config FILE PORT [PIDFILE]: writes FILE, a configuration that
+# listens on 127.0.0.1 port PORT with the host key $TMP/hostkey and the
+# pid file PIDFILE ($TMP/fsshd.pid), then the lines read from stdin.
+fsshd_config() {
+	{
+		echo "Port $2"
+		echo "ListenAddress 127.0.0.1"
+		echo "HostKey $TMP/hostkey"
+		echo "PidFile ${3:-$TMP/fsshd.pid}"
+		cat
+	} >"$1"
+}
+
+# fsshd_start CONFIG LOG PORT: fsshd -f CONFIG -e in the background
+# (stopped at exit, its stderr in LOG); returns once PORT listens.
+fsshd_start() {
+	"$FSSHD" -f "$1" -e 2>"$2" &
+	track_pid $!
+	wait_port "$3"
+}
+
+# fsshd_known PORT [PUBKEY]: adds the host key PUBKEY ($TMP/hostkey.pub)
+# of [127.0.0.1]:PORT to $TMP/known.
+fsshd_known() {
+	echo "[127.0.0.1]:$1 $(cut -d' ' -f1,2 "${2:-$TMP/hostkey.pub}")" \
+	    >>"$TMP/known"
+}
+
+# OpenSSH's ssh options for a key login (-i KEY follows) to these
+# servers: no configuration files, $TMP/known, never a prompt.
+FSSHD_SSH=(-F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes
+    -o IdentitiesOnly=yes)
+
+# fsshd_ssh SECONDS KEY PORT USER [ssh args...]: ssh with the key $TMP/KEY
+# to USER@127.0.0.1 port PORT, stopped after SECONDS.
+fsshd_ssh() {
+	timeout "$1" ssh "${FSSHD_SSH[@]}" -i "$TMP/$2" -p "$3" "$4@127.0.0.1" \
+	    "${@:5}"
+}
