@@ -754,13 +754,67 @@ nargs(struct cmd_ctx *x, int min, int max)
 	return 0;
 }
 
-/* How a transfer direction names and queues its files. */
-struct xfer_dir {
-	const char *verb;		/* "Fetching", "Uploading" */
-	/* The destination of a source when the command names none. */
-	char *(*default_dst)(const char *base);
-	int (*queue)(struct sftp_xfer *, const char *src, const char *dst);
-};
+/* Whether a local path names a directory. */
+static int
+local_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The remote sources of a get (one at least, else an error). */
+static int
+xfer_src_remote(const char *word, struct glist *g)
+{
+	char *abs, *u;
+	int globbed;
+
+	remote_glob(word, g, &globbed);
+	if (g->n > 0)
+		return 0;
+	abs = make_absolute(word);
+	u = unescape(abs);
+	err_msg("File \"%s\" not found.", u);
+	free(u);
+	free(abs);
+	return -1;
+}
+
+/* The local sources of a put, each of which must exist. */
+static int
+xfer_src_local(const char *word, struct glist *g)
+{
+	struct stat st;
+	size_t i;
+
+	(void)local_glob(word, g);
+	for (i = 0; i < g->n; i++) {
+		if (stat(g->v[i], &st) != 0) {
+			err_msg("stat %s: %s", g->v[i], strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A destination argument as a local path. */
+static char *
+xfer_arg_local(const char *arg)
+{
+	return unescape(arg);
+}
+
+/* A destination argument as an absolute remote path. */
+static char *
+xfer_arg_remote(const char *arg)
+{
+	char *u = unescape(arg), *p;
+
+	p = make_absolute(u);
+	free(u);
+	return p;
+}
 
 static char *
 xfer_dst_local(const char *base)
@@ -768,11 +822,28 @@ xfer_dst_local(const char *base)
 	return xstrdup(base);
 }
 
+/* How a transfer direction finds, names and queues its files. */
+struct xfer_dir {
+	const char *verb;		/* "Fetching", "Uploading" */
+	/* Expand the source word into g; -1 (said) when unusable. */
+	int (*sources)(const char *word, struct glist *g);
+	/* The destination argument as a path, and whether it is a dir. */
+	char *(*dst_arg)(const char *arg);
+	int (*dst_is_dir)(const char *path);
+	/* The start of the error for many sources and a non-directory. */
+	const char *multi;
+	/* The destination of a source when the command names none. */
+	char *(*default_dst)(const char *base);
+	int (*queue)(struct sftp_xfer *, const char *src, const char *dst);
+};
+
 static const struct xfer_dir xfer_dir_get = {
-	"Fetching", xfer_dst_local, sftp_xfer_get,
+	"Fetching", xfer_src_remote, xfer_arg_local, local_is_dir,
+	"Multiple source paths", xfer_dst_local, sftp_xfer_get,
 };
 static const struct xfer_dir xfer_dir_put = {
-	"Uploading", make_absolute, sftp_xfer_put,
+	"Uploading", xfer_src_local, xfer_arg_remote, remote_is_dir,
+	"Multiple paths match", make_absolute, sftp_xfer_put,
 };
 
 /*
@@ -816,45 +887,32 @@ xfer_all(struct cmd_ctx *x, const struct glist *g, const char *dst,
 	return r != 0 || afail != 0 ? -1 : 0;
 }
 
-/* Whether a local path names a directory. */
+/*
+ * get, reget, put, reput: SOURCE [DEST] with the flags allowed; extra is
+ * added to the transfer flags.
+ */
 static int
-local_is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int
-cmd_get_common(struct cmd_ctx *x, unsigned int extra)
+cmd_xfer(struct cmd_ctx *x, const char *allowed, const struct xfer_dir *d,
+    unsigned int extra)
 {
 	struct glist g = { NULL, 0 };
 	char *dst = NULL;
-	int globbed, ldir, r;
+	int dir, r = -1;
 
-	if (nargs(x, 1, 2) != 0)
+	if (parse_flags(x, allowed) != 0 || nargs(x, 1, 2) != 0)
 		return -1;
-	remote_glob(x->argv[x->optind], &g, &globbed);
-	if (g.n == 0) {
-		char *abs = make_absolute(x->argv[x->optind]), *u;
-
-		u = unescape(abs);
-		err_msg("File \"%s\" not found.", u);
-		free(u);
-		free(abs);
-		return -1;
-	}
+	if (d->sources(x->argv[x->optind], &g) != 0)
+		goto out;
 	if (x->argc - x->optind == 2)
-		dst = unescape(x->argv[x->optind + 1]);
-	ldir = dst == NULL || local_is_dir(dst);
-	if (g.n > 1 && !ldir) {
-		err_msg("Multiple source paths, but destination \"%s\" is "
-		    "not a directory", dst);
-		free(dst);
-		glist_free(&g);
-		return -1;
+		dst = d->dst_arg(x->argv[x->optind + 1]);
+	dir = dst == NULL || d->dst_is_dir(dst);
+	if (g.n > 1 && !dir) {
+		err_msg("%s, but destination \"%s\" is not a directory",
+		    d->multi, dst);
+		goto out;
 	}
-	r = xfer_all(x, &g, dst, ldir, extra, &xfer_dir_get);
+	r = xfer_all(x, &g, dst, dir, extra, d);
+out:
 	free(dst);
 	glist_free(&g);
 	return r;
@@ -863,72 +921,25 @@ cmd_get_common(struct cmd_ctx *x, unsigned int extra)
 static int
 cmd_get(struct cmd_ctx *x)
 {
-	if (parse_flags(x, "afpPr") != 0)
-		return -1;
-	return cmd_get_common(x, 0);
+	return cmd_xfer(x, "afpPr", &xfer_dir_get, 0);
 }
 
 static int
 cmd_reget(struct cmd_ctx *x)
 {
-	if (parse_flags(x, "fpPr") != 0)
-		return -1;
-	return cmd_get_common(x, SFTP_XFER_RESUME);
-}
-
-static int
-cmd_put_common(struct cmd_ctx *x, unsigned int extra)
-{
-	struct glist g = { NULL, 0 };
-	char *dst = NULL;
-	int rdir, r;
-	size_t i;
-	struct stat st;
-
-	if (nargs(x, 1, 2) != 0)
-		return -1;
-	(void)local_glob(x->argv[x->optind], &g);
-	for (i = 0; i < g.n; i++) {
-		if (stat(g.v[i], &st) != 0) {
-			err_msg("stat %s: %s", g.v[i], strerror(errno));
-			glist_free(&g);
-			return -1;
-		}
-	}
-	if (x->argc - x->optind == 2) {
-		char *u = unescape(x->argv[x->optind + 1]);
-
-		dst = make_absolute(u);
-		free(u);
-	}
-	rdir = dst == NULL || remote_is_dir(dst);
-	if (g.n > 1 && !rdir) {
-		err_msg("Multiple paths match, but destination \"%s\" is not "
-		    "a directory", dst);
-		free(dst);
-		glist_free(&g);
-		return -1;
-	}
-	r = xfer_all(x, &g, dst, rdir, extra, &xfer_dir_put);
-	free(dst);
-	glist_free(&g);
-	return r;
+	return cmd_xfer(x, "fpPr", &xfer_dir_get, SFTP_XFER_RESUME);
 }
 
 static int
 cmd_put(struct cmd_ctx *x)
 {
-	if (parse_flags(x, "afpPr") != 0)
-		return -1;
-	return cmd_put_common(x, 0);
+	return cmd_xfer(x, "afpPr", &xfer_dir_put, 0);
 }
 
 static int
 cmd_reput(struct cmd_ctx *x)
 {
-	if (parse_flags(x, "fpPr") != 0)
-		return -1;
-	return cmd_put_common(x, SFTP_XFER_RESUME);
+	return cmd_xfer(x, "fpPr", &xfer_dir_put, SFTP_XFER_RESUME);
 }
 
 /* getarchive [-p] remote-dir local-archive; putarchive [-p] local remote */
