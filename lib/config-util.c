@@ -640,21 +640,30 @@ config_lower(char *s)
 }
 
 int
-config_check_algs(const char *kind, const char *spec)
+config_assemble_algs(const char *kind, const char *spec, char **outp)
 {
-	char *def = NULL, *all = NULL, *out = NULL;
+	char *def, *all;
 	int r;
 
+	*outp = NULL;
 	def = transport_query(kind, 0);
 	all = transport_query(kind, 1);
-	if (def == NULL || all == NULL) {
+	if (def == NULL || all == NULL)
 		r = FERR_ALLOC;
-		goto out;
-	}
-	r = transport_assemble_list(def, all, spec, &out);
- out:
+	else
+		r = transport_assemble_list(def, all, spec, outp);
 	free(def);
 	free(all);
+	return r;
+}
+
+int
+config_check_algs(const char *kind, const char *spec)
+{
+	char *out;
+	int r;
+
+	r = config_assemble_algs(kind, spec, &out);
 	free(out);
 	return r;
 }

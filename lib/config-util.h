@@ -137,6 +137,13 @@ int config_include_glob(const char *arg, const char *dir, const char *home,
  */
 int config_check_algs(const char *kind, const char *spec);
 
+/*
+ * The algorithm list spec (NULL: none written) makes from the defaults
+ * and the supported algorithms of kind: *outp gets it allocated (NULL on
+ * an error).  0, FERR_CONFIG or FERR_ALLOC.
+ */
+int config_assemble_algs(const char *kind, const char *spec, char **outp);
+
 /* Lowercase s in place and return it. */
 char *config_lower(char *s);
 

@@ -23,6 +23,12 @@ sshconf_strv(struct sshconf_list *l)
 	return (struct config_strv *)(void *)l;
 }
 
+static inline const struct config_strv *
+sshconf_cstrv(const struct sshconf_list *l)
+{
+	return (const struct config_strv *)(const void *)l;
+}
+
 
 /* Whether kw (any case) is a keyword of the table. */
 int sshconf_keyword_known(const char *kw);

@@ -23,8 +23,11 @@
 #include "ferry/sshconf.h"
 #include "ferry/transport.h"
 #include "config-util.h"
+#include "confprint.h"
 #include "digest.h"
 #include "sshconf-int.h"
+
+_Static_assert(SSHCONF_UNSET == CONFPRINT_UNSET, "one unset number");
 
 struct sshconf *
 sshconf_new(void)
@@ -97,55 +100,6 @@ sshconf_env_init(struct sshconf_env *env, const char *host)
 	env->home = pw->pw_dir;
 	env->uid = pw->pw_uid;
 	return 0;
-}
-
-static void
-sshconf_default_int(int *p, int v)
-{
-	if (*p == SSHCONF_UNSET)
-		*p = v;
-}
-
-static int
-sshconf_default_list(struct sshconf_list *l, const char *const *defs)
-{
-	int r;
-
-	if (l->n > 0)
-		return 0;
-	for (; *defs != NULL; defs++)
-		if ((r = config_strv_add(sshconf_strv(l), *defs,
-		    SIZE_MAX)) != 0)
-			return r;
-	return 0;
-}
-
-/* Replace *specp (NULL: default) by the list it makes for kind. */
-static int
-sshconf_default_algs(char **specp, const char *kind, const char *kw)
-{
-	char *def = NULL, *all = NULL, *out = NULL;
-	int r;
-
-	def = transport_query(kind, 0);
-	all = transport_query(kind, 1);
-	if (def == NULL || all == NULL) {
-		r = FERR_ALLOC;
-		goto out;
-	}
-	if ((r = transport_assemble_list(def, all, *specp, &out)) != 0) {
-		log_error("Bad %s list '%s'", kw, *specp != NULL ?
-		    *specp : "");
-		goto out;
-	}
-	free(*specp);
-	*specp = out;
-	out = NULL;
- out:
-	free(def);
-	free(all);
-	free(out);
-	return r;
 }
 
 /* The local host name, full (%l) or up to the first dot (%L). */
@@ -260,39 +214,41 @@ sshconf_fill_defaults(struct sshconf *c, const struct sshconf_env *env)
 		config_lower(c->hostname);
 	if (c->user == NULL && (c->user = strdup(env->local_user)) == NULL)
 		return FERR_ALLOC;
-	sshconf_default_int(&c->port, 22);
-	sshconf_default_int(&c->identities_only, 0);
-	sshconf_default_int(&c->strict_host_key_checking, SSHCONF_STRICT_ASK);
-	sshconf_default_int(&c->hash_known_hosts, 0);
-	sshconf_default_int(&c->compression, 0);
-	sshconf_default_int(&c->connect_timeout, -1);
-	sshconf_default_int(&c->connection_attempts, 1);
-	sshconf_default_int(&c->server_alive_interval, 0);
-	sshconf_default_int(&c->server_alive_count_max, 3);
-	sshconf_default_int(&c->batch_mode, 0);
-	sshconf_default_int(&c->password_authentication, 1);
-	sshconf_default_int(&c->kbd_interactive_authentication, 1);
-	sshconf_default_int(&c->pubkey_authentication, SSHCONF_PUBKEY_ALL);
-	sshconf_default_int(&c->log_level, LOGL_INFO);
+	confprint_default_int(&c->port, 22);
+	confprint_default_int(&c->identities_only, 0);
+	confprint_default_int(&c->strict_host_key_checking, SSHCONF_STRICT_ASK);
+	confprint_default_int(&c->hash_known_hosts, 0);
+	confprint_default_int(&c->compression, 0);
+	confprint_default_int(&c->connect_timeout, -1);
+	confprint_default_int(&c->connection_attempts, 1);
+	confprint_default_int(&c->server_alive_interval, 0);
+	confprint_default_int(&c->server_alive_count_max, 3);
+	confprint_default_int(&c->batch_mode, 0);
+	confprint_default_int(&c->password_authentication, 1);
+	confprint_default_int(&c->kbd_interactive_authentication, 1);
+	confprint_default_int(&c->pubkey_authentication, SSHCONF_PUBKEY_ALL);
+	confprint_default_int(&c->log_level, LOGL_INFO);
 	if (c->rekey_limit == -1)
 		c->rekey_limit = 0;
-	sshconf_default_int(&c->rekey_interval, 0);
-	sshconf_default_int(&c->add_keys_to_agent, 0);
-	sshconf_default_int(&c->address_family, AF_UNSPEC);
-	sshconf_default_int(&c->number_of_password_prompts, 3);
-	if ((r = sshconf_default_list(&c->identity_files, ids)) != 0 ||
-	    (r = sshconf_default_list(&c->user_known_hosts_files,
-	    uknown)) != 0 ||
-	    (r = sshconf_default_list(&c->global_known_hosts_files,
-	    gknown)) != 0)
+	confprint_default_int(&c->rekey_interval, 0);
+	confprint_default_int(&c->add_keys_to_agent, 0);
+	confprint_default_int(&c->address_family, AF_UNSPEC);
+	confprint_default_int(&c->number_of_password_prompts, 3);
+	if ((r = confprint_default_list(sshconf_strv(&c->identity_files),
+	    ids)) != 0 ||
+	    (r = confprint_default_list(
+	    sshconf_strv(&c->user_known_hosts_files), uknown)) != 0 ||
+	    (r = confprint_default_list(
+	    sshconf_strv(&c->global_known_hosts_files), gknown)) != 0)
 		return r;
-	if ((r = sshconf_default_algs(&c->kex_algorithms, "kex",
+	if ((r = confprint_default_algs(&c->kex_algorithms, "kex",
 	    "KexAlgorithms")) != 0 ||
-	    (r = sshconf_default_algs(&c->ciphers, "cipher", "Ciphers")) != 0 ||
-	    (r = sshconf_default_algs(&c->macs, "mac", "MACs")) != 0 ||
-	    (r = sshconf_default_algs(&c->hostkey_algorithms, "key",
+	    (r = confprint_default_algs(&c->ciphers, "cipher",
+	    "Ciphers")) != 0 ||
+	    (r = confprint_default_algs(&c->macs, "mac", "MACs")) != 0 ||
+	    (r = confprint_default_algs(&c->hostkey_algorithms, "key",
 	    "HostKeyAlgorithms")) != 0 ||
-	    (r = sshconf_default_algs(&c->pubkey_accepted_algorithms, "key",
+	    (r = confprint_default_algs(&c->pubkey_accepted_algorithms, "key",
 	    "PubkeyAcceptedAlgorithms")) != 0)
 		return r;
 	/* As ssh does before it prints or connects. */
@@ -329,41 +285,6 @@ sshconf_put_str(struct buf *b, const char *kw, const char *v)
 	return buf_putf(b, "%s %s\n", kw, v);
 }
 
-static int
-sshconf_put_lines(struct buf *b, const char *kw, const struct sshconf_list *l)
-{
-	size_t i;
-	int r;
-
-	for (i = 0; i < l->n; i++)
-		if ((r = buf_putf(b, "%s %s\n", kw, l->v[i])) != 0)
-			return r;
-	return 0;
-}
-
-static int
-sshconf_put_oneline(struct buf *b, const char *kw,
-    const struct sshconf_list *l)
-{
-	size_t i;
-	int r;
-
-	if (l->n == 0)
-		return 0;
-	if ((r = buf_putf(b, "%s", kw)) != 0)
-		return r;
-	for (i = 0; i < l->n; i++)
-		if ((r = buf_putf(b, " %s", l->v[i])) != 0)
-			return r;
-	return buf_put(b, "\n", 1);
-}
-
-static const char *
-sshconf_yn(int v)
-{
-	return v ? "yes" : "no";
-}
-
 int
 sshconf_dump(const struct sshconf *c, const struct sshconf_env *env,
     struct buf *b)
@@ -374,17 +295,18 @@ sshconf_dump(const struct sshconf *c, const struct sshconf_env *env,
 	    env->host, c->user, c->hostname, c->port)) != 0 ||
 	    (r = buf_putf(b, "addressfamily %s\n",
 	    config_enum_name(sshconf_af_tab, c->address_family))) != 0 ||
-	    (r = buf_putf(b, "batchmode %s\n", sshconf_yn(c->batch_mode))) != 0 ||
+	    (r = buf_putf(b, "batchmode %s\n",
+	    confprint_yn(c->batch_mode))) != 0 ||
 	    (r = buf_putf(b, "compression %s\n",
-	    sshconf_yn(c->compression))) != 0 ||
+	    confprint_yn(c->compression))) != 0 ||
 	    (r = buf_putf(b, "hashknownhosts %s\n",
-	    sshconf_yn(c->hash_known_hosts))) != 0 ||
+	    confprint_yn(c->hash_known_hosts))) != 0 ||
 	    (r = buf_putf(b, "identitiesonly %s\n",
-	    sshconf_yn(c->identities_only))) != 0 ||
+	    confprint_yn(c->identities_only))) != 0 ||
 	    (r = buf_putf(b, "kbdinteractiveauthentication %s\n",
-	    sshconf_yn(c->kbd_interactive_authentication))) != 0 ||
+	    confprint_yn(c->kbd_interactive_authentication))) != 0 ||
 	    (r = buf_putf(b, "passwordauthentication %s\n",
-	    sshconf_yn(c->password_authentication))) != 0 ||
+	    confprint_yn(c->password_authentication))) != 0 ||
 	    (r = buf_putf(b, "pubkeyauthentication %s\n",
 	    config_enum_name(sshconf_pubkey_tab,
 	    c->pubkey_authentication))) != 0 ||
@@ -418,16 +340,20 @@ sshconf_dump(const struct sshconf *c, const struct sshconf_env *env,
 	    c->pubkey_accepted_algorithms)) != 0)
 		return r;
 	/* String arrays. */
-	if ((r = sshconf_put_lines(b, "identityfile",
-	    &c->identity_files)) != 0 ||
-	    (r = sshconf_put_lines(b, "certificatefile",
-	    &c->certificate_files)) != 0 ||
-	    (r = sshconf_put_oneline(b, "globalknownhostsfile",
-	    &c->global_known_hosts_files)) != 0 ||
-	    (r = sshconf_put_oneline(b, "userknownhostsfile",
-	    &c->user_known_hosts_files)) != 0 ||
-	    (r = sshconf_put_lines(b, "sendenv", &c->send_env)) != 0 ||
-	    (r = sshconf_put_lines(b, "setenv", &c->set_env)) != 0)
+	if ((r = confprint_lines(b, "identityfile",
+	    sshconf_cstrv(&c->identity_files))) != 0 ||
+	    (r = confprint_lines(b, "certificatefile",
+	    sshconf_cstrv(&c->certificate_files))) != 0 ||
+	    (c->global_known_hosts_files.n > 0 &&
+	    (r = confprint_oneline(b, "globalknownhostsfile",
+	    sshconf_cstrv(&c->global_known_hosts_files))) != 0) ||
+	    (c->user_known_hosts_files.n > 0 &&
+	    (r = confprint_oneline(b, "userknownhostsfile",
+	    sshconf_cstrv(&c->user_known_hosts_files))) != 0) ||
+	    (r = confprint_lines(b, "sendenv",
+	    sshconf_cstrv(&c->send_env))) != 0 ||
+	    (r = confprint_lines(b, "setenv",
+	    sshconf_cstrv(&c->set_env))) != 0)
 		return r;
 	/* Special cases. */
 	if ((r = buf_putf(b, "addkeystoagent %s\n",

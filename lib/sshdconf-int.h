@@ -75,6 +75,12 @@ sshdconf_strv(struct sshdconf_list *l)
 	return (struct config_strv *)(void *)l;
 }
 
+static inline const struct config_strv *
+sshdconf_cstrv(const struct sshdconf_list *l)
+{
+	return (const struct config_strv *)(const void *)l;
+}
+
 void sshdconf_err(struct sshdconf_apply *ap, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 const struct sshdconf_kw *sshdconf_lookup(const char *kw);

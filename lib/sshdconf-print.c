@@ -22,7 +22,10 @@
 #include "ferry/sshdconf.h"
 #include "ferry/transport.h"
 #include "config-util.h"
+#include "confprint.h"
 #include "sshdconf-int.h"
+
+_Static_assert(SSHDCONF_UNSET == CONFPRINT_UNSET, "one unset number");
 
 #define SSHDCONF_PIDFILE	"/run/fsshd.pid"
 
@@ -236,52 +239,12 @@ sshdconf_merge(struct sshdconf *dst, struct sshdconf *o)
 	return sshdconf_merge_subsystems(dst, o);
 }
 
-static void
-sshdconf_def_int(int *p, int v)
-{
-	if (*p == SSHDCONF_UNSET)
-		*p = v;
-}
-
 static int
 sshdconf_def_str(char **p, const char *v)
 {
 	if (*p != NULL)
 		return 0;
 	return (*p = strdup(v)) == NULL ? FERR_ALLOC : 0;
-}
-
-static int
-sshdconf_def_list(struct sshdconf_list *l, const char *const *v)
-{
-	int r;
-
-	if (l->n > 0)
-		return 0;
-	for (; *v != NULL; v++)
-		if ((r = config_strv_add(sshdconf_strv(l), *v,
-		    SIZE_MAX)) != 0)
-			return r;
-	return 0;
-}
-
-static int
-sshdconf_def_algs(char **specp, const char *kind)
-{
-	char *def = NULL, *all = NULL, *out = NULL;
-	int r;
-
-	def = transport_query(kind, 0);
-	all = transport_query(kind, 1);
-	if (def == NULL || all == NULL)
-		r = FERR_ALLOC;
-	else if ((r = transport_assemble_list(def, all, *specp, &out)) == 0) {
-		free(*specp);
-		*specp = out;
-	}
-	free(def);
-	free(all);
-	return r;
 }
 
 int
@@ -299,31 +262,31 @@ sshdconf_fill_defaults(struct sshdconf *c)
 
 	if (c->nports == 0)
 		c->ports[c->nports++] = 22;
-	sshdconf_def_int(&c->address_family, AF_UNSPEC);
-	sshdconf_def_int(&c->pubkey_authentication, 1);
-	sshdconf_def_int(&c->password_authentication, 1);
-	sshdconf_def_int(&c->kbd_interactive_authentication, 1);
-	sshdconf_def_int(&c->permit_root_login, SSHDCONF_ROOT_NO_PASSWORD);
-	sshdconf_def_int(&c->permit_empty_passwords, 0);
-	sshdconf_def_int(&c->disable_forwarding, 0);
-	sshdconf_def_int(&c->max_startups, 100);
-	sshdconf_def_int(&c->max_startups_rate, 30);
-	sshdconf_def_int(&c->max_startups_begin, 10);
-	sshdconf_def_int(&c->max_sessions, 10);
-	sshdconf_def_int(&c->max_auth_tries, 6);
-	sshdconf_def_int(&c->login_grace_time, 120);
-	sshdconf_def_int(&c->client_alive_interval, 0);
-	sshdconf_def_int(&c->client_alive_count_max, 3);
-	sshdconf_def_int(&c->log_level, LOGL_INFO);
-	sshdconf_def_int(&c->syslog_facility, LOG_AUTH);
-	sshdconf_def_int(&c->compression, 2);
+	confprint_default_int(&c->address_family, AF_UNSPEC);
+	confprint_default_int(&c->pubkey_authentication, 1);
+	confprint_default_int(&c->password_authentication, 1);
+	confprint_default_int(&c->kbd_interactive_authentication, 1);
+	confprint_default_int(&c->permit_root_login, SSHDCONF_ROOT_NO_PASSWORD);
+	confprint_default_int(&c->permit_empty_passwords, 0);
+	confprint_default_int(&c->disable_forwarding, 0);
+	confprint_default_int(&c->max_startups, 100);
+	confprint_default_int(&c->max_startups_rate, 30);
+	confprint_default_int(&c->max_startups_begin, 10);
+	confprint_default_int(&c->max_sessions, 10);
+	confprint_default_int(&c->max_auth_tries, 6);
+	confprint_default_int(&c->login_grace_time, 120);
+	confprint_default_int(&c->client_alive_interval, 0);
+	confprint_default_int(&c->client_alive_count_max, 3);
+	confprint_default_int(&c->log_level, LOGL_INFO);
+	confprint_default_int(&c->syslog_facility, LOG_AUTH);
+	confprint_default_int(&c->compression, 2);
 	if (c->rekey_limit == -1)
 		c->rekey_limit = 0;
-	sshdconf_def_int(&c->rekey_interval, 0);
-	sshdconf_def_int(&c->strict_modes, 1);
-	sshdconf_def_int(&c->use_pam, 0);
-	sshdconf_def_int(&c->penalty_netblock4, 32);
-	sshdconf_def_int(&c->penalty_netblock6, 128);
+	confprint_default_int(&c->rekey_interval, 0);
+	confprint_default_int(&c->strict_modes, 1);
+	confprint_default_int(&c->use_pam, 0);
+	confprint_default_int(&c->penalty_netblock4, 32);
+	confprint_default_int(&c->penalty_netblock6, 128);
 	if (c->penalties.enabled == SSHDCONF_UNSET)
 		sshdconf_penalties_default(&c->penalties);
 	if ((r = sshdconf_def_str(&c->authorized_principals_file,
@@ -336,16 +299,20 @@ sshdconf_fill_defaults(struct sshdconf *c)
 	    (r = sshdconf_def_str(&c->banner, "none")) != 0 ||
 	    (r = sshdconf_def_str(&c->pid_file, SSHDCONF_PIDFILE)) != 0 ||
 	    (r = sshdconf_def_str(&c->penalty_exempt_list, "none")) != 0 ||
-	    (r = sshdconf_def_list(&c->host_keys, hostkeys)) != 0 ||
-	    (r = sshdconf_def_list(&c->authorized_keys_files, akf)) != 0 ||
-	    (r = sshdconf_def_list(&c->authentication_methods, any)) != 0)
+	    (r = confprint_default_list(sshdconf_strv(&c->host_keys),
+	    hostkeys)) != 0 ||
+	    (r = confprint_default_list(
+	    sshdconf_strv(&c->authorized_keys_files), akf)) != 0 ||
+	    (r = confprint_default_list(
+	    sshdconf_strv(&c->authentication_methods), any)) != 0)
 		return r;
-	if ((r = sshdconf_def_algs(&c->kex_algorithms, "kex")) != 0 ||
-	    (r = sshdconf_def_algs(&c->ciphers, "cipher")) != 0 ||
-	    (r = sshdconf_def_algs(&c->macs, "mac")) != 0 ||
-	    (r = sshdconf_def_algs(&c->hostkey_algorithms, "key")) != 0 ||
-	    (r = sshdconf_def_algs(&c->pubkey_accepted_algorithms,
-	    "key")) != 0)
+	if ((r = confprint_default_algs(&c->kex_algorithms, "kex", NULL)) != 0 ||
+	    (r = confprint_default_algs(&c->ciphers, "cipher", NULL)) != 0 ||
+	    (r = confprint_default_algs(&c->macs, "mac", NULL)) != 0 ||
+	    (r = confprint_default_algs(&c->hostkey_algorithms, "key",
+	    NULL)) != 0 ||
+	    (r = confprint_default_algs(&c->pubkey_accepted_algorithms, "key",
+	    NULL)) != 0)
 		return r;
 	return 0;
 }
@@ -399,40 +366,6 @@ sshdconf_dump_listen(const struct sshdconf *c, struct buf *b)
 }
 
 static int
-sshdconf_put_lines(struct buf *b, const char *kw,
-    const struct sshdconf_list *l)
-{
-	size_t i;
-	int r;
-
-	for (i = 0; i < l->n; i++)
-		if ((r = buf_putf(b, "%s %s\n", kw, l->v[i])) != 0)
-			return r;
-	return 0;
-}
-
-static int
-sshdconf_put_oneline(struct buf *b, const char *kw,
-    const struct sshdconf_list *l)
-{
-	size_t i;
-	int r;
-
-	if ((r = buf_putf(b, "%s", kw)) != 0)
-		return r;
-	for (i = 0; i < l->n; i++)
-		if ((r = buf_putf(b, " %s", l->v[i])) != 0)
-			return r;
-	return buf_put(b, "\n", 1);
-}
-
-static const char *
-sshdconf_yn(int v)
-{
-	return v ? "yes" : "no";
-}
-
-static int
 sshdconf_dump_penalties(const struct sshdconf *c, struct buf *b)
 {
 	const struct sshdconf_penalties *p = &c->penalties;
@@ -463,7 +396,7 @@ sshdconf_dump(const struct sshdconf *c, struct buf *b)
 		return r;
 	if ((r = buf_putf(b, "usepam %s\nlogingracetime %d\n"
 	    "maxauthtries %d\nmaxsessions %d\nclientaliveinterval %d\n"
-	    "clientalivecountmax %d\n", sshdconf_yn(c->use_pam),
+	    "clientalivecountmax %d\n", confprint_yn(c->use_pam),
 	    c->login_grace_time, c->max_auth_tries, c->max_sessions,
 	    c->client_alive_interval, c->client_alive_count_max)) != 0 ||
 	    (r = buf_putf(b, "permitrootlogin %s\n", config_enum_name(
@@ -471,14 +404,14 @@ sshdconf_dump(const struct sshdconf *c, struct buf *b)
 	    (r = buf_putf(b, "pubkeyauthentication %s\n"
 	    "passwordauthentication %s\nkbdinteractiveauthentication %s\n"
 	    "strictmodes %s\npermitemptypasswords %s\n",
-	    sshdconf_yn(c->pubkey_authentication),
-	    sshdconf_yn(c->password_authentication),
-	    sshdconf_yn(c->kbd_interactive_authentication),
-	    sshdconf_yn(c->strict_modes),
-	    sshdconf_yn(c->permit_empty_passwords))) != 0 ||
+	    confprint_yn(c->pubkey_authentication),
+	    confprint_yn(c->password_authentication),
+	    confprint_yn(c->kbd_interactive_authentication),
+	    confprint_yn(c->strict_modes),
+	    confprint_yn(c->permit_empty_passwords))) != 0 ||
 	    (r = buf_putf(b, "compression %s\ndisableforwarding %s\n",
 	    config_enum_name(sshdconf_compression_tab, c->compression),
-	    sshdconf_yn(c->disable_forwarding))) != 0)
+	    confprint_yn(c->disable_forwarding))) != 0)
 		return r;
 	if ((r = buf_putf(b, "pidfile %s\nmodulifile %s\nciphers %s\n"
 	    "macs %s\nbanner %s\nforcecommand %s\nchrootdirectory %s\n"
@@ -494,20 +427,26 @@ sshdconf_dump(const struct sshdconf *c, struct buf *b)
 	    config_enum_name(sshdconf_facility_tab,
 	    c->syslog_facility))) != 0)
 		return r;
-	if ((r = sshdconf_put_oneline(b, "authorizedkeysfile",
-	    &c->authorized_keys_files)) != 0 ||
-	    (r = sshdconf_put_lines(b, "hostkey", &c->host_keys)) != 0 ||
-	    (r = sshdconf_put_lines(b, "hostcertificate",
-	    &c->host_certificates)) != 0 ||
-	    (r = sshdconf_put_lines(b, "allowusers", &c->allow_users)) != 0 ||
-	    (r = sshdconf_put_lines(b, "denyusers", &c->deny_users)) != 0 ||
-	    (r = sshdconf_put_lines(b, "allowgroups",
-	    &c->allow_groups)) != 0 ||
-	    (r = sshdconf_put_lines(b, "denygroups", &c->deny_groups)) != 0 ||
-	    (r = sshdconf_put_lines(b, "acceptenv", &c->accept_env)) != 0 ||
-	    (r = sshdconf_put_lines(b, "setenv", &c->set_env)) != 0 ||
-	    (r = sshdconf_put_oneline(b, "authenticationmethods",
-	    &c->authentication_methods)) != 0)
+	if ((r = confprint_oneline(b, "authorizedkeysfile",
+	    sshdconf_cstrv(&c->authorized_keys_files))) != 0 ||
+	    (r = confprint_lines(b, "hostkey",
+	    sshdconf_cstrv(&c->host_keys))) != 0 ||
+	    (r = confprint_lines(b, "hostcertificate",
+	    sshdconf_cstrv(&c->host_certificates))) != 0 ||
+	    (r = confprint_lines(b, "allowusers",
+	    sshdconf_cstrv(&c->allow_users))) != 0 ||
+	    (r = confprint_lines(b, "denyusers",
+	    sshdconf_cstrv(&c->deny_users))) != 0 ||
+	    (r = confprint_lines(b, "allowgroups",
+	    sshdconf_cstrv(&c->allow_groups))) != 0 ||
+	    (r = confprint_lines(b, "denygroups",
+	    sshdconf_cstrv(&c->deny_groups))) != 0 ||
+	    (r = confprint_lines(b, "acceptenv",
+	    sshdconf_cstrv(&c->accept_env))) != 0 ||
+	    (r = confprint_lines(b, "setenv",
+	    sshdconf_cstrv(&c->set_env))) != 0 ||
+	    (r = confprint_oneline(b, "authenticationmethods",
+	    sshdconf_cstrv(&c->authentication_methods))) != 0)
 		return r;
 	for (i = 0; i < c->subsystem_names.n && r == 0; i++)
 		r = buf_putf(b, "subsystem %s %s\n", c->subsystem_names.v[i],
