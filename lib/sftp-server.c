@@ -996,53 +996,70 @@ server_log_setstat(struct sftp_server *s, const char *name,
 		    (unsigned long)a->uid, (unsigned long)a->gid);
 }
 
+/*
+ * Apply the attributes of a setstat, in the order size, mode, times,
+ * owner, to the open file fd or, when fd is -1, to vpath (following a
+ * last symlink when follow is set).  0, or -1 with errno set.
+ */
+static int
+server_set_attrs(struct sftp_server *s, int fd, const char *vpath,
+    int follow, const struct sftp_attrs *a)
+{
+	struct timespec ts[2];
+	int tfd, r, e;
+
+	if (a->flags & SSH_FILEXFER_ATTR_SIZE) {
+		if (a->size > INT64_MAX) {
+			errno = EINVAL;
+			return -1;
+		}
+		tfd = fd >= 0 ? fd : sftp_fs_open(s->fs, vpath, O_WRONLY |
+		    O_NONBLOCK | (follow ? 0 : O_NOFOLLOW), 0);
+		if (tfd < 0)
+			return -1;
+		r = ftruncate(tfd, (off_t)a->size);
+		if (tfd != fd) {
+			e = errno;
+			close(tfd);
+			errno = e;
+		}
+		if (r != 0)
+			return -1;
+	}
+	if ((a->flags & SSH_FILEXFER_ATTR_PERMISSIONS) && (fd >= 0 ?
+	    fchmod(fd, a->perm & 07777) : sftp_fs_chmod(s->fs, vpath, follow,
+	    a->perm & 07777)) != 0)
+		return -1;
+	if (a->flags & SSH_FILEXFER_ATTR_ACMODTIME) {
+		server_times(a, ts);
+		if ((fd >= 0 ? futimens(fd, ts) :
+		    sftp_fs_utimes(s->fs, vpath, follow, ts)) != 0)
+			return -1;
+	}
+	if ((a->flags & SSH_FILEXFER_ATTR_UIDGID) && (fd >= 0 ?
+	    fchown(fd, a->uid, a->gid) : sftp_fs_chown(s->fs, vpath, follow,
+	    a->uid, a->gid)) != 0)
+		return -1;
+	return 0;
+}
+
 static int
 server_setstat_common(struct sftp_server *s, uint32_t id, struct buf *m,
     int follow)
 {
 	struct sftp_attrs a;
-	struct timespec ts[2];
 	char *vpath = NULL;
-	int r, fd;
+	int r;
 
 	if ((r = server_get_path(s, m, &vpath)) != 0 ||
 	    (r = sftp_attrs_get(m, &a)) != 0 ||
 	    (r = buf_expect_end(m)) != 0)
 		goto out;
 	server_log_setstat(s, vpath, &a);
-	if (a.flags & SSH_FILEXFER_ATTR_SIZE) {
-		if (a.size > INT64_MAX) {
-			r = server_errno(s, id, EINVAL);
-			goto out;
-		}
-		fd = sftp_fs_open(s->fs, vpath, O_WRONLY | O_NONBLOCK |
-		    (follow ? 0 : O_NOFOLLOW), 0);
-		if (fd < 0 || ftruncate(fd, (off_t)a.size) != 0) {
-			r = server_errno(s, id, errno);
-			if (fd >= 0)
-				close(fd);
-			goto out;
-		}
-		close(fd);
-	}
-	if ((a.flags & SSH_FILEXFER_ATTR_PERMISSIONS) &&
-	    sftp_fs_chmod(s->fs, vpath, follow, a.perm & 07777) != 0) {
+	if (server_set_attrs(s, -1, vpath, follow, &a) != 0)
 		r = server_errno(s, id, errno);
-		goto out;
-	}
-	if (a.flags & SSH_FILEXFER_ATTR_ACMODTIME) {
-		server_times(&a, ts);
-		if (sftp_fs_utimes(s->fs, vpath, follow, ts) != 0) {
-			r = server_errno(s, id, errno);
-			goto out;
-		}
-	}
-	if ((a.flags & SSH_FILEXFER_ATTR_UIDGID) &&
-	    sftp_fs_chown(s->fs, vpath, follow, a.uid, a.gid) != 0) {
-		r = server_errno(s, id, errno);
-		goto out;
-	}
-	r = server_ok(s, id);
+	else
+		r = server_ok(s, id);
  out:
 	free(vpath);
 	return r;
@@ -1066,7 +1083,6 @@ server_fsetstat(struct sftp_server *s, uint32_t id, struct buf *m)
 	struct server_handle *h;
 	struct server_hstr hs;
 	struct sftp_attrs a;
-	struct timespec ts[2];
 	int r;
 
 	if ((r = server_get_hstr(m, &hs)) != 0 ||
@@ -1076,22 +1092,7 @@ server_fsetstat(struct sftp_server *s, uint32_t id, struct buf *m)
 	if ((h = server_handle_find(s, &hs, -1)) == NULL)
 		return server_bad_handle(s, id);
 	server_log_setstat(s, h->vpath, &a);
-	if (a.flags & SSH_FILEXFER_ATTR_SIZE) {
-		if (a.size > INT64_MAX)
-			return server_errno(s, id, EINVAL);
-		if (ftruncate(h->fd, (off_t)a.size) != 0)
-			return server_errno(s, id, errno);
-	}
-	if ((a.flags & SSH_FILEXFER_ATTR_PERMISSIONS) &&
-	    fchmod(h->fd, a.perm & 07777) != 0)
-		return server_errno(s, id, errno);
-	if (a.flags & SSH_FILEXFER_ATTR_ACMODTIME) {
-		server_times(&a, ts);
-		if (futimens(h->fd, ts) != 0)
-			return server_errno(s, id, errno);
-	}
-	if ((a.flags & SSH_FILEXFER_ATTR_UIDGID) &&
-	    fchown(h->fd, a.uid, a.gid) != 0)
+	if (server_set_attrs(s, h->fd, NULL, 0, &a) != 0)
 		return server_errno(s, id, errno);
 	return server_ok(s, id);
 }
