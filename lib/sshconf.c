@@ -1065,24 +1065,18 @@ sshconf_reader_init(struct sshconf_reader *rd, struct sshconf *c,
 	return 0;
 }
 
-int
-sshconf_read_string(struct sshconf *c, const struct sshconf_env *env,
-    const char *text, size_t len, const char *name, int flags,
-    int *want_final)
+/* Read b as the file name with a new reader: FERR_CONFIG for errors. */
+static int
+sshconf_read_named(struct sshconf *c, const struct sshconf_env *env,
+    const char *name, int flags, int *want_final, struct buf *b)
 {
 	struct sshconf_reader rd;
-	struct buf *b;
 	int r;
 
 	if ((r = sshconf_reader_init(&rd, c, env, name, flags,
 	    want_final)) != 0)
 		return r;
-	if ((b = buf_from(text, len)) == NULL) {
-		free(rd.dir);
-		return FERR_ALLOC;
-	}
 	r = sshconf_read_buf(&rd, b);
-	buf_free(b);
 	free(rd.dir);
 	if (r == 0 && rd.errors > 0)
 		r = FERR_CONFIG;
@@ -1090,10 +1084,24 @@ sshconf_read_string(struct sshconf *c, const struct sshconf_env *env,
 }
 
 int
+sshconf_read_string(struct sshconf *c, const struct sshconf_env *env,
+    const char *text, size_t len, const char *name, int flags,
+    int *want_final)
+{
+	struct buf *b;
+	int r;
+
+	if ((b = buf_from(text, len)) == NULL)
+		return FERR_ALLOC;
+	r = sshconf_read_named(c, env, name, flags, want_final, b);
+	buf_free(b);
+	return r;
+}
+
+int
 sshconf_read_file(struct sshconf *c, const struct sshconf_env *env,
     const char *path, int flags, int *want_final)
 {
-	struct sshconf_reader rd;
 	struct buf *b = NULL;
 	int r;
 
@@ -1103,16 +1111,8 @@ sshconf_read_file(struct sshconf *c, const struct sshconf_env *env,
 			log_error("Bad owner or permissions on %s", path);
 		return r;
 	}
-	if ((r = sshconf_reader_init(&rd, c, env, path, flags,
-	    want_final)) != 0) {
-		buf_free(b);
-		return r;
-	}
-	r = sshconf_read_buf(&rd, b);
+	r = sshconf_read_named(c, env, path, flags, want_final, b);
 	buf_free(b);
-	free(rd.dir);
-	if (r == 0 && rd.errors > 0)
-		r = FERR_CONFIG;
 	return r;
 }
 
