@@ -7,20 +7,8 @@
 # fssh-keygen (and refuses expired, not yet valid and wrong-principal
 # ones), and ssh accepts a host certificate signed by fssh-keygen.
 . "${top_srcdir:-.}/tests/regress/lib.sh"
-require_cmd ssh-keygen
-K=$(ferry_bin fssh-keygen)
-[ -x "$K" ] || skip_all "fssh-keygen is not built"
-cd "$TMP" || exit 1
-
-same() {
-	if [ "$2" = "$3" ]; then
-		ok 0 "$1"
-	else
-		diag "ferry:   $2"
-		diag "openssh: $3"
-		ok 1 "$1"
-	fi
-}
+. "${top_srcdir:-.}/tests/regress/keygen-lib.sh"
+keygen_setup
 
 for t in ed25519 ecdsa rsa; do
 	ssh-keygen -q -t $t -N '' -C "ca-$t" -f ca-$t || exit 1

@@ -4,6 +4,7 @@
 # with Host patterns and negation, Match, Include with globs, tokens,
 # accumulating keywords and quoting.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/config-lib.sh"
 
 DUMP=$top_builddir/tests/regress/config-dump
 require_cmd ssh
@@ -26,20 +27,7 @@ compare() {
 		ok 1 "$name: config-dump failed: $(head -1 "$TMP/f.err")"
 		return
 	fi
-	# Keys both print, minus the excluded ones; order as printed.
-	awk '{print $1}' "$TMP/o.txt" | sort -u >"$TMP/ko"
-	awk '{print $1}' "$TMP/f.txt" | sort -u >"$TMP/kf"
-	comm -12 "$TMP/ko" "$TMP/kf" | grep -Ev "$excl" >"$TMP/keys"
-	awk 'NR==FNR {k[$1]=1; next} ($1 in k)' "$TMP/keys" "$TMP/o.txt" \
-	    >"$TMP/o2"
-	awk 'NR==FNR {k[$1]=1; next} ($1 in k)' "$TMP/keys" "$TMP/f.txt" \
-	    >"$TMP/f2"
-	if diff "$TMP/o2" "$TMP/f2" >"$TMP/diff"; then
-		ok 0 "$name ($(wc -l <"$TMP/f2") lines equal)"
-	else
-		ok 1 "$name"
-		sed 's/^/# /' "$TMP/diff"
-	fi
+	config_same "$name" "$excl"
 }
 
 # 1. Host patterns, negation, first value wins, case-insensitive host.

@@ -3,6 +3,7 @@
 # `sshd -T` (with -C connection specs and -o overrides) for the keywords
 # both print, and `-t` style error reports with file and line.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/config-lib.sh"
 
 DUMP=$top_builddir/tests/regress/config-dump
 SSHD=/usr/sbin/sshd
@@ -27,19 +28,7 @@ compare() {
 		ok 1 "$name: config-dump failed: $(head -1 "$TMP/f.err")"
 		return
 	fi
-	awk '{print $1}' "$TMP/o.txt" | sort -u >"$TMP/ko"
-	awk '{print $1}' "$TMP/f.txt" | sort -u >"$TMP/kf"
-	comm -12 "$TMP/ko" "$TMP/kf" | grep -Ev "$excl" >"$TMP/keys"
-	awk 'NR==FNR {k[$1]=1; next} ($1 in k)' "$TMP/keys" "$TMP/o.txt" \
-	    >"$TMP/o2"
-	awk 'NR==FNR {k[$1]=1; next} ($1 in k)' "$TMP/keys" "$TMP/f.txt" \
-	    >"$TMP/f2"
-	if diff "$TMP/o2" "$TMP/f2" >"$TMP/diff"; then
-		ok 0 "$name ($(wc -l <"$TMP/f2") lines equal)"
-	else
-		ok 1 "$name"
-		sed 's/^/# /' "$TMP/diff"
-	fi
+	config_same "$name" "$excl"
 }
 
 mkdir -p "$TMP/inc"

@@ -5,20 +5,8 @@
 # known_hosts style files, errors and exit statuses, and the options that
 # are refused (private keys in PEM format).
 . "${top_srcdir:-.}/tests/regress/lib.sh"
-require_cmd ssh-keygen
-K=$(ferry_bin fssh-keygen)
-[ -x "$K" ] || skip_all "fssh-keygen is not built"
-cd "$TMP" || exit 1
-
-same() {
-	if [ "$2" = "$3" ]; then
-		ok 0 "$1"
-	else
-		diag "ferry:   $2"
-		diag "openssh: $3"
-		ok 1 "$1"
-	fi
-}
+. "${top_srcdir:-.}/tests/regress/keygen-lib.sh"
+keygen_setup
 
 # status DESCRIPTION WANT COMMAND...: COMMAND exits with WANT.
 status() {

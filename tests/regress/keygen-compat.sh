@@ -5,21 +5,8 @@
 # PKCS#8 files; -p and -c keep the key; -e/-i round trip; -l, -l -E md5
 # and -lv print exactly what ssh-keygen prints.
 . "${top_srcdir:-.}/tests/regress/lib.sh"
-require_cmd ssh-keygen
-K=$(ferry_bin fssh-keygen)
-[ -x "$K" ] || skip_all "fssh-keygen is not built"
-cd "$TMP" || exit 1
-
-# same DESCRIPTION A B: two strings must be equal.
-same() {
-	if [ "$2" = "$3" ]; then
-		ok 0 "$1"
-	else
-		diag "ferry:   $2"
-		diag "openssh: $3"
-		ok 1 "$1"
-	fi
-}
+. "${top_srcdir:-.}/tests/regress/keygen-lib.sh"
+keygen_setup
 
 # quiet COMMAND...: run it with its output discarded.
 quiet() { "$@" >/dev/null 2>&1; }

@@ -5,20 +5,8 @@
 # comment, modes 600/644, nothing written for keys that exist, errors
 # on stderr with exit status 0, and no temporary files left behind.
 . "${top_srcdir:-.}/tests/regress/lib.sh"
-require_cmd ssh-keygen
-K=$(ferry_bin fssh-keygen)
-[ -x "$K" ] || skip_all "fssh-keygen is not built"
-cd "$TMP" || exit 1
-
-same() {
-	if [ "$2" = "$3" ]; then
-		ok 0 "$1"
-	else
-		diag "ferry:   $2"
-		diag "openssh: $3"
-		ok 1 "$1"
-	fi
-}
+. "${top_srcdir:-.}/tests/regress/keygen-lib.sh"
+keygen_setup
 
 # The program name starts ssh-keygen's line; ours starts with ours.
 fixname() { sed 's/^ssh-keygen:/fssh-keygen:/; s/ ssh-keygen:/ fssh-keygen:/g'; }
