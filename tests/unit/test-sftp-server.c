@@ -605,6 +605,33 @@ test_files(int walk)
 		    st.st_mtime == 1000000000 && st.st_size == 5,
 		    "attributes set");
 	}
+	/* fsetstat: the same attributes through an open handle */
+	ok(do_open("/b", SSH_FXF_WRITE, h, &hl) == 0, "open for fsetstat");
+	b = req(SSH_FXP_FSETSTAT, &id);
+	H(buf_put_string(b, h, hl));
+	H(buf_put_u32(b, SSH_FILEXFER_ATTR_PERMISSIONS |
+	    SSH_FILEXFER_ATTR_ACMODTIME | SSH_FILEXFER_ATTR_SIZE));
+	H(buf_put_u64(b, 3));
+	H(buf_put_u32(b, 0640));
+	H(buf_put_u32(b, 1100000000));
+	H(buf_put_u32(b, 1100000000));
+	is_int(status(b), SSH_FX_OK, "fsetstat size, mode, times");
+	is_int(do_close(h, hl), SSH_FX_OK, "close after fsetstat");
+	{
+		struct stat st;
+		char pth[512];
+
+		snprintf(pth, sizeof(pth), "%s/b", root);
+		ok(stat(pth, &st) == 0 && (st.st_mode & 07777) == 0640 &&
+		    st.st_mtime == 1100000000 && st.st_size == 3,
+		    "attributes set through the handle");
+	}
+	/* a size beyond INT64_MAX is refused by path */
+	b = req(SSH_FXP_SETSTAT, &id);
+	H(buf_put_cstring(b, "/b"));
+	H(buf_put_u32(b, SSH_FILEXFER_ATTR_SIZE));
+	H(buf_put_u64(b, UINT64_MAX));
+	ok(status(b) != SSH_FX_OK, "setstat of a size beyond INT64_MAX fails");
 
 	/* limits and users-groups-by-id */
 	b = ext("limits@openssh.com", &id);
