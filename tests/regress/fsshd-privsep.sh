@@ -58,7 +58,10 @@ base=(-F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes)
 
 # An ssh that stops at its password prompt (the askpass program sleeps):
 # its connection has finished the key exchange and waits in pre-auth.
-printf '#!/bin/sh\nsleep 30\n' >"$TMP/askpass-slow"
+# The slow askpass answers only when told to (or after 10 minutes): the
+# memory scans below can take long under sanitizers on a loaded machine.
+printf '#!/bin/sh\nfor i in $(seq 3000); do [ -e "%s" ] || [ ! -d "%s" ] && exit 1; sleep 0.2; done\n' \
+    "$TMP/release" "$TMP" >"$TMP/askpass-slow"
 printf '#!/bin/sh\necho pw-%s\n' "$tag" >"$TMP/askpass"
 chmod 755 "$TMP/askpass-slow" "$TMP/askpass"
 pw_ssh() { # askpass command...
@@ -168,11 +171,15 @@ memhas "$pre" "$seed"
 ok "$( [ $? -eq 1 ]; echo $?)" "the pre-auth process's memory does not"
 
 kill -SEGV "$pre"
-sleep 0.5
+for i in $(seq 1 100); do
+	grep -q 'pre-auth process for .* crashed' "$TMP/server.log" && break
+	sleep 0.1
+done
 # (Sanitizer builds catch SIGSEGV; their handler ends in SIGSYS.)
 ok "$(grep -q 'pre-auth process for .* crashed: signal [0-9]' "$TMP/server.log" &&
     kill -0 "$listener"; echo $?)" \
     "a pre-auth process sent SIGSEGV is logged as a crash; the listener lives"
+touch "$TMP/release"
 wait $slow 2>/dev/null
 
 out=$(ssh "${base[@]}" -o IdentitiesOnly=yes -i "$TMP/ukey" -p "$port" \
