@@ -271,7 +271,8 @@ main(int argc, char **argv)
 				die(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: relay -l port -t port [-d ms] [-r kbit/s] [-p portfile] [-s statsfile]\n");
+			fprintf(stderr, "usage: relay -l port -t port [-d ms] "
+			    "[-r kbit/s] [-p portfile] [-s statsfile]\n");
 			return 2;
 		}
 	}
