@@ -3,7 +3,7 @@
  * the kernel's netem is not available everywhere.
  *
  *   relay -l LISTEN_PORT -t TARGET_PORT [-d ONE_WAY_MS] [-r KBIT_PER_S]
- *	[-p PORTFILE]
+ *	[-p PORTFILE] [-s STATSFILE]
  *
  * Every accepted connection is joined to 127.0.0.1:TARGET_PORT.  Data in
  * each direction is held for ONE_WAY_MS after it arrives (so the round
@@ -11,6 +11,9 @@
  * Data in flight is not serialised: a chunk's delay runs from its own
  * arrival, as on a real path, so a full window costs one round trip, not
  * one per chunk.  With -l 0 the port chosen is written to PORTFILE.
+ * With -s, a line per 100 ms goes to STATSFILE: milliseconds since the
+ * start, then for each direction (client to target, back) the bytes
+ * released in that interval and the bytes held.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +32,8 @@
 
 #define RELAY_MAX_CONNS	64
 #define RELAY_CHUNK	65536
+/* Longest burst the rate cap allows after an idle spell. */
+#define RELAY_BURST_US	10000
 /* Bytes held per direction before reading pauses (back-pressure). */
 #define RELAY_HOLD_MAX	(64u * 1024 * 1024)
 
@@ -47,6 +52,7 @@ struct relay_dir {
 	int blocked;		/* the last write would have blocked */
 	double tokens;		/* rate cap: bytes that may leave now */
 	uint64_t last_us;
+	uint64_t sent;		/* released since the last stats line */
 };
 
 struct relay_conn {
@@ -57,6 +63,11 @@ struct relay_conn {
 static struct relay_conn conns[RELAY_MAX_CONNS];
 static uint64_t delay_us;
 static double rate_bps;		/* bytes per second; 0: unlimited */
+static FILE *stats;		/* -s: the timeline */
+static uint64_t stats_start, stats_next;
+#ifndef RELAY_STATS_US
+#define RELAY_STATS_US	100000
+#endif
 
 static uint64_t
 now_us(void)
@@ -149,10 +160,16 @@ dir_write(struct relay_dir *d)
 	size_t want;
 	ssize_t n;
 
+	/*
+	 * The bucket holds at most RELAY_BURST_US of the rate (plus a
+	 * chunk): enough to ride out the relay's own scheduling delays, too
+	 * little for an idle spell to buy a burst above the link rate.
+	 */
 	if (rate_bps > 0) {
 		d->tokens += (double)(now - d->last_us) * rate_bps / 1e6;
-		if (d->tokens > rate_bps / 10 + RELAY_CHUNK)
-			d->tokens = rate_bps / 10 + RELAY_CHUNK;
+		if (d->tokens > rate_bps * RELAY_BURST_US / 1e6 + RELAY_CHUNK)
+			d->tokens = rate_bps * RELAY_BURST_US / 1e6 +
+			    RELAY_CHUNK;
 		d->last_us = now;
 	}
 	while ((ch = d->head) != NULL && ch->due_us <= now) {
@@ -169,6 +186,7 @@ dir_write(struct relay_dir *d)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
 		}
 		d->blocked = 0;
+		d->sent += (uint64_t)n;
 		ch->off += (size_t)n;
 		d->held -= (size_t)n;
 		if (rate_bps > 0)
@@ -185,6 +203,32 @@ dir_write(struct relay_dir *d)
 	return 0;
 }
 
+/* -s: one timeline line per interval while a connection is up. */
+static void
+stats_tick(void)
+{
+	uint64_t now = now_us();
+	int i, j;
+
+	if (stats == NULL || now < stats_next)
+		return;
+	for (i = 0; i < RELAY_MAX_CONNS; i++) {
+		if (!conns[i].used)
+			continue;
+		fprintf(stats, "%llu", (unsigned long long)
+		    ((now - stats_start) / 1000));
+		for (j = 0; j < 2; j++) {
+			fprintf(stats, " %llu %zu",
+			    (unsigned long long)conns[i].dir[j].sent,
+			    conns[i].dir[j].held);
+			conns[i].dir[j].sent = 0;
+		}
+		fputc('\n', stats);
+	}
+	fflush(stats);
+	stats_next = now + RELAY_STATS_US;
+}
+
 /* Milliseconds until the earliest chunk is due, or -1. */
 static int
 next_due_ms(void)
@@ -198,7 +242,7 @@ next_due_ms(void)
 			    conns[i].dir[j].head->due_us < best)
 				best = conns[i].dir[j].head->due_us;
 	if (best == UINT64_MAX)
-		return -1;
+		return stats != NULL ? RELAY_STATS_US / 1000 : -1;
 	if (best <= now)
 		return rate_bps > 0 ? 1 : 0;
 	return (int)((best - now + 999) / 1000);
@@ -215,15 +259,20 @@ main(int argc, char **argv)
 	FILE *f;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "l:t:d:r:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "l:t:d:r:p:s:")) != -1) {
 		switch (ch) {
 		case 'l': lport = (int)strtol(optarg, NULL, 10); break;
 		case 't': tport = (int)strtol(optarg, NULL, 10); break;
 		case 'd': delay_us = (uint64_t)strtoull(optarg, NULL, 10) * 1000; break;
 		case 'r': rate_bps = strtod(optarg, NULL) * 1000 / 8; break;
 		case 'p': portfile = optarg; break;
+		case 's':
+			if ((stats = fopen(optarg, "w")) == NULL)
+				die(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: relay -l port -t port [-d ms] [-r kbit/s] [-p portfile]\n");
+			fprintf(stderr, "usage: relay -l port -t port [-d ms] "
+			    "[-r kbit/s] [-p portfile] [-s statsfile]\n");
 			return 2;
 		}
 	}
@@ -280,6 +329,8 @@ main(int argc, char **argv)
 			conns[i].dir[0].from = conns[i].dir[1].to = fd;
 			conns[i].dir[0].to = conns[i].dir[1].from = tfd;
 			conns[i].dir[0].last_us = conns[i].dir[1].last_us = now_us();
+			if (stats_start == 0)
+				stats_start = now_us();
 		}
 		for (i = 0; i < RELAY_MAX_CONNS; i++) {
 			if (!conns[i].used)
@@ -296,5 +347,6 @@ main(int argc, char **argv)
 			    conns[i].dir[0].head == NULL && conns[i].dir[1].head == NULL))
 				conn_close(&conns[i]);
 		}
+		stats_tick();
 	}
 }

@@ -16,6 +16,11 @@
 #include "ferry/log.h"
 #include "ferry/transport.h"
 
+/* Window is granted again once 1/CONN_ADJUST_DIV of it was consumed. */
+/* A gap in the data that ends a busy spell before a round trip is known. */
+#define CONN_PAUSE_NS	(20ULL * 1000 * 1000)
+#define CONN_ADJUST_DIV	8
+
 enum conn_chan_state {
 	CONN_CHAN_FREE = 0,
 	CONN_CHAN_OPENING,		/* we sent CHANNEL_OPEN */
@@ -44,6 +49,9 @@ struct conn_chan {
 	uint64_t rtt_ns;		/* shortest adjust turnaround seen */
 	uint64_t rate_ns;		/* start of the rate sample */
 	uint64_t rate_bytes;		/* received at that start */
+	uint64_t last_ns;		/* the last data's arrival */
+	uint64_t busy_ns;		/* data since then without a pause */
+	uint64_t busy_bytes;		/* received before that */
 	int sent_eof, got_eof, sent_close, close_pending;
 	unsigned int want_replies;	/* our requests awaiting replies */
 	void *ctx;
@@ -349,20 +357,48 @@ conn_now(const struct conn *c)
  * slow consumer (manual windows) slows the arrivals and so the growth.
  */
 static void
-conn_window_sample(struct conn *c, struct conn_chan *ch)
+conn_window_sample(struct conn *c, struct conn_chan *ch, size_t len)
 {
 	uint64_t now = conn_now(c), elapsed, bytes, want;
 	double bdp;
+	int first;
 
 	if (ch->probe_ns != 0 && ch->received > ch->probe_limit) {
+		first = ch->rtt_ns == 0;
 		if (now > ch->probe_ns && (ch->rtt_ns == 0 ||
 		    now - ch->probe_ns < ch->rtt_ns))
 			ch->rtt_ns = now - ch->probe_ns;
 		ch->probe_ns = 0;
+		/*
+		 * The first round trip known: a rate sample begun more than
+		 * two before spans idle time; it starts with the data that
+		 * came after the last pause instead.
+		 */
+		if (first && ch->rtt_ns != 0 && ch->rate_ns != 0 &&
+		    now - ch->rate_ns > 2 * ch->rtt_ns) {
+			ch->rate_ns = ch->busy_ns;
+			ch->rate_bytes = ch->busy_bytes;
+		}
+	}
+	/* A pause: longer than a round trip, or CONN_PAUSE_NS before one. */
+	if (ch->last_ns == 0 || (now > ch->last_ns && now - ch->last_ns >
+	    (ch->rtt_ns != 0 ? ch->rtt_ns : CONN_PAUSE_NS))) {
+		ch->busy_ns = now;
+		ch->busy_bytes = ch->received - len;
 	}
 	if (ch->rate_ns == 0 || now < ch->rate_ns) {
+		ch->rate_ns = ch->last_ns = now;
+		ch->rate_bytes = ch->received - len;
+		return;
+	}
+	/*
+	 * Nothing came for over a round trip (the channel was idle): that
+	 * time says nothing about the path; start the sample afresh.
+	 */
+	ch->last_ns = now;
+	if (ch->rtt_ns != 0 && ch->busy_ns == now) {
 		ch->rate_ns = now;
-		ch->rate_bytes = ch->received;
+		ch->rate_bytes = ch->busy_bytes;
 		return;
 	}
 	elapsed = now - ch->rate_ns;
@@ -385,8 +421,11 @@ conn_window_sample(struct conn *c, struct conn_chan *ch)
 }
 
 /*
- * Grant the peer more window once half of it has been consumed, or at
- * once when the target grew.
+ * Grant the peer more window once an eighth of it has been consumed, or
+ * at once when the target grew.  Granting only at half kept up to half
+ * the window unannounced: a sender spread over the round trip then saw
+ * about half the target per round trip, and the target, twice that,
+ * hardly grew.
  */
 static int
 conn_maybe_adjust(struct conn *c, struct conn_chan *ch)
@@ -395,7 +434,7 @@ conn_maybe_adjust(struct conn *c, struct conn_chan *ch)
 	uint32_t add;
 	int r;
 
-	if ((ch->unacked < ch->target / 2 && ch->extra == 0) ||
+	if ((ch->unacked < ch->target / CONN_ADJUST_DIV && ch->extra == 0) ||
 	    ch->sent_close || ch->got_eof)
 		return 0;
 	add = ch->unacked + ch->extra;
@@ -1034,7 +1073,7 @@ conn_recv_data(struct conn *c, uint8_t msg, struct conn_chan *ch,
 	ch->local_window -= (uint32_t)len;
 	ch->received += len;
 	if (len > 0)
-		conn_window_sample(c, ch);
+		conn_window_sample(c, ch, len);
 	/* After our CLOSE data is discarded (RFC 4254 5.3). */
 	if (ch->sent_close || len == 0)
 		return 0;

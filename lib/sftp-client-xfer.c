@@ -10,8 +10,11 @@
  * instead of several per file.
  *
  * The window (data requests in flight, shared by all jobs) starts at 16
- * and grows by half while the measured throughput grows by more than a
- * tenth from one measurement to the next; it is capped by the memory
+ * and grows by one request per reply that found it full, so it doubles
+ * every round trip while the pipe is the limit (as TCP's slow start).  It
+ * stays within twice the bandwidth-delay product: the best rate replies
+ * came at over a round trip times the shortest turnaround of a request.
+ * It never shrinks, and is capped by SFTP_XFER_FLIGHT_MAX and the memory
  * budget divided by the request size.  -R fixes it.
  *
  * Resume (SFTP_XFER_RESUME) never appends to a destination whose prefix
@@ -47,8 +50,6 @@
 #define XFER_SAMPLE		(32U * 1024U)
 #define XFER_SAMPLES		4U
 #define XFER_SHA256_LEN		32U
-/* Measure throughput over at least this long before adapting. */
-#define XFER_EPOCH_NS		(50ULL * 1000ULL * 1000ULL)
 
 enum xjob_state {
 	XS_STAT,	/* source attributes */
@@ -108,6 +109,7 @@ struct xreq {
 	uint64_t off;
 	uint32_t len;
 	int sample;
+	uint64_t sent_ns;	/* when it was queued */
 };
 
 struct sftp_xfer {
@@ -121,19 +123,24 @@ struct sftp_xfer {
 	int fatal;
 	struct xjob *jobs;	/* running, in start order */
 	struct xjob *queue, **queue_tail;	/* waiting to start */
-	/* Throughput measurement. */
-	uint64_t epoch_ns, epoch_bytes;
-	double best_rate;
+	/* Window sizing (see the top of the file). */
+	uint64_t rtt_ns;		/* shortest request turnaround */
+	uint64_t epoch_ns, epoch_bytes;	/* the current rate sample */
+	double best_rate;		/* bytes per ns */
+	unsigned int logged;		/* window last logged */
 };
 
 static int xfer_advance(struct xjob *j);
 
 static uint64_t
-xfer_now(void)
+xfer_now(const struct sftp_xfer *x)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (x->o.clock != NULL)
+		return x->o.clock(x->o.clock_ctx);
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
@@ -211,6 +218,8 @@ sftp_xfer_new(struct sftp_client *c, const struct sftp_xfer_opts *o)
 		x->o.max_files = (unsigned int)
 		    (sftp_client_max_handles(c) / 2 + 1);
 	budget = o->mem_budget != 0 ? o->mem_budget : XFER_DEFAULT_BUDGET;
+	if (budget > SFTP_XFER_FLIGHT_MAX)
+		budget = SFTP_XFER_FLIGHT_MAX;
 	x->cap = (unsigned int)(budget / x->rw);
 	if (x->cap > SFTP_CLIENT_MAX_INFLIGHT / 2)
 		x->cap = SFTP_CLIENT_MAX_INFLIGHT / 2;
@@ -532,6 +541,7 @@ xfer_issue_read(struct xjob *j, uint64_t off, uint32_t len, int sample)
 	q->off = off;
 	q->len = len;
 	q->sample = sample;
+	q->sent_ns = xfer_now(j->x);
 	if ((r = sftp_client_read(j->x->c, j->handle, j->hlen, off, len,
 	    xfer_data_cb, q)) != 0) {
 		free(q);
@@ -562,6 +572,7 @@ xfer_issue_write(struct xjob *j)
 	q->j = j;
 	q->off = j->issue;
 	q->len = len;
+	q->sent_ns = xfer_now(x);
 	/* Read the file straight into the outgoing message. */
 	if ((r = sftp_client_write(x->c, j->handle, j->hlen, j->issue, len,
 	    &p, xfer_data_cb, q)) != 0) {
@@ -630,6 +641,31 @@ xfer_sample_check(struct xjob *j, const struct xreq *q,
 	free(local);
 }
 
+/*
+ * A data request was answered (before it leaves the count): measure its
+ * turnaround, and grow the window by one if the reply found it full,
+ * within twice the bandwidth-delay product once that is known.
+ */
+static void
+xfer_reply_window(struct sftp_xfer *x, const struct xreq *q)
+{
+	uint64_t now = xfer_now(x);
+	double bdp;
+
+	if (now > q->sent_ns && (x->rtt_ns == 0 || now - q->sent_ns <
+	    x->rtt_ns))
+		x->rtt_ns = now - q->sent_ns;
+	if (x->o.max_requests != 0 || x->data_inflight < x->window ||
+	    x->window >= x->cap)
+		return;
+	if (x->best_rate > 0) {
+		bdp = x->best_rate * (double)x->rtt_ns;
+		if ((double)(x->window + 1) * (double)x->rw > 2 * bdp)
+			return;
+	}
+	x->window++;
+}
+
 static int
 xfer_data_cb(void *arg, const struct sftp_client_reply *rep)
 {
@@ -661,6 +697,7 @@ xfer_data_cb(void *arg, const struct sftp_client_reply *rep)
 		xfer_sample_check(j, q, rep);
 		goto advance;
 	}
+	xfer_reply_window(x, q);
 	x->data_inflight--;
 	if (j->failed)
 		goto advance;
@@ -1377,35 +1414,36 @@ xfer_advance(struct xjob *j)
 	}
 }
 
-/* Adapt the window to the measured throughput. */
+/*
+ * The rate sample: the bytes replies brought over at least one round
+ * trip; the best such rate bounds the window (xfer_reply_window).
+ */
 static void
 xfer_adapt(struct sftp_xfer *x)
 {
-	uint64_t now = xfer_now(), dt;
+	uint64_t now = xfer_now(x), dt;
 	double rate;
 
-	if (x->o.max_requests != 0)
+	/* Samples begin with the first reply, not with the idle start. */
+	if (x->o.max_requests != 0 || x->rtt_ns == 0)
 		return;
-	if (x->epoch_ns == 0) {
+	if (x->epoch_ns == 0 || now < x->epoch_ns) {
 		x->epoch_ns = now;
 		x->epoch_bytes = 0;
 		return;
 	}
 	dt = now - x->epoch_ns;
-	/* Measure over a whole window's worth of data, or long enough. */
-	if (dt < XFER_EPOCH_NS &&
-	    x->epoch_bytes < (uint64_t)x->window * x->rw)
+	if (dt < x->rtt_ns || dt == 0)
 		return;
-	rate = (double)x->epoch_bytes / ((double)dt / 1e9);
-	if (x->data_inflight + 1 >= x->window && rate > x->best_rate * 1.1) {
+	rate = (double)x->epoch_bytes / (double)dt;
+	if (rate > x->best_rate)
 		x->best_rate = rate;
-		x->window = x->window + x->window / 2;
-		if (x->window > x->cap)
-			x->window = x->cap;
-		log_debug2("sftp: %.0f B/s: window now %u requests", rate,
-		    x->window);
-	} else if (rate > x->best_rate)
-		x->best_rate = rate;
+	if (x->window != x->logged) {
+		log_debug2("sftp: %.0f B/s, turnaround %llu us: window %u "
+		    "requests", rate * 1e9,
+		    (unsigned long long)(x->rtt_ns / 1000), x->window);
+		x->logged = x->window;
+	}
 	x->epoch_ns = now;
 	x->epoch_bytes = 0;
 }

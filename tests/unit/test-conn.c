@@ -918,6 +918,105 @@ window_rounds(uint32_t per_rtt, int rounds, uint64_t *sentp)
 	return most;
 }
 
+/*
+ * A sender paced by a link: each round trip is PACE_SLOTS slots of the
+ * fake clock; per slot it sends at most per_slot bytes (the link rate)
+ * of the window it knows about, and a window adjustment reaches it one
+ * round trip after the server sent it.  Data thus arrives spread over
+ * the round trip, as on a real path.  Returns the bytes sent in the
+ * last `tail` of `rounds` round trips; *mostp: the largest window the
+ * server had granted beyond the data it had received.
+ */
+#define PACE_SLOTS	16
+#define PACE_RTT_NS	(40 * 1000000ULL)
+#define PACE_GRANTS	4096
+static struct {
+	uint64_t due_ns, add;
+} pace_grant[PACE_GRANTS];
+static unsigned int pace_ngrants;
+static uint64_t pace_known;	/* window the sender has heard of */
+
+static void
+raw_window_paced(struct peer *p, uint8_t msg, struct buf *m)
+{
+	uint64_t before = win_granted;
+
+	raw_window(p, msg, m);
+	if (msg == CONN_MSG_CHANNEL_OPEN_CONFIRMATION)
+		pace_known = win_granted;
+	else if (win_granted > before && pace_ngrants < PACE_GRANTS) {
+		pace_grant[pace_ngrants].due_ns = fake_ns + PACE_RTT_NS;
+		pace_grant[pace_ngrants].add = win_granted - before;
+		pace_ngrants++;
+	}
+}
+
+static uint64_t
+window_paced(uint32_t per_slot, int idle, int rounds, int tail,
+    uint64_t *mostp)
+{
+	struct peer c, s;
+	struct conn_config scfg;
+	uint64_t sent = 0, tail_sent = 0, room, n;
+	unsigned int i, j;
+	int rtt;
+
+	memset(&scfg, 0, sizeof(scfg));
+	scfg.window = 32 * 1024;
+	scfg.window_max = 1024 * 1024;
+	scfg.clock = fake_clock;
+	fake_ns = 1000000000ULL;
+	win_granted = 0;
+	win_bad = 0;
+	pace_ngrants = 0;
+	*mostp = 0;
+	setup(&c, &s, NULL, &scfg);
+	c.raw = raw_window_paced;
+	c.on_idle = NULL;
+	raw_open(&c, 0);
+	pair_pump(&c, &s);
+	/* A little data (a login, a command), then idle round trips. */
+	if (idle > 0) {
+		raw_data(&c, 0, 1000);
+		pair_pump(&c, &s);
+		fake_ns += (uint64_t)idle * PACE_RTT_NS;
+		raw_data(&c, 0, 1000);
+		pair_pump(&c, &s);
+		sent = 2000;
+		fake_ns += (uint64_t)idle * PACE_RTT_NS;
+		for (j = 0; j < pace_ngrants; j++)
+			pace_known += pace_grant[j].add;
+		pace_ngrants = 0;
+	}
+	for (rtt = 0; rtt < rounds; rtt++)
+		for (i = 0; i < PACE_SLOTS; i++) {
+			fake_ns += PACE_RTT_NS / PACE_SLOTS;
+			for (j = 0; j < pace_ngrants; j++)
+				if (pace_grant[j].due_ns != 0 &&
+				    pace_grant[j].due_ns <= fake_ns) {
+					pace_known += pace_grant[j].add;
+					pace_grant[j].due_ns = 0;
+				}
+			room = pace_known - sent;
+			if (room > per_slot)
+				room = per_slot;
+			if (rtt >= rounds - tail)
+				tail_sent += room;
+			sent += room;
+			while (room > 0) {
+				n = room > 16384 ? 16384 : room;
+				raw_data(&c, 0, (size_t)n);
+				room -= n;
+			}
+			pair_pump(&c, &s);
+			if (win_granted - sent > *mostp)
+				*mostp = win_granted - sent;
+		}
+	ok(s.conn_err == 0 && !win_bad, "paced rounds without errors");
+	pair_free(&c, &s);
+	return tail_sent;
+}
+
 static void
 test_window_growth(void)
 {
@@ -946,6 +1045,40 @@ test_window_growth(void)
 	ok(most >= 256 * 1024 && most <= 512 * 1024 + 32768,
 	    "a 256 KiB/RTT sender gets about twice its BDP (largest window "
 	    "%llu)", (unsigned long long)most);
+
+	/*
+	 * A link of 256 KiB per round trip, data spread over the round
+	 * trip, the window starting at 32 KiB: within 8 round trips the
+	 * window has grown past the BDP, so the last 4 move at least 90% of
+	 * what the link carries; it never passes twice the BDP (plus one
+	 * slot) nor the cap.
+	 */
+	sent = window_paced(256 * 1024 / PACE_SLOTS, 0, 12, 4, &most);
+	ok(sent >= 4 * 256 * 1024 * 9 / 10, "a paced sender fills the link "
+	    "within 8 round trips (%llu of %u bytes in the last 4)",
+	    (unsigned long long)sent, 4 * 256 * 1024);
+	ok(most <= 2 * 256 * 1024 + 256 * 1024 / PACE_SLOTS,
+	    "and its window stays within twice the BDP (largest %llu)",
+	    (unsigned long long)most);
+	/*
+	 * A fast link: within 8 round trips (the window doubling about
+	 * every other one) at least 896 KiB move; granting only at half
+	 * the window moved 736 KiB.  Idle round trips before (a login, a
+	 * command) do not slow the start.
+	 */
+	sent = window_paced(1024 * 1024, 0, 8, 8, &most);
+	ok(sent >= 896 * 1024, "a paced window-limited sender ramps up "
+	    "(%llu bytes in 8 round trips)", (unsigned long long)sent);
+	sent = window_paced(1024 * 1024, 5, 8, 8, &most);
+	ok(sent >= 896 * 1024, "and as fast after idle round trips "
+	    "(%llu bytes in 8 round trips)", (unsigned long long)sent);
+	/* A fast link: the window stops at the cap. */
+	sent = window_paced(1024 * 1024, 0, 16, 4, &most);
+	ok(most <= 1024 * 1024, "a paced sender on a fast link never gets "
+	    "more than window_max (largest %llu)", (unsigned long long)most);
+	ok(sent >= 4 * 1024 * 1024 * 3 / 4, "and is held only by the cap "
+	    "(%llu bytes in the last 4 of 16 round trips)",
+	    (unsigned long long)sent);
 }
 
 int

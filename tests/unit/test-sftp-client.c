@@ -487,6 +487,176 @@ test_window(void)
 	sftp_xfer_free(x);
 }
 
+/*
+ * A simulated long link between the engines, on a fake clock: each way,
+ * bytes enter at most at `link_rate` bytes per second and come out
+ * LINK_RTT_NS / 2 later.  The transfer's window reads the same clock.
+ */
+#define LINK_RTT_NS	(100ULL * 1000 * 1000)
+#define LINK_STEP_NS	(LINK_RTT_NS / 50)
+#define LINK_SEGS	256
+struct link_dir {
+	struct buf *b;			/* bytes on the wire, in order */
+	uint64_t due[LINK_SEGS];	/* when each segment comes out */
+	size_t len[LINK_SEGS];
+	size_t head, n;
+};
+static uint64_t link_ns;
+static double link_rate;
+
+static uint64_t
+link_clock(void *ctx)
+{
+	(void)ctx;
+	return link_ns;
+}
+
+/* Put up to one step's worth of src on the wire. */
+static void
+link_enter(struct link_dir *d, struct buf *src)
+{
+	size_t n = buf_len(src), max = (size_t)(link_rate *
+	    (double)LINK_STEP_NS / 1e9), i;
+
+	if (n > max)
+		n = max;
+	if (n == 0)
+		return;
+	H(d->n == LINK_SEGS);
+	i = (d->head + d->n) % LINK_SEGS;
+	d->due[i] = link_ns + LINK_RTT_NS / 2;
+	d->len[i] = n;
+	d->n++;
+	H(buf_put(d->b, buf_ptr(src), n));
+	H(buf_consume(src, n));
+}
+
+/* How much of the wire has arrived (up to max). */
+static size_t
+link_arrived(const struct link_dir *d, size_t max)
+{
+	size_t n = 0, k;
+
+	for (k = 0; k < d->n && n < max; k++) {
+		if (d->due[(d->head + k) % LINK_SEGS] > link_ns)
+			break;
+		n += d->len[(d->head + k) % LINK_SEGS];
+	}
+	return n < max ? n : max;
+}
+
+static void
+link_taken(struct link_dir *d, size_t n)
+{
+	H(buf_consume(d->b, n));
+	while (n > 0) {
+		if (n < d->len[d->head]) {
+			d->len[d->head] -= n;
+			break;
+		}
+		n -= d->len[d->head];
+		d->head = (d->head + 1) % LINK_SEGS;
+		d->n--;
+	}
+}
+
+/*
+ * Run x over the link at rate bytes/s; returns the largest window seen,
+ * *at6: the window six round trips after the start.
+ */
+static unsigned int
+link_run(struct sftp_xfer *x, double rate, unsigned int *at6)
+{
+	struct link_dir up, down;
+	unsigned int most = 0;
+	uint64_t start;
+	size_t n;
+
+	memset(&up, 0, sizeof(up));
+	memset(&down, 0, sizeof(down));
+	H((up.b = buf_new()) == NULL);
+	H((down.b = buf_new()) == NULL);
+	link_rate = rate;
+	start = link_ns;
+	*at6 = 0;
+	for (;;) {
+		H(sftp_xfer_step(x));
+		if (sftp_xfer_window(x) > most)
+			most = sftp_xfer_window(x);
+		if (*at6 == 0 && link_ns - start >= 6 * LINK_RTT_NS)
+			*at6 = sftp_xfer_window(x);
+		if (sftp_xfer_done(x))
+			break;
+		H(link_ns - start > 600 * LINK_RTT_NS);	/* stuck */
+		link_ns += LINK_STEP_NS;
+		link_enter(&up, sftp_client_output(C));
+		n = link_arrived(&up, sftp_server_input_space(S));
+		if (n > 0) {
+			H(sftp_server_input(S, buf_ptr(up.b), n));
+			link_taken(&up, n);
+		}
+		H(sftp_server_process(S));
+		link_enter(&down, sftp_server_output(S));
+		if ((n = link_arrived(&down, SIZE_MAX)) > 0) {
+			H(sftp_client_input(C, buf_ptr(down.b), n));
+			link_taken(&down, n);
+		}
+	}
+	buf_free(up.b);
+	buf_free(down.b);
+	return most;
+}
+
+/*
+ * The adaptive window on a long link: it grows while the pipe is full,
+ * ends within twice the bandwidth-delay product, and never passes
+ * SFTP_XFER_FLIGHT_MAX, both ways.
+ */
+static void
+test_window_link(void)
+{
+	struct sftp_xfer_opts o;
+	struct sftp_xfer *x;
+	unsigned int most, at6, bdp, up;
+
+	link_ns = 1000000000ULL;
+	write_file(rp("link-src"), 16 * 1024 * 1024, 5);
+	/* 20 MB/s, 100 ms: a BDP of 2 MB, 61 requests of 32 KiB. */
+	bdp = (unsigned int)(20e6 * 0.1 / 32768);
+	for (up = 0; up < 2; up++) {
+		memset(&o, 0, sizeof(o));
+		o.req_size = 32768;
+		o.clock = link_clock;
+		H((x = sftp_xfer_new(C, &o)) == NULL);
+		if (up)
+			H(sftp_xfer_put(x, rp("link-src"), "link-up"));
+		else
+			H(sftp_xfer_get(x, "link-src", rp("link-down")));
+		most = link_run(x, 20e6, &at6);
+		ok(at6 >= bdp, "%s: after 6 round trips the window covers the "
+		    "BDP (%u requests, BDP %u)", up ? "put" : "get", at6, bdp);
+		ok(most <= 2 * bdp + bdp / 10, "%s: the window stays within "
+		    "twice the BDP (largest %u, BDP %u)", up ? "put" : "get",
+		    most, bdp);
+		ok(same_file(rp("link-src"), rp(up ? "link-up" : "link-down")),
+		    "%s over the link intact", up ? "put" : "get");
+		sftp_xfer_free(x);
+	}
+	/* 1 GB/s, 100 ms: only SFTP_XFER_FLIGHT_MAX holds it. */
+	write_file(rp("link-big"), 40 * 1024 * 1024, 6);
+	memset(&o, 0, sizeof(o));
+	o.clock = link_clock;
+	H((x = sftp_xfer_new(C, &o)) == NULL);
+	H(sftp_xfer_get(x, "link-big", rp("link-big2")));
+	most = link_run(x, 1e9, &at6);
+	is_int(most, SFTP_XFER_FLIGHT_MAX / SFTP_MAX_RW, "a fast long link "
+	    "grows the window to 16 MiB in flight and no further");
+	ok(same_file(rp("link-big"), rp("link-big2")), "... file intact");
+	sftp_xfer_free(x);
+	unlink(rp("link-big"));
+	unlink(rp("link-big2"));
+}
+
 /* Cancelling drains outstanding requests and keeps the partial file. */
 static void
 test_cancel(void)
@@ -736,6 +906,7 @@ main(void)
 	test_resume();
 	test_atomic();
 	test_window();
+	test_window_link();
 	test_cancel();
 	session_end();
 	/* The same with tiny chunks: replies arrive in pieces. */

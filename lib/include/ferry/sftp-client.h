@@ -194,6 +194,13 @@ char *sftp_client_vis(const char *s);
 
 struct sftp_xfer;
 
+/*
+ * Most data an adaptive window keeps in flight: what OpenSSH's and our
+ * channel windows grow to at most, so requests never outrun the window
+ * a peer announces.
+ */
+#define SFTP_XFER_FLIGHT_MAX	(16U * 1024U * 1024U)
+
 /* Progress of one file: name (as the user gave it), bytes done and total. */
 typedef void sftp_xfer_progress_fn(void *arg, const char *name,
     uint64_t done, uint64_t total, int finished);
@@ -213,6 +220,9 @@ struct sftp_xfer_opts {
 	sftp_xfer_progress_fn *progress;
 	sftp_xfer_msg_fn *msg;
 	void *arg;
+	/* Monotonic clock in ns for the window; NULL: the system's. */
+	uint64_t (*clock)(void *ctx);
+	void *clock_ctx;
 };
 
 /*
@@ -253,7 +263,14 @@ int sftp_xfer_done(const struct sftp_xfer *x);
 /* Files that failed; 0 when everything was transferred. */
 unsigned int sftp_xfer_failures(const struct sftp_xfer *x);
 
-/* Requests currently allowed in flight (for tests and -v). */
+/*
+ * Requests currently allowed in flight (for tests and -v).  Adaptive
+ * windows start at 16 requests, grow by one per reply that finds the
+ * window full (doubling per round trip) while staying within twice the
+ * measured bandwidth-delay product (the best delivery rate over a round
+ * trip times the shortest request turnaround), and never pass
+ * SFTP_XFER_FLIGHT_MAX bytes or the memory budget.
+ */
 unsigned int sftp_xfer_window(const struct sftp_xfer *x);
 
 #endif /* FERRY_SFTP_CLIENT_H */
