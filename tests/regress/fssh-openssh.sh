@@ -117,17 +117,20 @@ if command -v ssh-agent >/dev/null && command -v ssh-add >/dev/null; then
 	ssh-agent -D -a "$TMP/agent.sock" >/dev/null 2>&1 &
 	track_pid $!
 	for i in $(seq 50); do [ -S "$TMP/agent.sock" ] && break; sleep 0.1; done
-	SSH_AUTH_SOCK=$TMP/agent.sock ssh-add "$TMP/agentkey" "$TMP/agentrsa" 2>/dev/null
+	SSH_AUTH_SOCK=$TMP/agent.sock ssh-add "$TMP/agentkey" "$TMP/agentrsa" \
+	    2>"$TMP/add.err" || diag "ssh-add: $(cat "$TMP/add.err")"
 	out=$(SSH_AUTH_SOCK=$TMP/agent.sock fn -o IdentitiesOnly=no \
 	    -o IdentityAgent=SSH_AUTH_SOCK 127.0.0.1 'echo agent' 2>"$TMP/err")
-	ok "$( [ "$out" = agent ]; echo $?)" "an RSA key in the agent signs (rsa-sha2)"
+	ok "$( [ "$out" = agent ]; echo $?)" "an RSA key in the agent signs (rsa-sha2)" ||
+	    diag "$(cat "$TMP/err")"
 	out=$(fn -o IdentitiesOnly=yes -o IdentityAgent="$TMP/agent.sock" \
 	    -o IdentityFile=/nonexistent 127.0.0.1 'echo agent' 2>"$TMP/err")
 	ok "$( [ -z "$out" ]; echo $?)" "IdentitiesOnly keeps agent keys without a file out"
 	cp "$TMP/agentrsa.pub" "$TMP/only.pub"
 	out=$(fn -o IdentitiesOnly=yes -o IdentityAgent="$TMP/agent.sock" \
 	    -o IdentityFile="$TMP/only" 127.0.0.1 'echo agent' 2>"$TMP/err")
-	ok "$( [ "$out" = agent ]; echo $?)" "IdentitiesOnly with the .pub of an agent key uses the agent"
+	ok "$( [ "$out" = agent ]; echo $?)" "IdentitiesOnly with the .pub of an agent key uses the agent" ||
+	    diag "$(cat "$TMP/err")"
 else
 	skip "ssh-agent is not installed"
 	skip "ssh-agent is not installed"
