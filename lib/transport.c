@@ -1002,6 +1002,12 @@ transport_server_sig_algs(const struct transport *t)
 }
 
 int
+transport_peer_ext_info(const struct transport *t)
+{
+	return t->peer_ext_info;
+}
+
+int
 transport_strict_kex(const struct transport *t)
 {
 	return t->strict;
