@@ -52,7 +52,7 @@ struct auth_client {
 	unsigned int tries, password_count, kbdint_count;
 
 	enum auth_client_state state;
-	int early;			/* a request went before SERVICE_ACCEPT */
+	int early;			/* sent before SERVICE_ACCEPT */
 	int tried_none;			/* "none" was sent */
 	int current;			/* method of the request in flight */
 	size_t key_idx;			/* key of the publickey in flight */
@@ -625,7 +625,7 @@ auth_client_first(struct auth_client *a, int may_wait)
 	if (a->norder > 0 && a->order[0] == AUTH_METHOD_PUBLICKEY) {
 		have = auth_client_first_key(a, may_wait);
 		if (have < 0)
-			return 0;	/* SERVICE_ACCEPT comes after EXT_INFO */
+			return 0;	/* ACCEPT comes after EXT_INFO */
 	}
 	if (have) {
 		a->sign_failed = 0;

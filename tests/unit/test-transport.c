@@ -469,13 +469,15 @@ test_kex_guess(void)
 	uint8_t follows;
 	const uint8_t *p;
 
-	ok(kex_guess_right("a,b", "x,y", "a,c", "x"), "guess right: same firsts");
+	ok(kex_guess_right("a,b", "x,y", "a,c", "x"),
+	    "guess right: same firsts");
 	ok(!kex_guess_right("a", "x", "b,a", "x"),
 	    "guess wrong: first kex names differ though a is common");
 	ok(!kex_guess_right("a", "x", "a", "y,x"),
 	    "guess wrong: first host key names differ");
 	ok(!kex_guess_right("ab", "x", "a", "x") &&
-	    !kex_guess_right("", "", "", ""), "guess: prefixes and empty lists");
+	    !kex_guess_right("", "", "", ""),
+	    "guess: prefixes and empty lists");
 
 	/* Right: both prefer curve25519-sha256 and ssh-ed25519. */
 	guess_pair(&c, &s, NULL, NULL, "ssh-ed25519");
