@@ -4,6 +4,13 @@
  * configured methods in order of preference among those the server
  * lists: publickey (query, then signature), keyboard-interactive and
  * password.  See ferry/auth.h for the contract.
+ *
+ * Fewer round trips (auth_client_pipeline): the first request follows
+ * the service request without waiting for SERVICE_ACCEPT, and when
+ * publickey comes first it replaces the "none" probe (signed at once
+ * for a key that needs no passphrase).  "none" is then tried last,
+ * should every method the server lists fail, so a server that lets
+ * "none" in still does.
  */
 #include "config.h"
 
@@ -35,6 +42,7 @@ struct auth_client {
 	struct key *const *keys;
 	size_t nkeys;
 	auth_sign_fn *sign;
+	auth_key_ready_fn *key_ready;
 	int sign_failed;		/* the last signature could not be made */
 	int allow_ssh_rsa;
 	auth_password_fn *password;
@@ -44,6 +52,8 @@ struct auth_client {
 	unsigned int tries, password_count, kbdint_count;
 
 	enum auth_client_state state;
+	int early;			/* sent before SERVICE_ACCEPT */
+	int tried_none;			/* "none" was sent */
 	int current;			/* method of the request in flight */
 	size_t key_idx;			/* key of the publickey in flight */
 	int pk_signed;			/* it carried a signature */
@@ -70,6 +80,7 @@ auth_client_new(struct transport *t, const struct auth_client_config *cfg,
 	a->keys = cfg->keys;
 	a->nkeys = cfg->nkeys;
 	a->sign = cfg->sign;
+	a->key_ready = cfg->key_ready;
 	a->allow_ssh_rsa = cfg->allow_ssh_rsa;
 	a->password = cfg->password;
 	a->kbdint = cfg->kbdint;
@@ -158,6 +169,8 @@ auth_client_request_start(struct auth_client *a, int m, struct buf **pp)
 	    (r = buf_put_cstring(*pp, auth_method_name(m))) != 0)
 		return r;
 	a->current = m;
+	if (m == AUTH_METHOD_NONE)
+		a->tried_none = 1;
 	return 0;
 }
 
@@ -307,6 +320,7 @@ auth_client_try_kbdint(struct auth_client *a)
 static int
 auth_client_next(struct auth_client *a)
 {
+	struct buf *p;
 	size_t i;
 	const char *name;
 	int m, r;
@@ -334,6 +348,13 @@ auth_client_next(struct auth_client *a)
 		}
 		if (r != 0)
 			return r < 0 ? r : AUTH_CONTINUE;
+	}
+	/* The probe that was skipped, as the last resort. */
+	if (!a->tried_none) {
+		if ((r = auth_client_request_start(a, AUTH_METHOD_NONE,
+		    &p)) != 0 || (r = transport_send(a->t)) != 0)
+			return r;
+		return AUTH_CONTINUE;
 	}
 	return auth_client_fail(a, FERR_AUTH_FAILED,
 	    TRANSPORT_DISC_NO_MORE_AUTH_METHODS,
@@ -532,10 +553,11 @@ auth_client_msg60(struct auth_client *a, struct buf *m)
 	    "unexpected message 60");
 }
 
+static int auth_client_first(struct auth_client *a, int may_wait);
+
 static int
 auth_client_service_accept(struct auth_client *a, struct buf *m)
 {
-	struct buf *p;
 	const uint8_t *s;
 	size_t len;
 	int r;
@@ -546,12 +568,95 @@ auth_client_service_accept(struct auth_client *a, struct buf *m)
 	    memcmp(s, AUTH_SERVICE_USERAUTH, len) != 0)
 		return auth_client_fail(a, r, TRANSPORT_DISC_PROTOCOL_ERROR,
 		    "bad SERVICE_ACCEPT");
-	/* "none" first: the answer lists the methods that can continue. */
+	a->state = AUTH_CLIENT_WAIT_RESPONSE;
+	if (a->early)
+		return AUTH_CONTINUE;	/* its answer is on the way */
+	if ((r = auth_client_first(a, 0)) < 0)
+		return r;
+	return AUTH_CONTINUE;
+}
+
+/*
+ * The first key publickey would offer (from a->key_idx, which it
+ * advances past unusable keys) with its algorithm in a->pk_alg: 1, or 0
+ * when there is none, or with may_wait -1 to wait: an RSA key whose
+ * algorithm depends on server-sig-algs that a server offering ext-info
+ * has yet to send.
+ */
+static int
+auth_client_first_key(struct auth_client *a, int may_wait)
+{
+	const struct key *key;
+
+	for (; a->key_idx < a->nkeys; a->key_idx++) {
+		key = a->keys[a->key_idx];
+		if (a->sign == NULL && !key_is_private(key))
+			continue;
+		if (may_wait && key_get_type(key) == KEY_RSA &&
+		    transport_server_sig_algs(a->t) == NULL &&
+		    transport_peer_ext_info(a->t))
+			return -1;
+		if ((a->pk_alg = auth_client_key_alg(a, key)) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+auth_client_key_is_ready(const struct auth_client *a, const struct key *key)
+{
+	if (a->key_ready != NULL)
+		return a->key_ready(key, a->ctx) != 0;
+	return a->sign == NULL && key_is_private(key);
+}
+
+/*
+ * The first request: publickey when it comes first and a key is there,
+ * else "none", whose answer lists the methods that can continue.  With
+ * may_wait, 0 when an RSA key must wait for server-sig-algs; else 1
+ * when a request went out, or an error.
+ */
+static int
+auth_client_first(struct auth_client *a, int may_wait)
+{
+	struct buf *p;
+	int r, have = 0;
+
+	if (a->norder > 0 && a->order[0] == AUTH_METHOD_PUBLICKEY) {
+		have = auth_client_first_key(a, may_wait);
+		if (have < 0)
+			return 0;	/* ACCEPT comes after EXT_INFO */
+	}
+	if (have) {
+		a->sign_failed = 0;
+		r = auth_client_send_publickey(a,
+		    auth_client_key_is_ready(a, a->keys[a->key_idx]));
+		if (r == 0)
+			return 1;
+		if (!a->sign_failed)
+			return r;
+		log_verbose("auth: key %zu could not sign: %s", a->key_idx,
+		    err_str(r));
+		a->sign_failed = 0;
+		a->key_idx++;
+	}
 	if ((r = auth_client_request_start(a, AUTH_METHOD_NONE, &p)) != 0 ||
 	    (r = transport_send(a->t)) != 0)
 		return r;
-	a->state = AUTH_CLIENT_WAIT_RESPONSE;
-	return AUTH_CONTINUE;
+	return 1;
+}
+
+int
+auth_client_pipeline(struct auth_client *a)
+{
+	int r;
+
+	if (a->state != AUTH_CLIENT_WAIT_ACCEPT || a->early ||
+	    !transport_is_open(a->t))
+		return 0;
+	if ((r = auth_client_first(a, 1)) == 1)
+		a->early = 1;
+	return r;
 }
 
 int

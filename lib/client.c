@@ -68,6 +68,7 @@ struct client_id {
 	int owned;		/* pub is ours (else the agent list's) */
 	char *path;		/* private key file, or NULL */
 	int in_agent;		/* the agent signs */
+	int encrypted;		/* the file needs a passphrase */
 	struct key *priv;	/* the file's key, decrypted when needed */
 };
 
@@ -811,6 +812,7 @@ client_load_identities(struct client *cl)
 			free(path);
 			return r;
 		}
+		cl->ids[cl->nids - 1].encrypted = encrypted;
 	}
 	for (i = 0; !conf->identities_only && cl->agent_ids != NULL &&
 	    i < cl->agent_ids->n; i++) {
@@ -894,6 +896,20 @@ client_sign(const struct key *key, const char *alg, const uint8_t *data,
 		return r;
 	}
 	return key_sign(id->priv, alg, data, len, 0, sig);
+}
+
+/* Whether key signs without a prompt: an agent's, or a plain file's. */
+static int
+client_key_ready(const struct key *key, void *ctx)
+{
+	struct client *cl = ctx;
+	struct client_id *id = client_id_find(cl, key);
+
+	if (id == NULL)
+		return 0;
+	if (id->in_agent)
+		return cl->agent != NULL;
+	return id->priv != NULL || !id->encrypted;
 }
 
 static int
@@ -1195,6 +1211,10 @@ client_pump(struct client *cl)
 			r = 0;
 		}
 	}
+	/* Everything read is taken in: EXT_INFO too, if it came. */
+	if (!cl->done && r == 0 && cl->state == CLIENT_AUTH &&
+	    (r = auth_client_pipeline(cl->auth)) > 0)
+		r = 0;
 	if (!cl->done && r != 0) {
 		if (cl->hostkey_result != 0)
 			r = cl->hostkey_result;
@@ -1297,6 +1317,7 @@ client_connect(struct client *cl)
 	ac.keys = cl->keys;
 	ac.nkeys = cl->nids;
 	ac.sign = client_sign;
+	ac.key_ready = client_key_ready;
 	ac.password_tries = (unsigned int)conf->number_of_password_prompts;
 	if (cl->cfg->prompt != NULL && !conf->batch_mode) {
 		ac.password = client_password;

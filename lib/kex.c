@@ -83,13 +83,71 @@ kex_is_method(const char *name)
 	return kexalg_by_name(name) != NULL;
 }
 
-/* The first element of a list, for the first_kex_packet_follows guess. */
-static int
-kex_first_is(const char *list, const char *name)
-{
-	size_t n = strlen(name);
+static int kex_client_begin(struct transport *t, struct kex *k);
 
-	return strncmp(list, name, n) == 0 && (list[n] == ',' || list[n] == '\0');
+/* Whether two name-lists start with the same name. */
+static int
+kex_same_first(const char *a, const char *b)
+{
+	size_t n = strcspn(a, ",");
+
+	return n > 0 && n == strcspn(b, ",") && strncmp(a, b, n) == 0;
+}
+
+int
+kex_guess_right(const char *kex_a, const char *hostkey_a, const char *kex_b,
+    const char *hostkey_b)
+{
+	return kex_same_first(kex_a, kex_b) &&
+	    kex_same_first(hostkey_a, hostkey_b);
+}
+
+/*
+ * The method a client guesses (RFC 4253 7.1): its first key exchange
+ * algorithm when the first message does not depend on what the
+ * negotiation picks.  Curve25519 and ECDH send a fresh public value;
+ * DH sizes its exponent by the negotiated ciphers and GEX asks by them,
+ * so those are not guessed.
+ */
+static const struct kexalg *
+kex_guess_alg(const char *kexlist)
+{
+	const struct kexalg *alg;
+	char name[64];
+	size_t n = strcspn(kexlist, ",");
+
+	if (n == 0 || n >= sizeof(name))
+		return NULL;
+	memcpy(name, kexlist, n);
+	name[n] = '\0';
+	if ((alg = kexalg_by_name(name)) == NULL)
+		return NULL;
+	return alg->kind == KEXALG_CURVE25519 || alg->kind == KEXALG_ECDH ?
+	    alg : NULL;
+}
+
+/*
+ * Peers whose identification shows they treat a guessed packet as the
+ * real one whatever the flag says (paramiko reads first_kex_packet_follows
+ * and ignores it).  With them a guess is right when its method is the
+ * negotiated one's, whatever the first names of the lists.
+ */
+static const char *const kex_guess_ignorers[] = {
+	"SSH-2.0-paramiko_",
+};
+
+static int
+kex_peer_ignores_flag(const char *version)
+{
+	size_t i, n;
+
+	for (i = 0; version != NULL && i < sizeof(kex_guess_ignorers) /
+	    sizeof(kex_guess_ignorers[0]); i++) {
+		n = strlen(kex_guess_ignorers[i]);
+		if (strncmp(version, kex_guess_ignorers[i], n) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 void
@@ -225,7 +283,7 @@ kex_build_kexinit(struct transport *t, struct kex *k)
 	    (r = buf_put_cstring(b, t->lists[4])) != 0 ||
 	    (r = buf_put_cstring(b, "")) != 0 ||
 	    (r = buf_put_cstring(b, "")) != 0 ||
-	    (r = buf_put_bool(b, 0)) != 0 ||
+	    (r = buf_put_bool(b, k->guess != NULL)) != 0 ||
 	    (r = buf_put_u32(b, 0)) != 0)
 		goto out;
  out:
@@ -249,6 +307,9 @@ kex_start(struct transport *t)
 		kex_free(k);
 		return FERR_ALLOC;
 	}
+	/* A client guesses the method and sends its first packet at once. */
+	if (!t->server)
+		k->guess = kex_guess_alg(t->lists[0]);
 	if ((r = kex_build_kexinit(t, k)) != 0) {
 		kex_free(k);
 		return r;
@@ -258,9 +319,41 @@ kex_start(struct transport *t)
 	if ((r = transport_send_internal(t, TRANSPORT_MSG_KEXINIT, &p)) != 0)
 		return r;
 	if ((r = buf_put(p, buf_ptr(k->my_kexinit) + 1,
-	    buf_len(k->my_kexinit) - 1)) != 0)
+	    buf_len(k->my_kexinit) - 1)) != 0 ||
+	    (r = transport_send(t)) != 0)
 		return r;
-	return transport_send(t);
+	if (k->guess == NULL)
+		return 0;
+	k->alg = k->guess;
+	return kex_client_begin(t, k);
+}
+
+/*
+ * Client, the peer's KEXINIT is in: keep the guessed packet when the
+ * server takes it (RFC 4253 7.1: both sides prefer the same kex and host
+ * key algorithms), else forget it and begin the negotiated method.
+ */
+static int
+kex_client_after_guess(struct transport *t, struct kex *k, int right)
+{
+	if (k->guess != NULL && kex_peer_ignores_flag(t->peer_version))
+		right = k->guess->kind == k->alg->kind &&
+		    k->guess->param == k->alg->param;
+	if (k->guess != NULL && right) {
+		log_debug("kex: the guessed %s packet stands", k->guess->name);
+		k->expect = KEX_MSG_ECDH_REPLY;
+		return 0;
+	}
+	if (k->guess != NULL) {
+		log_debug("kex: the guessed %s packet is void", k->guess->name);
+		kex_curve25519_free(k->c25519);
+		kex_ecdh_free(k->ecdh);
+		buf_free(k->my_pub);
+		k->c25519 = NULL;
+		k->ecdh = NULL;
+		k->my_pub = NULL;
+	}
+	return kex_client_begin(t, k);
 }
 
 /* Parse KEXINIT into its ten lists and the guess flag. */
@@ -374,9 +467,13 @@ kex_negotiate(struct transport *t, struct kex *k, char *peer[KEX_NLISTS],
 	}
 	k->alg = kexalg_by_name(k->names[TRANSPORT_ALG_KEX]);
 	k->hashlen = digest_bytes(k->alg->hash_alg);
-	/* A wrong guess by the peer is discarded (RFC 4253 7.1). */
-	if (follows && (!kex_first_is(peer[KEX_L_KEX], k->names[TRANSPORT_ALG_KEX]) ||
-	    !kex_first_is(peer[KEX_L_HOSTKEY], k->names[TRANSPORT_ALG_HOSTKEY])))
+	/*
+	 * RFC 4253 7.1: a guess is wrong unless both sides prefer the same
+	 * kex and host key algorithms; the peer's wrong guess is discarded.
+	 */
+	k->guess_right = kex_guess_right(mine[KEX_L_KEX], mine[KEX_L_HOSTKEY],
+	    peer[KEX_L_KEX], peer[KEX_L_HOSTKEY]);
+	if (follows && !k->guess_right)
 		k->ignore_guess = 1;
 	need = 0;
 	for (i = 0; i < 2; i++) {
@@ -518,7 +615,7 @@ kex_recv_kexinit(struct transport *t, struct buf *payload)
 	if (t->server)
 		k->expect = k->alg->kind == KEXALG_GEX ? KEX_MSG_GEX_REQUEST :
 		    KEX_MSG_ECDH_INIT;
-	else if ((r = kex_client_begin(t, k)) != 0)
+	else if ((r = kex_client_after_guess(t, k, k->guess_right)) != 0)
 		r = transport_fail(t, r, TRANSPORT_DISC_KEX_FAILED,
 		    "key exchange setup failed");
  out:

@@ -618,6 +618,16 @@ sftp_session_open_client(struct client *cl, const char *subsystem,
 		session_seterr(s, "channel request: %s", err_str(r));
 		return r;
 	}
+	/*
+	 * INIT follows the request without waiting for its reply (the
+	 * server takes channel data once the subsystem runs, and a server
+	 * that opens the window only then, as sshd does, gets it then).
+	 */
+	s->writing = 1;
+	if ((r = session_chan_write(s)) != 0) {
+		session_seterr(s, "%s", err_str(r));
+		return r;
+	}
 	client_flush(cl);
 	if ((r = sftp_session_pump(s, session_replied, s)) != 0)
 		return r;
@@ -627,7 +637,6 @@ sftp_session_open_client(struct client *cl, const char *subsystem,
 		s->failed = FERR_CONN_CLOSED;
 		return FERR_CONN_CLOSED;
 	}
-	s->writing = 1;
 	return session_init(s);
 }
 

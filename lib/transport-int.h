@@ -35,6 +35,8 @@ struct kex {
 	struct buf *peer_kexinit;
 	int got_kexinit;
 	int ignore_guess;		/* discard the peer's wrong guess */
+	int guess_right;		/* both sides prefer the same methods */
+	const struct kexalg *guess;	/* client: the method guessed */
 	int sent_newkeys, got_newkeys;
 	char *names[TRANSPORT_NALG];
 	const struct kexalg *alg;
@@ -102,6 +104,13 @@ int kex_recv_method(struct transport *t, uint8_t msg, struct buf *payload)
     FERRY_WUR;
 int kex_recv_newkeys(struct transport *t, struct buf *payload) FERRY_WUR;
 void kex_free(struct kex *k);
+/*
+ * RFC 4253 7.1: whether a first_kex_packet_follows guess is right, given
+ * both sides' kex and host key name-lists: only when each pair starts
+ * with the same name.
+ */
+int kex_guess_right(const char *kex_a, const char *hostkey_a,
+    const char *kex_b, const char *hostkey_b);
 /* Whether the peer may send msg now during a key exchange. */
 int kex_msg_expected(const struct transport *t, uint8_t msg);
 

@@ -444,7 +444,14 @@ transport_new(const struct transport_config *cfg, struct transport **tp)
 	*tp = NULL;
 	if ((r = transport_setup(cfg, &t)) != 0)
 		return r;
-	if ((r = buf_putf(packet_output(t->pkt), "%s\r\n", t->my_version)) != 0) {
+	/*
+	 * A client's KEXINIT (and guessed first kex packet) need nothing
+	 * from the server: they go out with its version line (RFC 4253
+	 * 4.2, 7.1) instead of a round trip later.
+	 */
+	if ((r = buf_putf(packet_output(t->pkt), "%s\r\n",
+	    t->my_version)) != 0 ||
+	    (!t->server && (r = kex_start(t)) != 0)) {
 		transport_free(t);
 		return r;
 	}
@@ -992,6 +999,12 @@ const char *
 transport_server_sig_algs(const struct transport *t)
 {
 	return t->server_sig_algs;
+}
+
+int
+transport_peer_ext_info(const struct transport *t)
+{
+	return t->peer_ext_info;
 }
 
 int

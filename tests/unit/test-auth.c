@@ -183,7 +183,35 @@ struct setup {
 	int client_kbdint;
 	const char *user;
 	auth_sign_fn *sign;
+	auth_key_ready_fn *key_ready;
+	int pipeline;			/* call auth_client_pipeline */
 };
+
+/* Requests auth_client_pipeline sent ahead of SERVICE_ACCEPT. */
+static unsigned int early_sent;
+
+static void
+cli_pipeline(struct peer *p)
+{
+	int r;
+
+	if (p->ac == NULL || p->auth_err != 0)
+		return;
+	if ((r = auth_client_pipeline(p->ac)) == 1)
+		early_sent++;
+	else if (r < 0)
+		p->auth_err = r;
+}
+
+static int ready_answer;
+
+static int
+cli_key_ready(const struct key *key, void *ctx)
+{
+	(void)key;
+	(void)ctx;
+	return ready_answer;
+}
 
 /* Run one authentication; returns 1 when both sides succeeded. */
 static int
@@ -209,6 +237,7 @@ run_auth(const struct setup *su, struct policy *pol, struct peer *c,
 	cc.keys = su->keys;
 	cc.nkeys = su->nkeys;
 	cc.sign = su->sign;
+	cc.key_ready = su->key_ready;
 	cc.password = pol->client_password != NULL ? cli_password : NULL;
 	cc.password_tries = su->password_tries;
 	cc.kbdint = su->client_kbdint ? cli_kbdint : NULL;
@@ -218,6 +247,9 @@ run_auth(const struct setup *su, struct policy *pol, struct peer *c,
 	    auth_client_new(c->t, &cc, &c->ac) != 0 ||
 	    auth_client_start(c->ac) != 0)
 		abort();
+	early_sent = 0;
+	if (su->pipeline)
+		c->on_idle = cli_pipeline;
 	pair_pump(c, s);
 	return c->authed && s->authed;
 }
@@ -242,7 +274,8 @@ test_methods(void)
 	    strcmp(auth_server_methods_done(s.as), "publickey") == 0 &&
 	    strcmp(auth_server_user(s.as), "alice") == 0,
 	    "both sides agree on publickey for alice");
-	ok(pol.pubkey_asked == 2, "policy asked for query and signature (%u)",
+	ok(pol.pubkey_asked == 1,
+	    "a private key is offered signed, without a query first (%u)",
 	    pol.pubkey_asked);
 	pair_free(&c, &s);
 
@@ -440,6 +473,132 @@ test_chains(void)
 	    "trailing comma refused");
 	is_int(auth_methods_valid("none"), FERR_CONFIG, "none in a chain refused");
 	is_int(auth_methods_valid("any"), 0, "any is valid");
+}
+
+/*
+ * auth_client_pipeline: the first request goes before SERVICE_ACCEPT,
+ * publickey without the none probe, and every fallback still works.
+ */
+static void
+test_pipeline(void)
+{
+	struct peer c, s;
+	struct policy pol;
+	struct setup su;
+	struct key *keys[2] = { k_ed, NULL };
+
+	memset(&su, 0, sizeof(su));
+	su.pipeline = 1;
+	su.keys = keys;
+	su.nkeys = 1;
+	memset(&pol, 0, sizeof(pol));
+	pol.allowed[pol.nallowed++] = k_ed;
+	ok(run_auth(&su, &pol, &c, &s) && early_sent == 1 &&
+	    pol.pubkey_asked == 1,
+	    "pipelined: one signed publickey request before SERVICE_ACCEPT");
+	pair_free(&c, &s);
+
+	/* A key that is not ready (encrypted) is queried first. */
+	su.key_ready = cli_key_ready;
+	ready_answer = 0;
+	memset(&pol, 0, sizeof(pol));
+	pol.allowed[pol.nallowed++] = k_ed;
+	ok(run_auth(&su, &pol, &c, &s) && early_sent == 1 &&
+	    pol.pubkey_asked == 2,
+	    "pipelined: a key that needs a prompt is queried, then signed");
+	pair_free(&c, &s);
+	ready_answer = 1;
+
+	/* An agent key (a signing callback) that is ready: signed at once. */
+	if (key_demote(k_ec, &keys[1]) != 0)
+		abort();
+	keys[0] = keys[1];
+	su.sign = agent_sign;
+	agent_signs = 0;
+	memset(&pol, 0, sizeof(pol));
+	pol.allowed[pol.nallowed++] = k_ec;
+	ok(run_auth(&su, &pol, &c, &s) && early_sent == 1 &&
+	    agent_signs == 1 && pol.pubkey_asked == 1,
+	    "pipelined: a ready agent key is signed without a query");
+	pair_free(&c, &s);
+	/* An agent that refuses to sign: none, then the methods listed. */
+	su.server_methods = NULL;
+	pol.allowed[0] = k_ec;
+	{
+		struct key *other = NULL;
+
+		if (key_demote(k_other, &other) != 0)
+			abort();
+		keys[0] = other;
+		memset(&pol, 0, sizeof(pol));
+		pol.good_password = "pw";
+		pol.client_password = "pw";
+		ok(run_auth(&su, &pol, &c, &s) && early_sent == 1 &&
+		    strcmp(auth_client_method(c.ac), "password") == 0,
+		    "pipelined: a key the agent cannot sign falls back");
+		pair_free(&c, &s);
+		key_free(other);
+	}
+	key_free(keys[1]);
+	su.sign = NULL;
+	su.key_ready = NULL;
+
+	/* RSA: the signature algorithm server-sig-algs allows. */
+	keys[0] = k_rsa;
+	su.server_sig_algs = "ssh-ed25519,rsa-sha2-256";
+	su.pubkey_algs = "rsa-sha2-256";
+	memset(&pol, 0, sizeof(pol));
+	pol.allowed[pol.nallowed++] = k_rsa;
+	ok(run_auth(&su, &pol, &c, &s) && early_sent == 1 &&
+	    pol.pubkey_asked == 1,
+	    "pipelined: RSA signed with rsa-sha2-256 from EXT_INFO");
+	pair_free(&c, &s);
+	su.server_sig_algs = NULL;
+	su.pubkey_algs = NULL;
+
+	/* A server without publickey: password after the failure. */
+	keys[0] = k_ed;
+	su.no_pubkey = 1;
+	memset(&pol, 0, sizeof(pol));
+	pol.good_password = "pw";
+	pol.client_password = "pw";
+	ok(run_auth(&su, &pol, &c, &s) && early_sent == 1 &&
+	    strcmp(auth_client_method(c.ac), "password") == 0,
+	    "pipelined: password when the server lists no publickey");
+	pair_free(&c, &s);
+	su.no_pubkey = 0;
+
+	/* A refused key and then nothing else: none last, then failure. */
+	memset(&pol, 0, sizeof(pol));
+	ok(!run_auth(&su, &pol, &c, &s) && c.auth_err == FERR_AUTH_FAILED &&
+	    pol.pubkey_asked == 1 && c.disconnected == 0,
+	    "pipelined: a refused key ends in failure after none");
+	pair_free(&c, &s);
+
+	/* Partial success and a banner. */
+	su.server_methods = "publickey,password";
+	su.banner = "Hello\n";
+	memset(&pol, 0, sizeof(pol));
+	pol.allowed[pol.nallowed++] = k_ed;
+	pol.good_password = "pw";
+	pol.client_password = "pw";
+	ok(run_auth(&su, &pol, &c, &s) && early_sent == 1 &&
+	    strcmp(auth_server_methods_done(s.as), "publickey,password") == 0 &&
+	    strcmp(pol.banner, "Hello\n") == 0,
+	    "pipelined: partial success then password, banner shown");
+	pair_free(&c, &s);
+	su.server_methods = NULL;
+	su.banner = NULL;
+
+	/* No keys: none goes early; password follows its answer. */
+	su.nkeys = 0;
+	memset(&pol, 0, sizeof(pol));
+	pol.good_password = "pw";
+	pol.client_password = "pw";
+	ok(run_auth(&su, &pol, &c, &s) && early_sent == 1 &&
+	    strcmp(auth_client_method(c.ac), "password") == 0,
+	    "pipelined: none early without keys, then password");
+	pair_free(&c, &s);
 }
 
 static void
@@ -875,6 +1034,7 @@ main(void)
 	test_methods();
 	test_chains();
 	test_max_tries_banner();
+	test_pipeline();
 	test_hostile_clients();
 	test_hostile_servers();
 	key_free(k_ed);

@@ -410,11 +410,136 @@ test_hostile_kex_values(void)
 	ok(raw_server_replies(in, &err),
 	    "first_kex_packet_follows with a wrong guess: guess discarded");
 	buf_free(in);
+	/*
+	 * Both sides must prefer the same method: the negotiated one being
+	 * the client's first is not enough (the server prefers another).
+	 */
+	in = raw_client_start("curve25519-sha256@libssh.org,curve25519-sha256",
+	    1);
+	raw_ecdh_init(in, zero, 7);
+	raw_ecdh_init(in, good, 32);
+	ok(raw_server_replies(in, &err),
+	    "a guess is wrong when the first names differ, though negotiated");
+	buf_free(in);
 	/* A right guess is not discarded. */
 	in = raw_client_start("curve25519-sha256", 1);
 	raw_ecdh_init(in, good, 32);
 	ok(raw_server_replies(in, &err), "a right guess is used");
 	buf_free(in);
+}
+
+/* A pair whose client and server prefer kex lists ckex and skex. */
+static void
+guess_pair(struct side *c, struct side *s, const char *ckex,
+    const char *skex, const char *chk)
+{
+	struct transport_config cc, sc;
+
+	side_init(c);
+	side_init(s);
+	memset(&cc, 0, sizeof(cc));
+	memset(&sc, 0, sizeof(sc));
+	cc.kex_algorithms = ckex;
+	cc.hostkey_algorithms = chk;
+	sc.kex_algorithms = skex;
+	sc.server = 1;
+	sc.hostkeys = hostkeys;
+	sc.nhostkeys = nhostkeys;
+	if (transport_new(&cc, &c->t) != 0 || transport_new(&sc, &s->t) != 0)
+		abort();
+}
+
+/*
+ * One client flight in, then the server's answer: 1 when the server
+ * replied to the key exchange at once (the client's guess stood).
+ */
+static int
+guess_first_flight(struct side *c, struct side *s)
+{
+	move(c, s, (size_t)-1);
+	side_poll(s);
+	return s->err == 0 && raw_has_msg(transport_output(s->t), 31);
+}
+
+/* RFC 4253 7.1: the client's first_kex_packet_follows guess. */
+static void
+test_kex_guess(void)
+{
+	struct side c, s;
+	uint8_t follows;
+	const uint8_t *p;
+
+	ok(kex_guess_right("a,b", "x,y", "a,c", "x"),
+	    "guess right: same firsts");
+	ok(!kex_guess_right("a", "x", "b,a", "x"),
+	    "guess wrong: first kex names differ though a is common");
+	ok(!kex_guess_right("a", "x", "a", "y,x"),
+	    "guess wrong: first host key names differ");
+	ok(!kex_guess_right("ab", "x", "a", "x") &&
+	    !kex_guess_right("", "", "", ""),
+	    "guess: prefixes and empty lists");
+
+	/* Right: both prefer curve25519-sha256 and ssh-ed25519. */
+	guess_pair(&c, &s, NULL, NULL, "ssh-ed25519");
+	ok(raw_has_msg(transport_output(c.t), 30),
+	    "the client's first flight holds KEXINIT and its guess");
+	/* The flag is the KEXINIT's last byte before the reserved word. */
+	p = buf_ptr(transport_output(c.t));
+	p = (const uint8_t *)memchr(p, '\n',
+	    buf_len(transport_output(c.t))) + 1;
+	follows = p[4 + (((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3]) - p[4]) - 5];
+	ok(follows == 1, "first_kex_packet_follows is set");
+	ok(guess_first_flight(&c, &s),
+	    "a right guess: the server replies to the first flight");
+	pump(&c, &s);
+	ok(c.kex_done && s.kex_done && c.err == 0 && s.err == 0,
+	    "a right guess completes the exchange");
+	side_free(&c);
+	side_free(&s);
+
+	/* Wrong: the server prefers another method it shares. */
+	guess_pair(&c, &s, NULL, "diffie-hellman-group14-sha256,"
+	    "curve25519-sha256", "ssh-ed25519");
+	ok(!guess_first_flight(&c, &s) && s.err == 0,
+	    "a wrong guess (server prefers another kex) is ignored");
+	pump(&c, &s);
+	ok(c.kex_done && s.kex_done && c.err == 0 && s.err == 0 &&
+	    strcmp(transport_algorithm(c.t, TRANSPORT_ALG_KEX),
+	    "curve25519-sha256") == 0,
+	    "after a wrong guess the client sends the real packet");
+	side_free(&c);
+	side_free(&s);
+
+	/* Wrong by the host key: the server's first is ssh-ed25519. */
+	guess_pair(&c, &s, NULL, NULL, "ecdsa-sha2-nistp256,ssh-ed25519");
+	ok(!guess_first_flight(&c, &s) && s.err == 0,
+	    "a wrong host key guess is ignored");
+	pump(&c, &s);
+	ok(c.kex_done && s.kex_done && c.err == 0 && s.err == 0,
+	    "and the exchange completes");
+	side_free(&c);
+	side_free(&s);
+
+	/* Wrong, and the negotiated method differs from the guess. */
+	guess_pair(&c, &s, "ecdh-sha2-nistp256,curve25519-sha256",
+	    "curve25519-sha256", "ssh-ed25519");
+	ok(!guess_first_flight(&c, &s), "an ECDH guess the server lacks");
+	pump(&c, &s);
+	ok(c.kex_done && s.kex_done && c.err == 0 && s.err == 0,
+	    "is replaced by the negotiated method's packet");
+	side_free(&c);
+	side_free(&s);
+
+	/* DH and GEX first: nothing is guessed. */
+	guess_pair(&c, &s, "diffie-hellman-group14-sha256", NULL,
+	    "ssh-ed25519");
+	ok(!raw_has_msg(transport_output(c.t), 30),
+	    "fixed-group DH first: no guessed packet");
+	pump(&c, &s);
+	ok(c.kex_done && s.kex_done, "and the exchange completes");
+	side_free(&c);
+	side_free(&s);
 }
 
 static void
@@ -1188,6 +1313,7 @@ main(void)
 	test_hostile_framing();
 	test_hostile_kexinit();
 	test_hostile_kex_values();
+	test_kex_guess();
 	test_tamper();
 	test_misc();
 	test_sign_callback();

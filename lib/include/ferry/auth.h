@@ -93,6 +93,12 @@ typedef void auth_banner_fn(const char *text, void *ctx);
 typedef int auth_sign_fn(const struct key *key, const char *alg,
     const uint8_t *data, size_t len, struct buf *sig, void *ctx);
 
+/*
+ * Whether signing with key needs nothing from the user (an agent key, a
+ * key file without a passphrase): nonzero when ready.
+ */
+typedef int auth_key_ready_fn(const struct key *key, void *ctx);
+
 struct auth_client_config {
 	const char *user;		/* required */
 	const char *service;		/* NULL: "ssh-connection" */
@@ -105,6 +111,12 @@ struct auth_client_config {
 	struct key *const *keys;	/* tried in order; not copied */
 	size_t nkeys;
 	auth_sign_fn *sign;
+	/*
+	 * NULL: private keys without a sign callback are ready, keys a
+	 * callback signs are not.  A ready first key is offered with its
+	 * signature at once; others are queried first (no needless prompt).
+	 */
+	auth_key_ready_fn *key_ready;
 	int allow_ssh_rsa;		/* permit SHA-1 "ssh-rsa" signatures */
 	auth_password_fn *password;
 	unsigned int password_tries;	/* 0: 3 (NumberOfPasswordPrompts) */
@@ -136,6 +148,18 @@ int auth_client_start(struct auth_client *a) FERRY_WUR;
  */
 int auth_client_input(struct auth_client *a, uint8_t msg, struct buf *payload)
     FERRY_WUR;
+
+/*
+ * Send the first USERAUTH_REQUEST without waiting for SERVICE_ACCEPT
+ * (the server takes both in order), and without the "none" probe when
+ * publickey comes first and there is a key: signed when the key is
+ * ready, else a query.  Call it whenever the client has read what it
+ * could: it acts once, after the first key exchange.  An RSA key waits
+ * for SERVICE_ACCEPT while a server that offered ext-info has not sent
+ * server-sig-algs yet.  Returns 1 when a request went out, 0 when it
+ * waits or has nothing to do, or a negative code.
+ */
+int auth_client_pipeline(struct auth_client *a) FERRY_WUR;
 
 /* The method that succeeded last ("publickey", ...) or NULL. */
 const char *auth_client_method(const struct auth_client *a);

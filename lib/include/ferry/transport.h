@@ -315,6 +315,12 @@ const struct key *transport_server_hostkey(const struct transport *t);
 /* Client: the server-sig-algs list of EXT_INFO, or NULL. */
 const char *transport_server_sig_algs(const struct transport *t);
 
+/*
+ * Whether the peer's first KEXINIT offered ext-info (RFC 8308): a server
+ * that did sends EXT_INFO after its NEWKEYS or before USERAUTH_SUCCESS.
+ */
+int transport_peer_ext_info(const struct transport *t);
+
 /* Whether strict kex is in effect. */
 int transport_strict_kex(const struct transport *t);
 
