@@ -4,7 +4,8 @@
 # SIGHUP there leave echo on again and end the program by that signal;
 # ^Z stops it with echo on, and after SIGCONT the prompt is asked again
 # with echo off and still works.  The same for fssh's passphrase prompt
-# (the shared client prompt of fssh, fsftp, fscp) against sshd -i.
+# (the shared client prompt of fssh, fsftp, fscp) against sshd -i, and
+# fscp's: its handler then ends it with exit status 1, "fscp: interrupted".
 . "$top_srcdir/tests/regress/lib.sh"
 require_cmd ssh-keygen
 KG=$(ferry_bin fssh-keygen)
@@ -60,7 +61,19 @@ if [ "$(id -u)" -eq 0 ] && [ -x /usr/sbin/sshd ]; then
 	    has "$out" "status=signal 2"
 	ok $? "fssh: ^C at the passphrase prompt: echo on again, ended by SIGINT" ||
 		diag "$out"
+	# fscp: its own handler ends it (exit 1, one line) after the restore.
+	out=$(drive "Enter passphrase for key" echo,key:C -- "$(ferry_bin fscp)" \
+	    -F /dev/null -o "UserKnownHostsFile=$TMP/known_hosts" \
+	    -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes \
+	    -o "IdentityFile=$TMP/enc" -o "HostKeyAlias=[127.0.0.1]:$SSHD_PORT" \
+	    -o "ProxyCommand=/usr/sbin/sshd -i -f $SSHD_CONFIG" \
+	    "root@127.0.0.1:$TMP/enc.pub" "$TMP/copy")
+	has "$out" "echo=off" && has "$out" "final-echo=on" &&
+	    has "$out" "status=exit 1" && grep -q 'fscp: interrupted' <<<"$out"
+	ok $? "fscp: ^C at the passphrase prompt: echo on again, exit 1, interrupted" ||
+		diag "$out"
 else
 	skip "fssh prompt: needs root and /usr/sbin/sshd"
+	skip "fscp prompt: needs root and /usr/sbin/sshd"
 fi
 done_testing
