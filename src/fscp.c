@@ -247,6 +247,7 @@ static volatile sig_atomic_t fscp_intr;		/* the sessions' flag */
 static volatile sig_atomic_t fscp_cancellable;
 static volatile sig_atomic_t fscp_kids[FSCP_MAX_KIDS];
 static char fscp_intr_msg[64];
+static size_t fscp_intr_len;
 
 /* A transport process to stop and reap when the program is interrupted. */
 static void
@@ -298,7 +299,7 @@ fscp_on_signal(int sig)
 		while (fscp_kids[i] > 0 && waitpid((pid_t)fscp_kids[i], NULL,
 		    0) == -1 && errno == EINTR)
 			;
-	n = write(STDERR_FILENO, fscp_intr_msg, strlen(fscp_intr_msg));
+	n = write(STDERR_FILENO, fscp_intr_msg, fscp_intr_len);
 	(void)n;
 	_exit(FSCP_EXIT_INTERRUPTED);
 }
@@ -312,6 +313,7 @@ fscp_signals_init(void)
 
 	snprintf(fscp_intr_msg, sizeof(fscp_intr_msg), "%s: interrupted\n",
 	    prog_name());
+	fscp_intr_len = strlen(fscp_intr_msg);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = fscp_on_signal;
 	sigemptyset(&sa.sa_mask);
