@@ -392,6 +392,9 @@ fscp_scp_message(int fatal_, const char *text, void *ctx)
 {
 	(void)ctx;
 	(void)fatal_;
+	/* Interrupted: the engine's complaints about the cut are noise. */
+	if (fscp_sig)
+		return;
 	fprintf(stderr, "%s\n", text);
 }
 
@@ -1360,6 +1363,9 @@ fscp_r2r_file(struct fscp_r2r *t, const char *src, const char *dst,
 	while (!eof && rc == 0) {
 		if (sftp_session_pump(t->s1, fscp_r2r_reads_done, t) != 0)
 			fatal("%s", sftp_session_error(t->s1));
+		/* A signal ends the pumps early: the slots are not done. */
+		if (fscp_sig)
+			goto interrupted;
 		next = t->slots[t->nslots - 1].off + t->req;
 		for (i = 0; i < t->nslots; i++) {
 			struct fscp_r2r_slot *sl = &t->slots[i];
@@ -1393,21 +1399,14 @@ fscp_r2r_file(struct fscp_r2r *t, const char *src, const char *dst,
 		}
 		if (sftp_session_pump(t->s2, fscp_r2r_writes_done, t) != 0)
 			fatal("%s", sftp_session_error(t->s2));
+		if (fscp_sig)
+			goto interrupted;
 		if (t->write_failed) {
 			fscp_r2r_errstatus(dst, t->write_status);
 			rc = 1;
 		}
 		if (rc == 0)
 			fscp_meter(fscp_basename(src), total, done, 0);
-		if (fscp_sig) {
-			/*
-			 * Requests are still out: the sessions are closed
-			 * next, and the servers close the handles with them.
-			 */
-			free(h1);
-			free(h2);
-			return 1;
-		}
 	}
 	/* Reads still out (an error stopped the batch) are drained. */
 	if (sftp_session_pump(t->s1, fscp_r2r_reads_done, t) != 0)
@@ -1421,6 +1420,14 @@ fscp_r2r_file(struct fscp_r2r *t, const char *src, const char *dst,
 	if (rc == 0)
 		fscp_meter(fscp_basename(src), done, done, 1);
 	return rc;
+ interrupted:
+	/*
+	 * Requests are still out: the sessions are closed next, and the
+	 * servers close the handles with them.
+	 */
+	free(h1);
+	free(h2);
+	return 1;
 }
 
 /* REALPATH of path on s, allocated; NULL when there is none. */
