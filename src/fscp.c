@@ -326,6 +326,32 @@ fscp_signals_init(void)
 }
 
 /*
+ * Hold the signals back (block != 0) or let them in: around a fork and
+ * the registration of the child, so that none is left unreaped.
+ */
+static void
+fscp_sigs_block(int block)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	(void)sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
+/* In a child before exec: the default actions, nothing held back. */
+static void
+fscp_child_signals(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	fscp_sigs_block(0);
+}
+
+/*
  * Enter (on != 0) or leave a stretch that stops in order on a signal;
  * leaving it, whether a signal came.
  */
@@ -1701,14 +1727,17 @@ fscp_run_local(char *const argv[])
 	pid_t pid;
 	int st;
 
+	fscp_sigs_block(1);
 	if ((pid = fork()) == -1)
 		fatal("fork: %s", strerror(errno));
 	if (pid == 0) {
+		fscp_child_signals();
 		execvp(argv[0], argv);
 		fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
 		_exit(1);
 	}
 	fscp_kid_add(pid);
+	fscp_sigs_block(0);
 	st = fscp_wait_kids(&pid, 1);
 	fscp_kid_del(pid);
 	return st;
@@ -1768,10 +1797,12 @@ fscp_through_local(struct fscp_arg *src, struct fscp_arg *dst, int dir)
 	    sizeof(port2), argv2);
 	if (pipe(a) == -1 || pipe(b) == -1)
 		fatal("pipe: %s", strerror(errno));
+	fscp_sigs_block(1);
 	for (k = 0; k < 2; k++) {
 		if ((pid[k] = fork()) == -1)
 			fatal("fork: %s", strerror(errno));
 		if (pid[k] == 0) {
+			fscp_child_signals();
 			/* The first reads b and writes a, the second the
 			 * other way round. */
 			if (dup2(k == 0 ? b[0] : a[0], STDIN_FILENO) == -1 ||
@@ -1789,6 +1820,7 @@ fscp_through_local(struct fscp_arg *src, struct fscp_arg *dst, int dir)
 		}
 		fscp_kid_add(pid[k]);
 	}
+	fscp_sigs_block(0);
 	close(a[0]);
 	close(a[1]);
 	close(b[0]);

@@ -45,7 +45,10 @@ def main():
         signal.signal(signal.SIGTTOU, signal.SIG_IGN)
         pid = os.fork()
         if pid == 0:
+            # Both sides set the group and the foreground, as shells
+            # do: whichever runs first wins the race with the exec.
             os.setpgid(0, 0)
+            os.tcsetpgrp(slave, os.getpid())
             signal.signal(signal.SIGTTOU, signal.SIG_DFL)
             for fd in (0, 1, 2):
                 os.dup2(slave, fd)
@@ -53,8 +56,11 @@ def main():
                 os.close(slave)
             os.close(wp)
             os.execvp(cmd[0], cmd)
-        os.setpgid(pid, pid)
-        os.tcsetpgrp(slave, pid)
+        try:
+            os.setpgid(pid, pid)
+            os.tcsetpgrp(slave, pid)
+        except OSError:
+            pass  # the child has done it and run the program already
         os.write(wp, b"pid %d\n" % pid)
         while True:
             _, st = os.waitpid(pid, os.WUNTRACED)
