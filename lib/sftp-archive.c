@@ -350,13 +350,15 @@ sftp_archive_scan(int dirfd, struct sftp_archive_stats *st)
 	struct ar_walk w;
 	struct stat sb;
 	const char *name;
-	int fd, r, pfd;
+	int fd, r, pfd, err;
 
 	memset(st, 0, sizeof(*st));
 	if ((fd = dup(dirfd)) < 0)
 		return FERR_SYSTEM;
 	if ((r = ar_walk_init(&w, fd)) != 0) {
+		err = errno;
 		ar_walk_free(&w);
+		errno = err;
 		return r;
 	}
 	while ((r = ar_walk_next(&w, &sb, &pfd, &name)) == 1) {
@@ -370,7 +372,11 @@ sftp_archive_scan(int dirfd, struct sftp_archive_stats *st)
 		else
 			st->other++;
 	}
+	/* The caller reports errno: the closes of the walk keep it. */
+	err = errno;
 	ar_walk_free(&w);
+	if (r != 0)
+		errno = err;
 	return r;
 }
 

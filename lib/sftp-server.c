@@ -538,7 +538,7 @@ server_tree_archive(struct sftp_server *s, uint32_t id, struct buf *m)
 	uint64_t max_bytes, need;
 	unsigned int lflags;
 	size_t off;
-	int r, fd;
+	int r, fd, err;
 
 	if ((r = buf_get_u32(m, &op)) != 0 ||
 	    (r = server_get_path(s, m, &vpath)) != 0 ||
@@ -574,10 +574,12 @@ server_tree_archive(struct sftp_server *s, uint32_t id, struct buf *m)
 		goto out;
 	}
 	if (op == SFTP_ARCHIVE_OP_SCAN) {
+		/* The walk's errno, before close() may change it. */
 		r = sftp_archive_scan(fd, &st);
+		err = r != 0 ? errno : 0;
 		close(fd);
 		if (r != 0) {
-			r = server_errno(s, id, errno);
+			r = server_errno(s, id, err);
 			goto out;
 		}
 		if ((r = server_reply_begin(s, SSH_FXP_EXTENDED_REPLY, id,

@@ -44,6 +44,7 @@
 
 #define FSCP_MAX_ARGS	64
 #define FSCP_GLOB_MAX	100000
+#define FSCP_INTR_POLL	100	/* ms between looks at the signal flag */
 
 /* One operand: a local path, or [user@]host:path / scp:// URI. */
 struct fscp_arg {
@@ -227,6 +228,141 @@ fscp_meter(const char *name, uint64_t size, uint64_t done, int finished)
 }
 
 /*
+ * SIGINT, SIGTERM and SIGHUP end a copy as they end OpenSSH's scp: one
+ * line "fscp: interrupted" and exit status 1 (scp's killchild() exits 1
+ * too).  While a transfer that can stop in order runs (fscp_cancellable
+ * set), the handler only records the signal: the transfer is cancelled,
+ * partial files stay as they are (for -a), the sessions are closed
+ * (channel close, disconnect) and the transport processes reaped.
+ * Anywhere else (connecting, a prompt, listing a directory, closing)
+ * nothing is half written: the handler ends the program at once, after
+ * stopping and reaping the transport processes.  A prompt restores the
+ * terminal before the signal reaches this handler (prog-tty.h).
+ */
+#define FSCP_EXIT_INTERRUPTED	1
+#define FSCP_MAX_KIDS		4
+
+static volatile sig_atomic_t fscp_sig;		/* the signal that came */
+static volatile sig_atomic_t fscp_intr;		/* the sessions' flag */
+static volatile sig_atomic_t fscp_cancellable;
+static volatile sig_atomic_t fscp_kids[FSCP_MAX_KIDS];
+static char fscp_intr_msg[64];
+static size_t fscp_intr_len;
+
+/* A transport process to stop and reap when the program is interrupted. */
+static void
+fscp_kid_add(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < FSCP_MAX_KIDS; i++) {
+		if (fscp_kids[i] == 0) {
+			fscp_kids[i] = (sig_atomic_t)pid;
+			return;
+		}
+	}
+}
+
+static void
+fscp_kid_del(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < FSCP_MAX_KIDS; i++)
+		if (fscp_kids[i] == (sig_atomic_t)pid)
+			fscp_kids[i] = 0;
+}
+
+/* SIGTERM to the registered processes (async-signal-safe). */
+static void
+fscp_kids_kill(void)
+{
+	size_t i;
+
+	for (i = 0; i < FSCP_MAX_KIDS; i++)
+		if (fscp_kids[i] > 0)
+			(void)kill((pid_t)fscp_kids[i], SIGTERM);
+}
+
+static void
+fscp_on_signal(int sig)
+{
+	size_t i;
+	ssize_t n;
+
+	fscp_sig = sig;
+	fscp_intr = 1;
+	if (fscp_cancellable)
+		return;
+	fscp_kids_kill();
+	for (i = 0; i < FSCP_MAX_KIDS; i++)
+		while (fscp_kids[i] > 0 && waitpid((pid_t)fscp_kids[i], NULL,
+		    0) == -1 && errno == EINTR)
+			;
+	n = write(STDERR_FILENO, fscp_intr_msg, fscp_intr_len);
+	(void)n;
+	_exit(FSCP_EXIT_INTERRUPTED);
+}
+
+static void
+fscp_signals_init(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
+	snprintf(fscp_intr_msg, sizeof(fscp_intr_msg), "%s: interrupted\n",
+	    prog_name());
+	fscp_intr_len = strlen(fscp_intr_msg);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fscp_on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	/* No SA_RESTART: a wait for a process must see EINTR. */
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) == -1)
+			fatal("sigaction: %s", strerror(errno));
+}
+
+/*
+ * Hold the signals back (block != 0) or let them in: around a fork and
+ * the registration of the child, so that none is left unreaped.
+ */
+static void
+fscp_sigs_block(int block)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	(void)sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
+/* In a child before exec: the default actions, nothing held back. */
+static void
+fscp_child_signals(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	fscp_sigs_block(0);
+}
+
+/*
+ * Enter (on != 0) or leave a stretch that stops in order on a signal;
+ * leaving it, whether a signal came.
+ */
+static int
+fscp_cancel_point(int on)
+{
+	fscp_cancellable = on;
+	return fscp_sig != 0;
+}
+
+/*
  * -l in the legacy protocol: the file data this host reads or writes is
  * counted, and the engine's callback sleeps while the count is ahead of
  * the rate (the peer is then held back by the channel's window or the
@@ -244,7 +380,7 @@ fscp_limit(uint64_t done)
 	struct timespec now, ts;
 	uint64_t due_ms, el_ms;
 
-	if (g.limit_bps == 0)
+	if (g.limit_bps == 0 || fscp_sig)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (!lim.started) {
@@ -264,7 +400,7 @@ fscp_limit(uint64_t done)
 		return;
 	ts.tv_sec = (time_t)((due_ms - el_ms) / 1000);
 	ts.tv_nsec = (long)((due_ms - el_ms) % 1000) * 1000000;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+	while (!fscp_sig && nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
 }
 
@@ -282,6 +418,9 @@ fscp_scp_message(int fatal_, const char *text, void *ctx)
 {
 	(void)ctx;
 	(void)fatal_;
+	/* Interrupted: the engine's complaints about the cut are noise. */
+	if (fscp_sig)
+		return;
 	fprintf(stderr, "%s\n", text);
 }
 
@@ -396,6 +535,7 @@ fscp_spawn(const struct fscp_arg *a, const char *command, int *to_fd,
 	fscp_transport_argv(g.program, 0, a, command, port, sizeof(port), argv);
 	if (prog_client_spawn(argv, to_fd, from_fd, &pid) != 0)
 		prog_exit(1);
+	fscp_kid_add(pid);
 	return pid;
 }
 
@@ -408,8 +548,24 @@ struct fscp_chan {
 	const char *command;
 	uint32_t chan;
 	struct buf *pending;		/* received, not yet taken */
-	int eof_sent, closed, exit_status, failed;
+	int eof_sent, closed, exit_status, failed, interrupted;
 };
+
+/* A signal came: close the channel and stop the loop. */
+static void
+fscp_chan_intr_tick(struct evloop *loop, void *ctx)
+{
+	struct fscp_chan *c = ctx;
+
+	(void)loop;
+	if (!fscp_sig || c->interrupted)
+		return;
+	c->interrupted = 1;
+	if (!c->closed && conn_close(c->conn, c->chan) != 0)
+		log_debug("cannot close the channel");
+	client_flush(c->pc->cl);
+	client_stop(c->pc->cl);
+}
 
 static int
 fscp_chan_service(struct fscp_chan *c)
@@ -518,16 +674,19 @@ fscp_legacy_run(const struct fscp_arg *a, const char *command,
     struct scp *e)
 {
 	struct fscp_chan c;
+	uint64_t tick;
 	int to_fd, from_fd, r, st;
 	pid_t pid;
 
 	log_debug("Executing: %s", command);
 	if (g.program != NULL) {
+		/* A signal here ends the program (fscp_on_signal). */
 		pid = fscp_spawn(a, command, &to_fd, &from_fd);
 		r = scp_run_fds(e, from_fd, to_fd);
 		close(to_fd);
 		close(from_fd);
 		st = prog_client_reap(pid);
+		fscp_kid_del(pid);
 		if (r < 0 && !scp_failed(e))
 			fprintf(stderr, "lost connection\n");
 		return r != 0 || st != 0 || scp_errors(e) > 0 ? 1 : 0;
@@ -543,9 +702,16 @@ fscp_legacy_run(const struct fscp_arg *a, const char *command,
 	client_set_handler(c.pc->cl, fscp_chan_event, &c);
 	if ((r = conn_open(c.conn, "session", NULL, 0, &c.chan)) != 0)
 		fatal_r(r, "opening a channel");
+	if ((r = evloop_add_timer(client_evloop(c.pc->cl), FSCP_INTR_POLL, 1,
+	    fscp_chan_intr_tick, &c, &tick)) != 0)
+		fatal_r(r, "adding a timer");
 	client_flush(c.pc->cl);
+	fscp_cancel_point(1);
 	r = client_run(c.pc->cl);
-	if (r != 0 && !c.closed)
+	fscp_cancel_point(0);
+	if (evloop_cancel_timer(client_evloop(c.pc->cl), tick) != 0)
+		log_debug("interrupt timer already gone");
+	if (r != 0 && !c.closed && !c.interrupted)
 		fprintf(stderr, "lost connection\n");
 	buf_free(c.pending);
 	prog_client_free(c.pc);
@@ -709,6 +875,7 @@ fscp_sftp_open(const struct fscp_arg *a, struct fscp_sftp *fs)
 	fs->pid = -1;
 	memset(&so, 0, sizeof(so));
 	so.limit_bps = g.limit_bps;
+	so.interrupted = &fscp_intr;
 	if (g.program != NULL) {
 		fs->pid = fscp_spawn(a, NULL, &to_fd, &from_fd);
 		r = sftp_session_open_fds(from_fd, to_fd, &so, &ss);
@@ -734,8 +901,10 @@ fscp_sftp_close(struct fscp_sftp *fs)
 	fs->ss = NULL;
 	prog_client_free(fs->pc);
 	fs->pc = NULL;
-	if (fs->pid != -1)
+	if (fs->pid != -1) {
 		(void)prog_client_reap(fs->pid);
+		fscp_kid_del(fs->pid);
+	}
 	fs->pid = -1;
 }
 
@@ -848,6 +1017,9 @@ static void
 fscp_xfer_msg(void *arg, int is_error, const char *msg)
 {
 	(void)arg;
+	/* Interrupted: one line at the end says it for every file. */
+	if (fscp_sig)
+		return;
 	if (is_error || !g.quiet)
 		fprintf(stderr, "%s\n", msg);
 }
@@ -880,10 +1052,14 @@ fscp_xfer_new(struct sftp_session *ss)
 static int
 fscp_xfer_run(struct sftp_session *ss, struct sftp_xfer *x)
 {
-	int r;
+	int r, intr;
 
-	if ((r = sftp_session_run_xfer(ss, x)) != 0) {
-		fprintf(stderr, "%s\n", sftp_session_error(ss));
+	fscp_cancel_point(1);
+	r = sftp_session_run_xfer(ss, x);
+	intr = fscp_cancel_point(0);
+	if (r != 0) {
+		if (!intr)
+			fprintf(stderr, "%s\n", sftp_session_error(ss));
 		return 1;
 	}
 	return sftp_xfer_failures(x) != 0;
@@ -905,7 +1081,7 @@ fscp_sftp_upload(struct fscp_arg *srcs, int nsrc, struct fscp_arg *dst)
 		rc = 1;
 		goto out;
 	}
-	for (i = 0; i < nsrc; i++) {
+	for (i = 0; i < nsrc && !fscp_sig; i++) {
 		if (stat(srcs[i].path, &sb) != 0) {
 			fprintf(stderr, "%s: %s\n", srcs[i].path,
 			    strerror(errno));
@@ -923,13 +1099,15 @@ fscp_sftp_upload(struct fscp_arg *srcs, int nsrc, struct fscp_arg *dst)
 		/* A tree goes as one archive stream when that pays. */
 		ar = S_ISDIR(sb.st_mode) ? fsftp_archive_tree(ss, 1,
 		    srcs[i].path, rpath, fscp_xfer_flags(), g.quiet, 1) : 1;
+		if (ar == -1 && fsftp_archive_interrupted())
+			fscp_sig = SIGINT;
 		if (ar == -1)
 			rc = 1;
 		else if (ar == 1 && sftp_xfer_put(x, srcs[i].path, rpath) != 0)
 			fatal("out of memory");
 		free(rpath);
 	}
-	if (fscp_xfer_run(ss, x) != 0)
+	if (!fscp_sig && fscp_xfer_run(ss, x) != 0)
 		rc = 1;
  out:
 	sftp_xfer_free(x);
@@ -949,7 +1127,7 @@ fscp_sftp_download(struct fscp_arg *src, const char *target, int dir)
 
 	if (!fscp_sftp_glob(ss, src->path, &names, &n))
 		rc = 1;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !fscp_sig; i++) {
 		isdir = fscp_sftp_isdir(ss, names[i]);
 		if (isdir == 1 && !g.recursive) {
 			fprintf(stderr, "%s: not a regular file\n", names[i]);
@@ -966,13 +1144,15 @@ fscp_sftp_download(struct fscp_arg *src, const char *target, int dir)
 		    xstrdup(target);
 		ar = isdir == 1 ? fsftp_archive_tree(ss, 0, names[i], lpath,
 		    fscp_xfer_flags(), g.quiet, 1) : 1;
+		if (ar == -1 && fsftp_archive_interrupted())
+			fscp_sig = SIGINT;
 		if (ar == -1)
 			rc = 1;
 		else if (ar == 1 && sftp_xfer_get(x, names[i], lpath) != 0)
 			fatal("out of memory");
 		free(lpath);
 	}
-	if (n > 0 && fscp_xfer_run(ss, x) != 0)
+	if (n > 0 && !fscp_sig && fscp_xfer_run(ss, x) != 0)
 		rc = 1;
 	for (i = 0; i < n; i++)
 		free(names[i]);
@@ -1056,7 +1236,7 @@ fscp_r2r_reads_done(void *arg)
 {
 	struct fscp_r2r *t = arg;
 
-	return t->reads_left == 0;
+	return t->reads_left == 0 || fscp_sig;
 }
 
 static int
@@ -1064,7 +1244,7 @@ fscp_r2r_writes_done(void *arg)
 {
 	struct fscp_r2r *t = arg;
 
-	return t->writes_left == 0;
+	return t->writes_left == 0 || fscp_sig;
 }
 
 /* The source's requests have left this host. */
@@ -1074,7 +1254,7 @@ fscp_r2r_sent(void *arg)
 	struct fscp_r2r *t = arg;
 
 	return buf_len(sftp_client_output(sftp_session_engine(t->s1))) == 0 ||
-	    t->reads_left == 0;
+	    t->reads_left == 0 || fscp_sig;
 }
 
 static void
@@ -1209,6 +1389,9 @@ fscp_r2r_file(struct fscp_r2r *t, const char *src, const char *dst,
 	while (!eof && rc == 0) {
 		if (sftp_session_pump(t->s1, fscp_r2r_reads_done, t) != 0)
 			fatal("%s", sftp_session_error(t->s1));
+		/* A signal ends the pumps early: the slots are not done. */
+		if (fscp_sig)
+			goto interrupted;
 		next = t->slots[t->nslots - 1].off + t->req;
 		for (i = 0; i < t->nslots; i++) {
 			struct fscp_r2r_slot *sl = &t->slots[i];
@@ -1242,6 +1425,8 @@ fscp_r2r_file(struct fscp_r2r *t, const char *src, const char *dst,
 		}
 		if (sftp_session_pump(t->s2, fscp_r2r_writes_done, t) != 0)
 			fatal("%s", sftp_session_error(t->s2));
+		if (fscp_sig)
+			goto interrupted;
 		if (t->write_failed) {
 			fscp_r2r_errstatus(dst, t->write_status);
 			rc = 1;
@@ -1261,6 +1446,14 @@ fscp_r2r_file(struct fscp_r2r *t, const char *src, const char *dst,
 	if (rc == 0)
 		fscp_meter(fscp_basename(src), done, done, 1);
 	return rc;
+ interrupted:
+	/*
+	 * Requests are still out: the sessions are closed next, and the
+	 * servers close the handles with them.
+	 */
+	free(h1);
+	free(h2);
+	return 1;
 }
 
 /* REALPATH of path on s, allocated; NULL when there is none. */
@@ -1351,7 +1544,7 @@ fscp_r2r_copy(struct fscp_r2r *t, const char *src, const char *dst)
 			return 1;
 		}
 		rc = fscp_r2r_file(t, src, dst, &sa);
-		if (rc == 0 && g.preserve)
+		if (rc == 0 && g.preserve && !fscp_sig)
 			rc = fscp_r2r_preserve(t, dst, &sa);
 		return rc;
 	}
@@ -1406,12 +1599,15 @@ fscp_r2r_copy(struct fscp_r2r *t, const char *src, const char *dst)
 	for (i = 0; i < n; i++) {
 		s2 = fscp_join(src, names[i]);
 		d2 = fscp_join(dst, names[i]);
-		rc |= fscp_r2r_copy(t, s2, d2);
+		if (!fscp_sig)
+			rc |= fscp_r2r_copy(t, s2, d2);
 		free(s2);
 		free(d2);
 		free(names[i]);
 	}
 	free(names);
+	if (fscp_sig)
+		return 1;
 	if (g.preserve)
 		rc |= fscp_r2r_preserve(t, dst, &sa);
 	else if ((sa.perm & 0700) != 0700) {
@@ -1464,6 +1660,7 @@ fscp_sftp_through_local(struct fscp_arg *src, struct fscp_arg *dst,
 			fatal("out of memory");
 	}
 	log_debug("-3: %u requests of %u bytes", nreq, t.req);
+	fscp_cancel_point(1);
 	if (!fscp_sftp_glob(t.s1, src->path, &names, &n))
 		rc = 1;
 	isdir = fscp_sftp_isdir(t.s2, dst->path) == 1;
@@ -1472,24 +1669,56 @@ fscp_sftp_through_local(struct fscp_arg *src, struct fscp_arg *dst,
 		rc = 1;
 		n = 0;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !fscp_sig; i++) {
 		target = isdir ? fscp_join(dst->path,
 		    fscp_basename(names[i])) : xstrdup(dst->path);
 		rc |= fscp_r2r_copy(&t, names[i], target);
 		free(target);
 	}
+	if (fscp_cancel_point(0))
+		rc = 1;
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	/* Replies may still come for the slots while the sessions close. */
+	fscp_sftp_close(&f2);
+	fscp_sftp_close(&f1);
 	for (i = 0; i < nreq; i++)
 		free(t.slots[i].data);
 	free(t.slots);
-	fscp_sftp_close(&f2);
-	fscp_sftp_close(&f1);
 	return rc;
 }
 
 /* ---- remote to remote, and local copies ---- */
+
+/*
+ * Wait for the n processes in pids; a signal meanwhile stops them
+ * (SIGTERM) and the wait goes on.  0 when each exited 0, else the exit
+ * status of the last that did not (1 when killed).
+ */
+static int
+fscp_wait_kids(pid_t *pids, int n)
+{
+	int k, st, rc = 0, killed = 0;
+
+	fscp_cancel_point(1);
+	for (k = 0; k < n; k++) {
+		while (waitpid(pids[k], &st, 0) == -1) {
+			if (errno != EINTR) {
+				st = 1 << 8;
+				break;
+			}
+			if (fscp_sig && !killed) {
+				fscp_kids_kill();
+				killed = 1;
+			}
+		}
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			rc = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	}
+	fscp_cancel_point(0);
+	return rc;
+}
 
 /* Run argv and wait: its exit status (1 when it could not run). */
 static int
@@ -1498,17 +1727,20 @@ fscp_run_local(char *const argv[])
 	pid_t pid;
 	int st;
 
+	fscp_sigs_block(1);
 	if ((pid = fork()) == -1)
 		fatal("fork: %s", strerror(errno));
 	if (pid == 0) {
+		fscp_child_signals();
 		execvp(argv[0], argv);
 		fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
 		_exit(1);
 	}
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR)
-			return 1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	fscp_kid_add(pid);
+	fscp_sigs_block(0);
+	st = fscp_wait_kids(&pid, 1);
+	fscp_kid_del(pid);
+	return st;
 }
 
 /* -R: the first host runs scp to the second (in the protocol chosen). */
@@ -1554,7 +1786,7 @@ fscp_through_local(struct fscp_arg *src, struct fscp_arg *dst, int dir)
 	char *argv1[FSCP_MAX_ARGS * 2 + 16], *argv2[FSCP_MAX_ARGS * 2 + 16];
 	char port1[16], port2[16], *cmd1, *cmd2;
 	const char *prog = g.program != NULL ? g.program : fscp_fssh();
-	int a[2], b[2], st, rc = 0, k;
+	int a[2], b[2], rc = 0, k;
 	pid_t pid[2];
 
 	cmd1 = fscp_legacy_command(0, 0, src->path);
@@ -1565,10 +1797,12 @@ fscp_through_local(struct fscp_arg *src, struct fscp_arg *dst, int dir)
 	    sizeof(port2), argv2);
 	if (pipe(a) == -1 || pipe(b) == -1)
 		fatal("pipe: %s", strerror(errno));
+	fscp_sigs_block(1);
 	for (k = 0; k < 2; k++) {
 		if ((pid[k] = fork()) == -1)
 			fatal("fork: %s", strerror(errno));
 		if (pid[k] == 0) {
+			fscp_child_signals();
 			/* The first reads b and writes a, the second the
 			 * other way round. */
 			if (dup2(k == 0 ? b[0] : a[0], STDIN_FILENO) == -1 ||
@@ -1584,18 +1818,17 @@ fscp_through_local(struct fscp_arg *src, struct fscp_arg *dst, int dir)
 			fprintf(stderr, "%s: %s\n", argv1[0], strerror(errno));
 			_exit(1);
 		}
+		fscp_kid_add(pid[k]);
 	}
+	fscp_sigs_block(0);
 	close(a[0]);
 	close(a[1]);
 	close(b[0]);
 	close(b[1]);
-	for (k = 0; k < 2; k++) {
-		while (waitpid(pid[k], &st, 0) == -1)
-			if (errno != EINTR)
-				break;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			rc = 1;
-	}
+	if (fscp_wait_kids(pid, 2) != 0)
+		rc = 1;
+	fscp_kid_del(pid[0]);
+	fscp_kid_del(pid[1]);
 	free(cmd1);
 	free(cmd2);
 	return rc;
@@ -1632,6 +1865,7 @@ main(int argc, char **argv)
 
 	prog_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
+	fscp_signals_init();
 	memset(&g, 0, sizeof(g));
 	/* What scp hands its ssh first: nothing may override these. */
 	ssh_arg("-x");
@@ -1777,13 +2011,13 @@ main(int argc, char **argv)
 			fprintf(stderr, "%s: Not a directory\n", dst->path);
 			prog_exit(1);
 		}
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n && !fscp_sig; i++)
 			if ((g.legacy ? fscp_legacy_download(&args[i],
 			    dst->path, dir) : fscp_sftp_download(&args[i],
 			    dst->path, dir)) != 0)
 				rc = 1;
 	} else if (dst->host != NULL) {
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n && !fscp_sig; i++) {
 			if (args[i].host == NULL) {
 				if ((g.legacy ? fscp_legacy_upload(&args[i], 1,
 				    dst) : fscp_sftp_upload(&args[i], 1,
@@ -1804,7 +2038,7 @@ main(int argc, char **argv)
 	} else {
 		/* Mixed sources onto a local target. */
 		dir = fscp_local_isdir(dst->path);
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n && !fscp_sig; i++) {
 			if (args[i].host == NULL)
 				rc |= fscp_local_copy(args[i].path, dst->path);
 			else if ((g.legacy ? fscp_legacy_download(&args[i],
@@ -1818,5 +2052,12 @@ main(int argc, char **argv)
 	for (i = 0; i < (int)g.nowned; i++)
 		free(g.owned[i]);
 	prog_client_opts_free(&g.opts);
+	if (fscp_sig) {
+		if (meter_on)
+			fputc('\n', stdout);
+		fflush(stdout);
+		fputs(fscp_intr_msg, stderr);
+		rc = FSCP_EXIT_INTERRUPTED;
+	}
 	return rc;
 }

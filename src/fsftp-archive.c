@@ -105,6 +105,12 @@ archive_sigint(int sig)
 	archive_intr = 1;
 }
 
+int
+fsftp_archive_interrupted(void)
+{
+	return archive_intr != 0;
+}
+
 struct archive_run {
 	struct sftp_archive_xfer *x;
 	int err;

@@ -23,6 +23,9 @@ int fsftp_archive_xopt(const char *v);
 int fsftp_archive_tree(struct sftp_session *ss, int put, const char *src,
     const char *dst, unsigned int xflags, int quiet, int progress);
 
+/* Whether the last archive transfer was stopped by SIGINT. */
+int fsftp_archive_interrupted(void);
+
 /*
  * getarchive (put == 0: remote directory src into the local archive file
  * dst, format by its name) and putarchive (local archive src unpacked

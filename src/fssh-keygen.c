@@ -21,7 +21,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +33,7 @@
 #include "ferry/log.h"
 #include "misc.h"
 #include "prog.h"
+#include "prog-tty.h"
 
 #define KG_EXIT_USAGE		1
 #define KG_PASS_MAX		1024
@@ -180,19 +180,29 @@ kg_not_yet(int ch)
 	kg_usage();
 }
 
-/* Read one line; NULL at end of input with nothing read. */
+/*
+ * Read one line; NULL at end of input with nothing read (*eofp set), or
+ * with *eofp clear when a stop signal came at tty's prompt (ask again).
+ */
 static char *
-kg_read_line(int fd, int *eofp)
+kg_read_line(struct prog_tty *tty, int fd, int *eofp)
 {
 	char *s;
 	size_t len = 0;
 	ssize_t n;
 	char c;
+	int t;
 
 	*eofp = 0;
 	if ((s = malloc(KG_PASS_MAX + 1)) == NULL)
 		fatal("out of memory");
 	for (;;) {
+		/* 1: continued after a stop, ask again; -1: give up. */
+		if (tty != NULL && (t = prog_tty_check(tty)) != 0) {
+			misc_freezero(s, KG_PASS_MAX + 1);
+			*eofp = t == -1;
+			return NULL;
+		}
 		n = read(fd, &c, 1);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -233,9 +243,9 @@ kg_write(int fd, const char *s)
 static char *
 kg_read_passphrase(const char *prompt)
 {
-	struct termios saved, noecho;
+	struct prog_tty tty;
 	char *s;
-	int fd, eof, restore = 0, own = 0, outfd;
+	int fd, eof, own = 0, outfd;
 
 	if (!isatty(STDIN_FILENO)) {
 		fd = STDIN_FILENO;
@@ -247,17 +257,15 @@ kg_read_passphrase(const char *prompt)
 		fd = STDIN_FILENO;
 		outfd = STDERR_FILENO;
 	}
-	kg_write(outfd, prompt);
-	if (isatty(fd) && tcgetattr(fd, &saved) == 0) {
-		noecho = saved;
-		noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		restore = tcsetattr(fd, TCSAFLUSH, &noecho) == 0;
-	}
-	s = kg_read_line(fd, &eof);
-	if (restore) {
-		(void)tcsetattr(fd, TCSAFLUSH, &saved);
+	/* A signal at the prompt finds echo restored (prog-tty.h). */
+	(void)prog_tty_noecho(&tty, fd);
+	do {
+		kg_write(outfd, prompt);
+		s = kg_read_line(&tty, fd, &eof);
+	} while (s == NULL && !eof);
+	if (tty.echo_off)
 		kg_write(outfd, "\n");
-	}
+	prog_tty_restore(&tty);
 	if (own)
 		close(fd);
 	if (s == NULL && (s = strdup("")) == NULL)
@@ -305,7 +313,7 @@ kg_ask_filename(const char *prompt)
 		fatal("Identity filename too long");
 	printf("%s (%s): ", prompt, def);
 	fflush(stdout);
-	if ((line = kg_read_line(STDIN_FILENO, &eof)) == NULL)
+	if ((line = kg_read_line(NULL, STDIN_FILENO, &eof)) == NULL)
 		exit(KG_EXIT_USAGE);
 	kg_set_path(*line != '\0' ? line : def);
 	free(line);
@@ -752,7 +760,7 @@ kg_do_change_comment(void)
 	else {
 		printf("New comment: ");
 		fflush(stdout);
-		if ((line = kg_read_line(STDIN_FILENO, &eof)) == NULL) {
+		if ((line = kg_read_line(NULL, STDIN_FILENO, &eof)) == NULL) {
 			kg_free_pass(pass);
 			key_free(k);
 			exit(1);
@@ -1005,7 +1013,7 @@ kg_do_generate(void)
 		printf("%s already exists.\n", kg.path);
 		printf("Overwrite (y/n)? ");
 		fflush(stdout);
-		line = kg_read_line(STDIN_FILENO, &eof);
+		line = kg_read_line(NULL, STDIN_FILENO, &eof);
 		if (line == NULL || (line[0] != 'y' && line[0] != 'Y')) {
 			free(line);
 			key_free(k);

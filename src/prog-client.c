@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "ferry/client.h"
@@ -23,6 +22,7 @@
 #include "misc.h"
 #include "prog.h"
 #include "prog-client.h"
+#include "prog-tty.h"
 
 #define PROG_CLIENT_ANSWER_MAX	1024
 
@@ -137,26 +137,36 @@ prog_client_tty_write_prompt(int fd, const char *prompt)
 	}
 }
 
-/* Ask on /dev/tty, without echo unless echo is set. */
+/*
+ * Ask on /dev/tty, without echo unless echo is set; a signal meanwhile
+ * finds the terminal's settings restored (prog-tty.h).
+ */
 static int
 prog_client_tty_prompt(int fd, const char *prompt, int echo, char **answerp)
 {
-	struct termios saved, t;
+	struct prog_tty tty;
 	char buf[PROG_CLIENT_ANSWER_MAX];
 	size_t len = 0;
 	ssize_t n;
 	char ch;
-	int restore = 0, r = 0;
+	int r = 0, c;
 
-	if (prog_client_tty_write_prompt(fd, prompt) != 0)
-		return FERR_SYSTEM;
-	if (!echo && tcgetattr(fd, &saved) == 0) {
-		t = saved;
-		t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		if (tcsetattr(fd, TCSAFLUSH, &t) == 0)
-			restore = 1;
+	memset(&tty, 0, sizeof(tty));
+	if (!echo)
+		(void)prog_tty_noecho(&tty, fd);
+ again:
+	len = 0;
+	if (prog_client_tty_write_prompt(fd, prompt) != 0) {
+		r = FERR_SYSTEM;
+		goto out;
 	}
 	for (;;) {
+		if ((c = prog_tty_check(&tty)) == 1)
+			goto again;
+		if (c == -1) {
+			r = FERR_EOF;
+			break;
+		}
 		n = read(fd, &ch, 1);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -171,13 +181,12 @@ prog_client_tty_prompt(int fd, const char *prompt, int echo, char **answerp)
 			buf[len++] = ch;
 	}
 	buf[len] = '\0';
-	if (restore) {
-		tcsetattr(fd, TCSAFLUSH, &saved);
-		if (write(fd, "\n", 1) < 0)
-			log_debug("cannot write to the terminal");
-	}
+	if (tty.echo_off && write(fd, "\n", 1) < 0)
+		log_debug("cannot write to the terminal");
 	if (r == 0 && (*answerp = strdup(buf)) == NULL)
 		r = FERR_ALLOC;
+ out:
+	prog_tty_restore(&tty);
 	explicit_bzero(buf, sizeof(buf));
 	explicit_bzero(&ch, sizeof(ch));
 	return r;

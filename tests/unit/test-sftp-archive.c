@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -957,6 +958,75 @@ test_hostile_server(void)
 }
 
 /*
+ * POSIX leaves errno unspecified after a call that succeeds: while
+ * close_clobbers is set, this close() (which the library links to
+ * instead of libc's) sets it to EACCES on success, so that a reader of
+ * errno after a close() gets a wrong answer, as some libc could give.
+ */
+static int close_clobbers;
+
+int close(int fd);
+
+int
+close(int fd)
+{
+	long r = syscall(SYS_close, fd);
+
+	if (r != 0)
+		return -1;
+	if (close_clobbers)
+		errno = EACCES;
+	return 0;
+}
+
+struct status_wait {
+	int done;
+	uint8_t type;
+	uint32_t status;
+	char msg[128];
+};
+
+static int
+status_cb(void *arg, const struct sftp_client_reply *rep)
+{
+	struct status_wait *w = arg;
+
+	w->done = 1;
+	w->type = rep->type;
+	w->status = rep->status;
+	snprintf(w->msg, sizeof(w->msg), "%s",
+	    rep->errmsg != NULL ? rep->errmsg : "");
+	return 0;
+}
+
+/*
+ * The server's SCAN of a tree the walk refuses (a name past 65535
+ * bytes): the status is the walk's failure, ENAMETOOLONG as
+ * SSH_FX_BAD_MESSAGE "File name too long", although every close() on
+ * the way out changes errno.
+ */
+static void
+test_scan_status(void)
+{
+	struct status_wait w;
+
+	memset(&w, 0, sizeof(w));
+	session("", 0, 0);
+	H(sftp_archive_scan_begin(C, "/deep"));
+	H(sftp_client_end(C, 0, status_cb, &w, NULL));
+	close_clobbers = 1;
+	while (!w.done)
+		H(pump_once() == 0);
+	close_clobbers = 0;
+	is_int(w.type, SSH_FXP_STATUS, "failed SCAN: a STATUS reply");
+	is_int((int)w.status, SSH_FX_BAD_MESSAGE,
+	    "failed SCAN: the walk's error as its status code");
+	ok(strcmp(w.msg, strerror(ENAMETOOLONG)) == 0,
+	    "failed SCAN: the walk's error as its message (\"%s\")", w.msg);
+	session_end();
+}
+
+/*
  * A directory whose relative name is exactly 65535 bytes (the longest
  * entry name) holding a file: the walker must refuse the file's name
  * (ENAMETOOLONG) instead of writing it past the end of its path buffer.
@@ -983,9 +1053,12 @@ test_walk_long(void)
 	}
 	H((fd = openat(fds[LEVELS], "f", O_WRONLY | O_CREAT, 0600)) < 0);
 	close(fd);
+	close_clobbers = 1;
 	r = sftp_archive_scan(fds[0], &st);
+	close_clobbers = 0;
 	ok(r == FERR_SYSTEM && errno == ENAMETOOLONG,
 	    "a name past 65535 bytes is refused by the walker");
+	test_scan_status();
 	H(unlinkat(fds[LEVELS], "f", 0));
 	for (i = LEVELS; i > 0; i--) {
 		close(fds[i]);

@@ -108,7 +108,7 @@ int sftp_archive_extract(int fd, int dirfd,
 
 /*
  * Count the tree below dirfd (not closed) as the sender would send it.
- * 0 or FERR_SYSTEM.
+ * 0, or FERR_SYSTEM (FERR_ALLOC) with errno saying why.
  */
 int sftp_archive_scan(int dirfd, struct sftp_archive_stats *st) FERRY_WUR;
 
