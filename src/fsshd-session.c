@@ -1332,6 +1332,17 @@ fsshd_session_preauth(const struct fsshd_opts *o, int in_fd, int out_fd,
 		goto out;
 	}
 	fsshd_session_tconfig(&s, &tc);
+	/*
+	 * No rekey of ours before authentication (as sshd): OpenSSH's ssh
+	 * takes a KEXINIT during user authentication for an error, and a
+	 * key exchange in flight cannot be handed over.  The limits apply
+	 * from the post-auth process on, with the byte counts and the time
+	 * of the last exchange carried over.  A peer's KEXINIT is answered
+	 * as ever; it cannot be in flight at success, as the peer sends no
+	 * USERAUTH_REQUEST between its KEXINIT and its NEWKEYS.
+	 */
+	tc.rekey_bytes = 0;
+	tc.rekey_seconds = 0;
 	if ((r = fsshd_session_loop(&s, &tc, in_fd, out_fd, 0)) != 0 ||
 	    (r = transport_new(&tc, &s.t)) != 0 ||
 	    (r = auth_server_new(s.t, &ac, &s.auth)) != 0) {
