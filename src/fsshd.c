@@ -680,8 +680,14 @@ fsshd_config_main(struct fsshd_args *a)
 	if (!a->rexec && !a->inetd &&
 	    fsshd_hostcert_check(conf, o.hostkey_paths, o.nhostkey_paths) != 0)
 		prog_exit(1);
-	if (a->test)
+	if (a->test) {
+		char why[1024];
+
+		/* Names in ListenAddress must resolve (as sshd -t). */
+		if (fsshd_listen_check(conf, why, sizeof(why)) != 0)
+			fatal("%s", why);
 		prog_exit(0);
+	}
 	if (getuid() != 0)
 		fatal("configuration mode serves other accounts and needs root; "
 		    "run fsshd without -f to serve yourself");
