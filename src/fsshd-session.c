@@ -1193,6 +1193,7 @@ fsshd_session_tconfig(struct fsshd_session *s, struct transport_config *tc)
 	fsshd_hostcert_config(tc);	/* HostCertificate (fsshd-hostcert.c) */
 	/* Delayed compression, as sshd's default (Compression yes). */
 	tc->compression = "none,zlib@openssh.com";
+	tc->moduli_text = s->o->moduli;	/* read at start (fsshd.c) */
 	if (conf == NULL)
 		return;
 	tc->kex_algorithms = conf->kex_algorithms;

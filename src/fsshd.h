@@ -70,6 +70,12 @@ struct fsshd_opts {
 	unsigned int grace;		/* seconds to authenticate; 0: none */
 	struct fsshd_sandbox sandbox;
 	int startup_fd;			/* closed once authenticated; or -1 */
+	/*
+	 * The moduli file (ModuliFile), read at start: the pre-auth
+	 * process is chrooted, and so may a session be, yet both choose
+	 * groups for diffie-hellman-group-exchange.  NULL: unreadable.
+	 */
+	struct buf *moduli;
 };
 
 /* The account a session serves (copied from the password database). */
