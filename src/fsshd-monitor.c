@@ -512,34 +512,40 @@ fsshd_mon_method_name(unsigned int bit)
 }
 
 /*
- * Whether the methods approved so far (m->seq) begin the comma-separated
- * chain: 1 with *nextp the method the chain wants next (0 when the
- * approved methods complete it), else 0.
+ * Where the methods approved so far (m->seq) leave the comma-separated
+ * chain: each approval advances it when it is the chain's next method
+ * (as sshd and the pre-auth process count them: a list progresses in
+ * its own order, whatever other lists take in between).  1 with *nextp
+ * the method the chain wants next (0 when it is complete), or 0 for a
+ * chain naming a method unknown here (it never completes).
  */
 static int
 fsshd_mon_chain_next(const struct fsshd_mon *m, const char *chain,
     unsigned int *nextp)
 {
 	const char *p = chain, *e;
-	size_t i, n;
+	unsigned int want;
+	size_t i = 0, n;
 
-	*nextp = 0;
-	for (i = 0; i <= m->nseq; i++) {
+	for (;;) {
+		*nextp = 0;
 		if (*p == '\0')
-			return i == m->nseq;
+			return 1;
 		e = strchr(p, ',');
 		n = e != NULL ? (size_t)(e - p) : strlen(p);
-		if (i == m->nseq) {
-			*nextp = fsshd_mon_method_bit(p, n);
-			return *nextp != 0;
-		}
-		if (fsshd_mon_method_bit(p, n) != m->seq[i])
+		if ((want = fsshd_mon_method_bit(p, n)) == 0)
 			return 0;
+		while (i < m->nseq && m->seq[i] != want)
+			i++;
+		if (i == m->nseq) {
+			*nextp = want;
+			return 1;
+		}
+		i++;
 		p += n;
 		if (*p == ',')
 			p++;
 	}
-	return 0;
 }
 
 /*
@@ -559,8 +565,8 @@ fsshd_mon_lists(const struct fsshd_mon *m)
 
 /*
  * Whether method (MON_M_*) may succeed now: with "any" only as the
- * first, else as the next method of a list whose earlier methods were
- * approved in order.
+ * first, else as the next method of some list (its earlier methods
+ * approved in its order).
  */
 static int
 fsshd_mon_method_next(const struct fsshd_mon *m, unsigned int method)

@@ -1152,23 +1152,36 @@ fsshd_banner(const struct sshdconf *c)
 	return text;
 }
 
-/* AuthenticationMethods as one string ("any" is the default: NULL). */
+/*
+ * AuthenticationMethods as one string ("any" is the default: NULL),
+ * without submethods ("keyboard-interactive:pam" is keyboard-
+ * interactive: each method has one device here, and the monitor
+ * matches them the same way).
+ */
 static char *
 fsshd_auth_methods(const struct sshdconf *c)
 {
 	struct buf *b;
+	const char *p;
 	char *s = NULL;
-	size_t i;
+	size_t i, n;
 
 	if (c == NULL || c->authentication_methods.n == 0 ||
 	    (c->authentication_methods.n == 1 &&
 	    strcmp(c->authentication_methods.v[0], "any") == 0) ||
 	    (b = buf_new()) == NULL)
 		return NULL;
-	for (i = 0; i < c->authentication_methods.n; i++)
-		if (buf_putf(b, "%s%s", i ? " " : "",
-		    c->authentication_methods.v[i]) != 0)
+	for (i = 0; i < c->authentication_methods.n; i++) {
+		if (i > 0 && buf_put_u8(b, ' ') != 0)
 			goto out;
+		for (p = c->authentication_methods.v[i]; *p != '\0'; p += n) {
+			if (*p == ':')
+				n = strcspn(p, ",");
+			else if ((n = strcspn(p, ":")) > 0 &&
+			    buf_put(b, p, n) != 0)
+				goto out;
+		}
+	}
 	s = buf_dup_string(b);
  out:
 	buf_free(b);

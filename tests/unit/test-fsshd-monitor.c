@@ -25,6 +25,7 @@
 
 static struct key *hostkey, *userkey;
 static const char *user;
+static int nsigned = 1;		/* signed publickey requests per run */
 static char akpath[256];
 
 /* Append one request frame (byte type, string payload) to in. */
@@ -129,7 +130,7 @@ run(const char *lists, const char *password, const char *methods,
 	size_t len;
 	uint8_t type, ok;
 	char text[1024];
-	int r;
+	int i, r;
 
 	*signedp = *pwp = -1;
 	snprintf(text, sizeof(text), "AuthenticationMethods %s\n"
@@ -141,7 +142,8 @@ run(const char *lists, const char *password, const char *methods,
 	memset(&o, 0, sizeof(o));
 	o.conf = c;
 	frame_sign(in, h, sizeof(h));
-	frame_signed(in, h, sizeof(h));
+	for (i = 0; i < nsigned; i++)
+		frame_signed(in, h, sizeof(h));
 	if (password != NULL)
 		frame_password(in, password);
 	if (methods != NULL)
@@ -223,6 +225,21 @@ main(void)
 	r = run("password", NULL, "publickey", &sgn, &pwok);
 	is_int(sgn, 0, "password: a key is refused");
 	is_int(r, FERR_PERMISSION, "password: a claim of publickey is refused");
+
+	/*
+	 * Each list progresses in its own order, as sshd counts it: a
+	 * second key completes "publickey,publickey", one does not.
+	 */
+	r = run("publickey,publickey", NULL, "publickey", &sgn, &pwok);
+	is_int(r, FERR_PERMISSION, "publickey,publickey: one key is partial");
+	nsigned = 2;
+	r = run("publickey,publickey", NULL, "publickey,publickey", &sgn,
+	    &pwok);
+	is_int(r, 0, "publickey,publickey: two signed requests complete it");
+	r = run("publickey", NULL, "publickey,publickey", &sgn, &pwok);
+	is_int(sgn, 0, "publickey: a second key is not next in any list");
+	is_int(r, FERR_PERMISSION, "publickey: a claim of two keys is refused");
+	nsigned = 1;
 
 	/* The claim must be exactly what was approved. */
 	r = run("publickey", NULL, "password", &sgn, &pwok);
