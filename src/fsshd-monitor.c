@@ -54,8 +54,8 @@
 #define MON_M_PUBKEY	0x01
 #define MON_M_PASSWORD	0x02
 #define MON_M_KBDINT	0x04
-/* The longest chain of methods one login may complete. */
-#define MON_SEQ_MAX	8
+/* The most methods one login may have approved (lists interleave). */
+#define MON_SEQ_MAX	32
 
 static const struct {
 	const char *name;
