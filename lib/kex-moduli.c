@@ -359,8 +359,7 @@ kex_moduli_fallback(uint32_t min, uint32_t want, uint32_t max,
 	return kex_dh_group_builtin(id, gp);
 }
 
-/* Read the whole file at path into a new buffer. */
-static int
+int
 kex_moduli_read(const char *path, struct buf **bp)
 {
 	struct buf *b;
@@ -402,6 +401,13 @@ int
 kex_moduli_choose(const char *path, uint32_t min, uint32_t want,
     uint32_t max, struct kex_dh_group **gp)
 {
+	return kex_moduli_choose_from(NULL, path, min, want, max, gp);
+}
+
+int
+kex_moduli_choose_from(const struct buf *loaded, const char *path,
+    uint32_t min, uint32_t want, uint32_t max, struct kex_dh_group **gp)
+{
 	struct buf *text = NULL;
 	int r;
 
@@ -410,18 +416,23 @@ kex_moduli_choose(const char *path, uint32_t min, uint32_t want,
 	*gp = NULL;
 	if (path == NULL)
 		path = KEX_MODULI_PATH;
-	if ((r = kex_moduli_read(path, &text)) != 0) {
+	if (loaded == NULL && (r = kex_moduli_read(path, &text)) != 0) {
 		log_verbose("moduli: cannot read %s (%s): using a built-in "
 		    "group", path, r == FERR_SYSTEM ? strerror(errno) :
 		    err_str(r));
 		return kex_moduli_fallback(min, want, max, gp);
 	}
-	r = kex_moduli_choose_text(text, min, want, max, gp);
+	r = kex_moduli_choose_text(loaded != NULL ? loaded : text, min, want,
+	    max, gp);
 	buf_free(text);
 	if (r == FERR_DH_GEX_RANGE) {
 		log_verbose("moduli: no group of %u..%u bits in %s: using a "
 		    "built-in group", min, max, path);
 		return kex_moduli_fallback(min, want, max, gp);
 	}
+	if (r == 0)
+		log_debug("moduli: a %d-bit group from %s%s",
+		    BN_num_bits(kex_dh_group_p(*gp)), path,
+		    loaded != NULL ? " (read at start)" : "");
 	return r;
 }

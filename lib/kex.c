@@ -942,8 +942,8 @@ kex_server_gex_request(struct transport *t, struct kex *k, struct buf *m)
 	    (r = buf_expect_end(m)) != 0)
 		return r;
 	if ((r = kex_dh_gex_server_clamp(&k->req, &bounds)) != 0 ||
-	    (r = kex_moduli_choose(t->moduli_file, bounds.min, bounds.nbits,
-	    bounds.max, &k->grp)) != 0)
+	    (r = kex_moduli_choose_from(t->moduli_text, t->moduli_file,
+	    bounds.min, bounds.nbits, bounds.max, &k->grp)) != 0)
 		return r;
 	if ((r = transport_send_internal(t, KEX_MSG_ECDH_REPLY, &p)) != 0 ||
 	    (r = buf_put_mpint(p, kex_dh_group_p(k->grp))) != 0 ||

@@ -327,6 +327,19 @@ int kex_moduli_fallback(uint32_t min, uint32_t want, uint32_t max,
  */
 int kex_moduli_choose(const char *path, uint32_t min, uint32_t want,
     uint32_t max, struct kex_dh_group **gp) FERRY_WUR;
+/*
+ * The same from loaded, the text of that file read earlier (by a
+ * process that could still open it), when not NULL; path then only
+ * names it in log lines.
+ */
+int kex_moduli_choose_from(const struct buf *loaded, const char *path,
+    uint32_t min, uint32_t want, uint32_t max, struct kex_dh_group **gp)
+    FERRY_WUR;
+/*
+ * Read the moduli file at path (at most KEX_MODULI_MAX_FILE bytes) into
+ * a new buffer: 0, or FERR_SYSTEM (errno set) and others.
+ */
+int kex_moduli_read(const char *path, struct buf **bp) FERRY_WUR;
 
 /* ---- Exchange hash and key derivation (kex-kdf.c) ---- */
 

@@ -67,6 +67,7 @@ struct transport {
 	transport_sign_fn *hostkey_sign;
 	void *hostkey_sign_ctx;
 	char *moduli_file;
+	const struct buf *moduli_text;	/* not owned */
 	char *server_sig_algs_out;	/* server: what EXT_INFO says */
 	transport_hostkey_fn *hostkey_check;
 	transport_hostcert_fn *hostcert_check;

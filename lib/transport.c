@@ -404,6 +404,7 @@ transport_setup(const struct transport_config *cfg, struct transport **tp)
 	t->hostkey_ctx = cfg->hostkey_ctx;
 	if ((r = transport_pair_certs(t, cfg)) != 0)
 		goto fail;
+	t->moduli_text = cfg->moduli_text;
 	if ((cfg->moduli_file != NULL &&
 	    (t->moduli_file = strdup(cfg->moduli_file)) == NULL) ||
 	    (t->server_sig_algs_out = strdup(cfg->server_sig_algs != NULL ?
@@ -660,6 +661,12 @@ transport_rekey(struct transport *t)
 	if (t->kex_count == 0 || t->kex != NULL)
 		return 0;
 	return kex_start(t);
+}
+
+int
+transport_moduli_read(const char *path, struct buf **textp)
+{
+	return kex_moduli_read(path != NULL ? path : KEX_MODULI_PATH, textp);
 }
 
 int

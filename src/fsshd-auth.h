@@ -211,8 +211,23 @@ int fsshd_listen_parse(const char *spec, char *host, size_t hostlen,
  */
 int fsshd_listen_open(const char *host, int port, int *fdp);
 /*
+ * The addresses to listen on for host (a name or a numeric address)
+ * and port (-1: 22), of family (AF_UNSPEC, AF_INET or AF_INET6): 0
+ * with *aip for freeaddrinfo(), or FERR_ARGUMENT with why (the
+ * resolver's message).
+ */
+struct addrinfo;
+int fsshd_listen_resolve(const char *host, int port, int family,
+    struct addrinfo **aip, char *why, size_t whylen);
+/*
+ * For fsshd -t: every ListenAddress is an address or a host name that
+ * resolves (AddressFamily applied); 0, or FERR_CONFIG with why.
+ */
+int fsshd_listen_check(const struct sshdconf *c, char *why, size_t whylen);
+/*
  * Every socket of the configuration: each ListenAddress on its port or
- * on every Port, filtered by AddressFamily; without ListenAddress
+ * on every Port, filtered by AddressFamily (a host name: each of its
+ * addresses, those the machine lacks skipped); without ListenAddress
  * 0.0.0.0 and (when the machine has IPv6) "::".  Logs each listener and
  * dies as sshd does when one cannot be bound.  Returns the count (at
  * most max) of descriptors stored in fds.

@@ -46,23 +46,6 @@
 /* A message is at most this long (a transport state fits easily). */
 #define FSSHD_MON_MAX		(1024 * 1024)
 
-enum fsshd_mon_type {
-	MON_HOSTKEYS = 1,	/* to the child: count, then key blobs */
-	MON_LOG,		/* one way: uint32 level, string text */
-	MON_PUBKEY,		/* string user, string key -> byte ok */
-	MON_SIGNED,		/* string USERAUTH_REQUEST payload -> ok */
-	MON_PASSWORD,		/* string user, string password -> ok */
-	MON_SIGN,		/* string key, string alg, string data ->
-				 * string signature (empty: refused) */
-	MON_AUTHDONE,		/* string user, methods, state; no reply */
-	MON_CERT,		/* string user, string cert blob -> ok */
-	MON_KBD_START,		/* string user -> kbd answer (below) */
-	MON_KBD_STEP,		/* uint32 n, n strings -> kbd answer:
-				 * byte status (AUTH_KBDINT_*); PROMPT:
-				 * string name, instruction, uint32 n,
-				 * n x (string prompt, bool echo) */
-};
-
 /* States; a request names the states it may arrive in. */
 #define MON_ST_PREAUTH	0x01
 #define MON_ST_POSTAUTH	0x02
@@ -71,6 +54,18 @@ enum fsshd_mon_type {
 #define MON_M_PUBKEY	0x01
 #define MON_M_PASSWORD	0x02
 #define MON_M_KBDINT	0x04
+/* The most methods one login may have approved (lists interleave). */
+#define MON_SEQ_MAX	32
+
+static const struct {
+	const char *name;
+	unsigned int bit;
+} fsshd_mon_methods[] = {
+	{ "publickey", MON_M_PUBKEY }, { "password", MON_M_PASSWORD },
+	{ "keyboard-interactive", MON_M_KBDINT },
+};
+#define FSSHD_MON_NMETHODS \
+	(sizeof(fsshd_mon_methods) / sizeof(fsshd_mon_methods[0]))
 
 struct fsshd_mon {
 	struct fsshd_opts *o;
@@ -82,6 +77,12 @@ struct fsshd_mon {
 	struct buf *session_id;		/* H of the first key exchange */
 	char *auser;			/* user of the approved methods */
 	unsigned int approved;		/* MON_M_* */
+	/*
+	 * The methods approved so far, in order: AuthenticationMethods
+	 * is enforced here, not only in the pre-auth process.
+	 */
+	unsigned int seq[MON_SEQ_MAX];
+	size_t nseq;
 	struct key *signer;		/* key of the verified signature */
 	struct key_cert *signer_cert;	/* its certificate, if one */
 	struct fsshd_kbd *kbd;		/* keyboard-interactive in progress */
@@ -480,6 +481,174 @@ fsshd_monitor_auth_done(int mon_fd, const char *user, const char *methods,
 
 /* ---- the monitor's handlers ---- */
 
+/*
+ * The MON_M_* bit of the method named by the n bytes at p, a
+ * ":submethod" ignored (each method has one device here); 0 if unknown.
+ */
+static unsigned int
+fsshd_mon_method_bit(const char *p, size_t n)
+{
+	const char *colon;
+	size_t i;
+
+	if ((colon = memchr(p, ':', n)) != NULL)
+		n = (size_t)(colon - p);
+	for (i = 0; i < FSSHD_MON_NMETHODS; i++)
+		if (strlen(fsshd_mon_methods[i].name) == n &&
+		    strncmp(fsshd_mon_methods[i].name, p, n) == 0)
+			return fsshd_mon_methods[i].bit;
+	return 0;
+}
+
+static const char *
+fsshd_mon_method_name(unsigned int bit)
+{
+	size_t i;
+
+	for (i = 0; i < FSSHD_MON_NMETHODS; i++)
+		if (fsshd_mon_methods[i].bit == bit)
+			return fsshd_mon_methods[i].name;
+	return "unknown";
+}
+
+/*
+ * Where the methods approved so far (m->seq) leave the comma-separated
+ * chain: each approval advances it when it is the chain's next method
+ * (as sshd and the pre-auth process count them: a list progresses in
+ * its own order, whatever other lists take in between).  1 with *nextp
+ * the method the chain wants next (0 when it is complete), or 0 for a
+ * chain naming a method unknown here (it never completes).
+ */
+static int
+fsshd_mon_chain_next(const struct fsshd_mon *m, const char *chain,
+    unsigned int *nextp)
+{
+	const char *p = chain, *e;
+	unsigned int want;
+	size_t i = 0, n;
+
+	for (;;) {
+		*nextp = 0;
+		if (*p == '\0')
+			return 1;
+		e = strchr(p, ',');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if ((want = fsshd_mon_method_bit(p, n)) == 0)
+			return 0;
+		while (i < m->nseq && m->seq[i] != want)
+			i++;
+		if (i == m->nseq) {
+			*nextp = want;
+			return 1;
+		}
+		i++;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+}
+
+/*
+ * The AuthenticationMethods lists in effect for the user (Match
+ * applied), or NULL for "any" (and in the embedded default).
+ */
+static const struct sshdconf_list *
+fsshd_mon_lists(const struct fsshd_mon *m)
+{
+	const struct sshdconf *c = m->as.eff != NULL ? m->as.eff : m->o->conf;
+
+	if (c == NULL || c->authentication_methods.n == 0 ||
+	    strcmp(c->authentication_methods.v[0], "any") == 0)
+		return NULL;
+	return &c->authentication_methods;
+}
+
+/*
+ * Whether method (MON_M_*) may succeed now: with "any" only as the
+ * first, else as the next method of some list (its earlier methods
+ * approved in its order).
+ */
+static int
+fsshd_mon_method_next(const struct fsshd_mon *m, unsigned int method)
+{
+	const struct sshdconf_list *l;
+	unsigned int next;
+	size_t i;
+
+	if (m->nseq >= MON_SEQ_MAX)
+		return 0;
+	if ((l = fsshd_mon_lists(m)) == NULL)
+		return m->nseq == 0;
+	for (i = 0; i < l->n; i++)
+		if (fsshd_mon_chain_next(m, l->v[i], &next) && next == method)
+			return 1;
+	return 0;
+}
+
+/* Whether the approved methods complete one list (or "any"). */
+static int
+fsshd_mon_methods_complete(const struct fsshd_mon *m)
+{
+	const struct sshdconf_list *l;
+	unsigned int next;
+	size_t i;
+
+	if ((l = fsshd_mon_lists(m)) == NULL)
+		return m->nseq == 1;
+	for (i = 0; i < l->n; i++)
+		if (fsshd_mon_chain_next(m, l->v[i], &next) && next == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A method is about to be approved for m->auser: 1 when the lists allow
+ * it now, else 0 (logged: the pre-auth process skipped ahead).
+ */
+static int
+fsshd_mon_method_allowed(const struct fsshd_mon *m, unsigned int method)
+{
+	if (fsshd_mon_method_next(m, method))
+		return 1;
+	log_error("monitor: %s for %s from %s is not next in "
+	    "AuthenticationMethods (%zu method%s done)",
+	    fsshd_mon_method_name(method), m->auser != NULL ? m->auser : "?",
+	    m->as.peer, m->nseq, m->nseq == 1 ? "" : "s");
+	return 0;
+}
+
+/* Record an approved method (checked with fsshd_mon_method_allowed). */
+static void
+fsshd_mon_method_approve(struct fsshd_mon *m, unsigned int method)
+{
+	m->approved |= method;
+	if (m->nseq < MON_SEQ_MAX)
+		m->seq[m->nseq++] = method;
+}
+
+/*
+ * Whether the methods the pre-auth process claims are exactly those the
+ * monitor approved, in the same order, and complete a list.
+ */
+static int
+fsshd_mon_methods_ok(const struct fsshd_mon *m, const char *methods)
+{
+	const char *p = methods, *e;
+	size_t i, n;
+
+	for (i = 0; i < m->nseq; i++) {
+		e = strchr(p, ',');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (n == 0 || memchr(p, ':', n) != NULL ||
+		    fsshd_mon_method_bit(p, n) != m->seq[i])
+			return 0;
+		p += n;
+		if (*p == ',' && i + 1 < m->nseq)
+			p++;
+	}
+	return m->nseq > 0 && *p == '\0' && fsshd_mon_methods_complete(m);
+}
+
 static int
 fsshd_mon_log(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 {
@@ -513,6 +682,7 @@ fsshd_mon_set_user(struct fsshd_mon *m, const char *user)
 	free(m->auser);
 	m->auser = strdup(user);
 	m->approved = 0;
+	m->nseq = 0;
 	key_free(m->signer);
 	m->signer = NULL;
 	key_cert_free(m->signer_cert);
@@ -613,6 +783,9 @@ fsshd_mon_signed(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 	} else if (key_from_blob_mem(blob, bloblen, &key) != 0 ||
 	    fsshd_session_pubkey_ok(&m->as, user, key) != 1)
 		goto answer;
+	/* Decided under the user's settings (Match applied). */
+	if (!fsshd_mon_method_allowed(m, MON_M_PUBKEY))
+		goto answer;
 	if ((r = buf_put_stringb(data, m->session_id)) != 0 ||
 	    (r = buf_put_u8(data, 50)) != 0 ||
 	    (r = buf_put_cstring(data, user)) != 0 ||
@@ -628,7 +801,7 @@ fsshd_mon_signed(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 		    alg, err_str(r));
 	else {
 		ok = 1;
-		m->approved |= MON_M_PUBKEY;
+		fsshd_mon_method_approve(m, MON_M_PUBKEY);
 		key_free(m->signer);
 		m->signer = key;
 		key = NULL;
@@ -666,9 +839,10 @@ fsshd_mon_password(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 	fsshd_mon_set_user(m, user);
 	/* Only configuration mode offers passwords. */
 	if (m->o->conf != NULL && m->o->conf->password_authentication &&
-	    fsshd_session_password_ok(&m->as, user, password) == 1) {
+	    fsshd_session_password_ok(&m->as, user, password) == 1 &&
+	    fsshd_mon_method_allowed(m, MON_M_PASSWORD)) {
 		ok = 1;
-		m->approved |= MON_M_PASSWORD;
+		fsshd_mon_method_approve(m, MON_M_PASSWORD);
 	}
 	r = buf_put_u8(reply, ok);
  out:
@@ -735,15 +909,15 @@ fsshd_mon_kbd_reply(struct fsshd_mon *m, const char *const *resp,
 	}
 	fsshd_kbd_free(m->kbd);
 	m->kbd = NULL;
-	if (st == FSSHD_KBD_OK) {
-		m->approved |= MON_M_KBDINT;
+	if (st == FSSHD_KBD_OK && fsshd_mon_method_allowed(m, MON_M_KBDINT)) {
+		fsshd_mon_method_approve(m, MON_M_KBDINT);
 		r = buf_put_u8(reply, AUTH_KBDINT_SUCCESS);
 		goto out;
 	}
 	if (st < 0)
 		log_info("keyboard-interactive for %s from %s: %s", m->auser,
 		    m->as.addr, why[0] != '\0' ? why : err_str(st));
-	else
+	else if (st != FSSHD_KBD_OK)
 		log_info("Failed keyboard-interactive for %s from %s: %s",
 		    m->auser, m->as.addr, why);
 	r = buf_put_u8(reply, AUTH_KBDINT_FAILURE);
@@ -768,7 +942,8 @@ fsshd_mon_kbd_start(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 	m->kbd = NULL;
 	authkeys_decision_clear(&m->as.keyopts);
 	if (m->o->conf == NULL || fsshd_session_user_ok(&m->as, user) != 1 ||
-	    !m->as.eff->kbd_interactive_authentication) {
+	    !m->as.eff->kbd_interactive_authentication ||
+	    !fsshd_mon_method_allowed(m, MON_M_KBDINT)) {
 		r = buf_put_u8(reply, AUTH_KBDINT_FAILURE);
 		goto out;
 	}
@@ -889,38 +1064,6 @@ fsshd_mon_sign(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 	key_free(pub);
 	free(alg);
 	return r;
-}
-
-/* Whether every method of a comma-separated list was approved here. */
-static int
-fsshd_mon_methods_ok(const struct fsshd_mon *m, const char *methods)
-{
-	static const struct {
-		const char *name;
-		unsigned int bit;
-	} names[] = {
-		{ "publickey", MON_M_PUBKEY }, { "password", MON_M_PASSWORD },
-		{ "keyboard-interactive", MON_M_KBDINT },
-	};
-	const char *p = methods, *e;
-	size_t i, n, count = 0;
-
-	while (*p != '\0') {
-		e = strchr(p, ',');
-		n = e != NULL ? (size_t)(e - p) : strlen(p);
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (strlen(names[i].name) == n &&
-			    strncmp(names[i].name, p, n) == 0)
-				break;
-		if (i == sizeof(names) / sizeof(names[0]) ||
-		    !(m->approved & names[i].bit))
-			return 0;
-		count++;
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return count > 0;
 }
 
 static int
@@ -1369,7 +1512,7 @@ fsshd_monitor_run(struct fsshd_opts *o, int in_fd, int out_fd,
 
 int
 fsshd_monitor_fuzz(struct fsshd_opts *o, struct key *hostkey,
-    const uint8_t *data, size_t len)
+    const uint8_t *data, size_t len, struct buf *replies)
 {
 	struct fsshd_mon m;
 	struct buf *in = NULL, *req = NULL, *reply = NULL;
@@ -1395,6 +1538,10 @@ fsshd_monitor_fuzz(struct fsshd_opts *o, struct key *hostkey,
 		r = fsshd_mon_dispatch(&m, type, req, reply, &answer);
 		buf_free(req);
 		req = NULL;
+		if (r == 0 && answer && replies != NULL &&
+		    ((r = buf_put_u8(replies, type)) != 0 ||
+		    (r = buf_put_stringb(replies, reply)) != 0))
+			break;
 		if (m.done) {
 			/* As after the hand-over: signatures only. */
 			m.done = 0;

@@ -1152,23 +1152,36 @@ fsshd_banner(const struct sshdconf *c)
 	return text;
 }
 
-/* AuthenticationMethods as one string ("any" is the default: NULL). */
+/*
+ * AuthenticationMethods as one string ("any" is the default: NULL),
+ * without submethods ("keyboard-interactive:pam" is keyboard-
+ * interactive: each method has one device here, and the monitor
+ * matches them the same way).
+ */
 static char *
 fsshd_auth_methods(const struct sshdconf *c)
 {
 	struct buf *b;
+	const char *p;
 	char *s = NULL;
-	size_t i;
+	size_t i, n;
 
 	if (c == NULL || c->authentication_methods.n == 0 ||
 	    (c->authentication_methods.n == 1 &&
 	    strcmp(c->authentication_methods.v[0], "any") == 0) ||
 	    (b = buf_new()) == NULL)
 		return NULL;
-	for (i = 0; i < c->authentication_methods.n; i++)
-		if (buf_putf(b, "%s%s", i ? " " : "",
-		    c->authentication_methods.v[i]) != 0)
+	for (i = 0; i < c->authentication_methods.n; i++) {
+		if (i > 0 && buf_put_u8(b, ' ') != 0)
 			goto out;
+		for (p = c->authentication_methods.v[i]; *p != '\0'; p += n) {
+			if (*p == ':')
+				n = strcspn(p, ",");
+			else if ((n = strcspn(p, ":")) > 0 &&
+			    buf_put(b, p, n) != 0)
+				goto out;
+		}
+	}
 	s = buf_dup_string(b);
  out:
 	buf_free(b);
@@ -1193,6 +1206,7 @@ fsshd_session_tconfig(struct fsshd_session *s, struct transport_config *tc)
 	fsshd_hostcert_config(tc);	/* HostCertificate (fsshd-hostcert.c) */
 	/* Delayed compression, as sshd's default (Compression yes). */
 	tc->compression = "none,zlib@openssh.com";
+	tc->moduli_text = s->o->moduli;	/* read at start (fsshd.c) */
 	if (conf == NULL)
 		return;
 	tc->kex_algorithms = conf->kex_algorithms;
@@ -1332,6 +1346,17 @@ fsshd_session_preauth(const struct fsshd_opts *o, int in_fd, int out_fd,
 		goto out;
 	}
 	fsshd_session_tconfig(&s, &tc);
+	/*
+	 * No rekey of ours before authentication (as sshd): OpenSSH's ssh
+	 * takes a KEXINIT during user authentication for an error, and a
+	 * key exchange in flight cannot be handed over.  The limits apply
+	 * from the post-auth process on, with the byte counts and the time
+	 * of the last exchange carried over.  A peer's KEXINIT is answered
+	 * as ever; it cannot be in flight at success, as the peer sends no
+	 * USERAUTH_REQUEST between its KEXINIT and its NEWKEYS.
+	 */
+	tc.rekey_bytes = 0;
+	tc.rekey_seconds = 0;
 	if ((r = fsshd_session_loop(&s, &tc, in_fd, out_fd, 0)) != 0 ||
 	    (r = transport_new(&tc, &s.t)) != 0 ||
 	    (r = auth_server_new(s.t, &ac, &s.auth)) != 0) {

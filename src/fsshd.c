@@ -40,6 +40,7 @@
 #include "ferry/key.h"
 #include "ferry/log.h"
 #include "ferry/sshdconf.h"
+#include "ferry/transport.h"
 #include "fsshd.h"
 #include "fsshd-auth.h"
 #include "fsshd-hostcert.h"	/* HostCertificate */
@@ -533,6 +534,29 @@ fsshd_keys_check(struct fsshd_opts *o, const struct fsshd_args *a,
 }
 
 /* The sandbox of pre-auth processes, and the startup pipe of -R. */
+/*
+ * Read the moduli file while it can be opened (every connection's
+ * processes get the text); unreadable, the exchanges fall back to the
+ * built-in groups, as sshd does.
+ */
+static void
+fsshd_moduli_load(struct fsshd_opts *o)
+{
+	const char *path = o->conf != NULL ? o->conf->moduli_file : NULL;
+	int r;
+
+	if ((r = transport_moduli_read(path, &o->moduli)) == 0)
+		return;
+	o->moduli = NULL;
+	if (path != NULL)
+		log_error("ModuliFile %s: %s; group exchange uses the built-in "
+		    "groups", path, r == FERR_SYSTEM ? strerror(errno) :
+		    err_str(r));
+	else
+		log_verbose("moduli: %s; group exchange uses the built-in "
+		    "groups", r == FERR_SYSTEM ? strerror(errno) : err_str(r));
+}
+
 static void
 fsshd_conn_setup(struct fsshd_opts *o, const struct fsshd_args *a)
 {
@@ -545,6 +569,7 @@ fsshd_conn_setup(struct fsshd_opts *o, const struct fsshd_args *a)
 	if (a->rexec && fstat(FSSHD_STARTUP_FD, &st) == 0 &&
 	    S_ISFIFO(st.st_mode))
 		o->startup_fd = FSSHD_STARTUP_FD;
+	fsshd_moduli_load(o);
 }
 
 /*
@@ -680,8 +705,14 @@ fsshd_config_main(struct fsshd_args *a)
 	if (!a->rexec && !a->inetd &&
 	    fsshd_hostcert_check(conf, o.hostkey_paths, o.nhostkey_paths) != 0)
 		prog_exit(1);
-	if (a->test)
+	if (a->test) {
+		char why[1024];
+
+		/* Names in ListenAddress must resolve (as sshd -t). */
+		if (fsshd_listen_check(conf, why, sizeof(why)) != 0)
+			fatal("%s", why);
 		prog_exit(0);
+	}
 	if (getuid() != 0)
 		fatal("configuration mode serves other accounts and needs root; "
 		    "run fsshd without -f to serve yourself");

@@ -70,6 +70,12 @@ struct fsshd_opts {
 	unsigned int grace;		/* seconds to authenticate; 0: none */
 	struct fsshd_sandbox sandbox;
 	int startup_fd;			/* closed once authenticated; or -1 */
+	/*
+	 * The moduli file (ModuliFile), read at start: the pre-auth
+	 * process is chrooted, and so may a session be, yet both choose
+	 * groups for diffie-hellman-group-exchange.  NULL: unreadable.
+	 */
+	struct buf *moduli;
 };
 
 /* The account a session serves (copied from the password database). */
@@ -183,13 +189,35 @@ int fsshd_monitor_get_hostkeys(int mon_fd, struct key **keys, size_t *np);
 int fsshd_monitor_auth_done(int mon_fd, const char *user,
     const char *methods, const struct buf *state);
 /*
- * Fuzzing (tests/fuzz/fuzz-fsshd-monitor.c): run the monitor's request
- * handling over data as a compromised pre-auth process might send it
- * (frames of byte type, string payload), with hostkey (not freed) as
- * the host key.  Returns 0, or the code that would end the connection.
+ * The requests on the monitor's socketpair (fsshd-monitor.c): uint32
+ * length, byte type, payload; replies carry the request's type.
+ */
+enum fsshd_mon_type {
+	MON_HOSTKEYS = 1,	/* to the child: count, then key blobs */
+	MON_LOG,		/* one way: uint32 level, string text */
+	MON_PUBKEY,		/* string user, string key -> byte ok */
+	MON_SIGNED,		/* string USERAUTH_REQUEST payload -> ok */
+	MON_PASSWORD,		/* string user, string password -> ok */
+	MON_SIGN,		/* string key, string alg, string data ->
+				 * string signature (empty: refused) */
+	MON_AUTHDONE,		/* string user, methods, state; no reply */
+	MON_CERT,		/* string user, string cert blob -> ok */
+	MON_KBD_START,		/* string user -> kbd answer (below) */
+	MON_KBD_STEP,		/* uint32 n, n strings -> kbd answer:
+				 * byte status (AUTH_KBDINT_*); PROMPT:
+				 * string name, instruction, uint32 n,
+				 * n x (string prompt, bool echo) */
+};
+/*
+ * Fuzzing and unit tests (tests/fuzz/fuzz-fsshd-monitor.c,
+ * tests/unit/test-fsshd-monitor.c): run the monitor's request handling
+ * over data as a compromised pre-auth process might send it (frames of
+ * byte type, string payload), with hostkey (not freed) as the host key.
+ * Each answer is appended to replies (unless NULL) as byte type, string
+ * reply.  Returns 0, or the code that would end the connection.
  */
 int fsshd_monitor_fuzz(struct fsshd_opts *o, struct key *hostkey,
-    const uint8_t *data, size_t len);
+    const uint8_t *data, size_t len, struct buf *replies);
 /* Send log lines to the monitor (the pre-auth process cannot log). */
 void fsshd_monitor_log_to(int mon_fd);
 

@@ -36,6 +36,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		o.uid = 65534;
 		o.gid = 65534;
 	}
-	(void)fsshd_monitor_fuzz(&o, hostkey, data, size);
+	(void)fsshd_monitor_fuzz(&o, hostkey, data, size, NULL);
 	return 0;
 }

@@ -9,6 +9,8 @@
 #include "config.h"
 
 #include <crypt.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +98,43 @@ test_listen_parse(void)
 	}
 	ok(fsshd_listen_parse("1234567890123456", host, 8, &port) ==
 	    FERR_FORMAT, "a host longer than the buffer is refused");
+}
+
+/* ListenAddress host names: resolved, and checked for fsshd -t. */
+static void
+test_listen_names(void)
+{
+	struct addrinfo *ai0 = NULL, *ai;
+	struct sshdconf *c;
+	char why[256], num[64];
+	int has4 = 0, r;
+
+	r = fsshd_listen_resolve("localhost", 2222, AF_INET, &ai0, why,
+	    sizeof(why));
+	for (ai = r == 0 ? ai0 : NULL; ai != NULL; ai = ai->ai_next)
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, num, sizeof(num),
+		    NULL, 0, NI_NUMERICHOST) == 0 && strcmp(num, "127.0.0.1") == 0)
+			has4 = 1;
+	ok(r == 0 && has4, "localhost resolves to 127.0.0.1 for listening");
+	if (ai0 != NULL)
+		freeaddrinfo(ai0);
+	ai0 = NULL;
+	r = fsshd_listen_resolve("no-such-host.invalid", 22, AF_UNSPEC, &ai0,
+	    why, sizeof(why));
+	ok(r == FERR_ARGUMENT && ai0 == NULL && why[0] != '\0',
+	    "a name that does not resolve is refused (%s)", why);
+	c = conf("ListenAddress 127.0.0.1\nListenAddress localhost:2222\n"
+	    "ListenAddress [localhost]:2223\nListenAddress [::1]\n");
+	ok(c != NULL && fsshd_listen_check(c, why, sizeof(why)) == 0,
+	    "-t: numeric addresses and localhost pass");
+	sshdconf_free(c);
+	c = conf("ListenAddress 127.0.0.1\n"
+	    "ListenAddress no-such-host.invalid:2222\n");
+	why[0] = '\0';
+	ok(c != NULL && fsshd_listen_check(c, why, sizeof(why)) ==
+	    FERR_CONFIG && strstr(why, "no-such-host.invalid") != NULL,
+	    "-t: a name that does not resolve is an error: %s", why);
+	sshdconf_free(c);
 }
 
 static void
@@ -559,6 +598,7 @@ int
 main(void)
 {
 	test_listen_parse();
+	test_listen_names();
 	test_alive();
 	test_env();
 	test_env_text();

@@ -16,6 +16,7 @@
 
 #include "ferry/buf.h"
 #include "ferry/err.h"
+#include "ferry/transport.h"
 #include "kexalg.h"
 #include "tap.h"
 
@@ -315,7 +316,7 @@ static void
 test_file(void)
 {
 	struct kex_dh_group *grp = NULL;
-	struct buf *text = sample_text();
+	struct buf *text = sample_text(), *loaded;
 	char path[] = "/tmp/ferry-moduli-XXXXXX";
 	FILE *f;
 	int fd;
@@ -344,7 +345,22 @@ test_file(void)
 	    "file without 5000..8192 but for 8192");
 	is_int(kex_dh_group_bits(grp), 8192, "file: 8192");
 	kex_dh_group_free(grp);
+	/*
+	 * Read once, chosen later without the file (fsshd's chrooted
+	 * pre-auth process): the text serves, the path only names it.
+	 */
+	loaded = NULL;
+	is_int(transport_moduli_read(path, &loaded), 0, "file read early");
 	unlink(path);
+	is_int(kex_moduli_choose_from(loaded, path, 1024, 1024, 1024, &grp),
+	    0, "read early: chosen after the file is gone");
+	is_int(kex_dh_group_bits(grp), 1024, "read early: from the text");
+	kex_dh_group_free(grp);
+	buf_free(loaded);
+	loaded = NULL;
+	is_int(transport_moduli_read("/nonexistent/ferry/moduli", &loaded),
+	    FERR_SYSTEM, "an unreadable file is FERR_SYSTEM");
+	ok(loaded == NULL, "and gives no text");
 	/* An empty file has nothing in range: fallback. */
 	if ((fd = mkstemp(path)) != -1) {
 		close(fd);

@@ -150,6 +150,14 @@ struct transport_config {
 	transport_sign_fn *hostkey_sign;	/* NULL: sign with hostkeys */
 	void *hostkey_sign_ctx;
 	const char *moduli_file;	/* NULL: /etc/ssh/moduli */
+	/*
+	 * Server: the moduli file's text, read with transport_moduli_read
+	 * by a process that could still open it (fsshd reads it before
+	 * its pre-auth process is chrooted); used instead of reading
+	 * moduli_file, which then only names it in log lines.  Not copied:
+	 * it must outlive the transport.  NULL: read moduli_file.
+	 */
+	const struct buf *moduli_text;
 	/* Server: what EXT_INFO's server-sig-algs says; NULL: default. */
 	const char *server_sig_algs;
 	/* Client: host key check; NULL accepts any (tests only). */
@@ -235,6 +243,14 @@ int transport_unimplemented(struct transport *t) FERRY_WUR;
 
 /* Start a key exchange now (no effect if one is running). */
 int transport_rekey(struct transport *t) FERRY_WUR;
+
+/*
+ * Read the moduli file at path (NULL: /etc/ssh/moduli) for
+ * transport_config's moduli_text: 0 with a new buffer in *textp (the
+ * caller frees it), or a negative code (FERR_SYSTEM with errno set when
+ * it cannot be opened).  The groups are parsed at each exchange.
+ */
+int transport_moduli_read(const char *path, struct buf **textp) FERRY_WUR;
 
 /* Queue a DISCONNECT and stop; later calls fail with FERR_CONN_CLOSED. */
 int transport_disconnect(struct transport *t, uint32_t reason,
