@@ -901,6 +901,16 @@ fsshd_conn_event(struct fsshd_session *s, struct conn_event *ev)
 	case CONN_EV_DATA:
 		if (c == NULL || c->kind == FSSHD_NONE)
 			return conn_consumed(s->conn, ev->chan, ev->len);
+		/* Nothing queued: the SFTP engine takes it without a copy. */
+		if (c->kind == FSSHD_SFTP && !c->closing &&
+		    buf_len(c->in) == 0 &&
+		    ev->len <= sftp_server_input_space(c->sftp)) {
+			if (sftp_server_input(c->sftp, ev->data, ev->len) != 0) {
+				fsshd_chan_finish(c);
+				return 0;
+			}
+			return conn_consumed(s->conn, ev->chan, ev->len);
+		}
 		return buf_put(c->in, ev->data, ev->len);
 	case CONN_EV_EXTENDED_DATA:
 		return conn_consumed(s->conn, ev->chan, ev->len);

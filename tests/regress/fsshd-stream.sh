@@ -1,4 +1,9 @@
 #!/usr/bin/env bash
+# How fsshd streams a connection.  SFTP data goes straight into the
+# in-process engine when nothing is queued: a malformed first message ends
+# that channel alone, and the connection serves the next one (OpenSSH's
+# ssh, multiplexed over one master connection).
+#
 # fsshd turns Nagle's algorithm off (TCP_NODELAY) on the socket of every
 # TCP connection, as sshd does: otherwise a small packet (an SFTP STATUS,
 # a window adjust) written while an earlier one is unacknowledged waits
@@ -80,6 +85,7 @@ keyfile=$home/.local/state/ferry/ssh_host_ed25519_key.pub
 for i in $(seq 1 50); do [ -s "$keyfile" ] && break; sleep 0.1; done
 echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$keyfile")" >"$TMP/known"
 
+: >"$TMP/ssh.out"
 ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" \
     -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes \
     -i "$TMP/id" -p "$port" "$(id -un)@127.0.0.1" 'echo ready; sleep 60' \
@@ -91,6 +97,22 @@ for i in $(seq 1 100); do
 	sleep 0.1
 done
 ok "$(grep -q ready "$TMP/ssh.out"; echo $?)" "ssh runs a command through fsshd"
+
+# A master connection; an SFTP channel whose first message is too long.
+sshopts=(-F /dev/null -o UserKnownHostsFile="$TMP/known"
+    -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes
+    -i "$TMP/id" -p "$port" -o ControlPath="$TMP/mux")
+ssh "${sshopts[@]}" -o ControlMaster=yes -N -f "$(id -un)@127.0.0.1" \
+    2>"$TMP/master.err"
+ok $? "a master connection"
+at_exit "ssh ${sshopts[*]} -O exit $(id -un)@127.0.0.1"
+printf '\377\377\377\377\001\000\000\000\003' >"$TMP/bad"
+timeout 20 ssh "${sshopts[@]}" -s "$(id -un)@127.0.0.1" sftp <"$TMP/bad" \
+    >"$TMP/bad.out" 2>"$TMP/bad.err"
+ok "$( [ $? -ne 124 ] && grep -q 'oversized first message' "$TMP/server.log"
+    echo $?)" "an oversized first SFTP message ends the channel"
+out=$(timeout 20 ssh "${sshopts[@]}" "$(id -un)@127.0.0.1" 'echo alive' 2>&1)
+ok "$( [ "$out" = alive ]; echo $?)" "and the connection goes on serving"
 
 if ! probe "$ssh_pid" >"$TMP/client" 2>"$TMP/probe.err"; then
 	diag "$(cat "$TMP/probe.err")"
