@@ -905,7 +905,8 @@ fsshd_conn_event(struct fsshd_session *s, struct conn_event *ev)
 		if (c->kind == FSSHD_SFTP && !c->closing &&
 		    buf_len(c->in) == 0 &&
 		    ev->len <= sftp_server_input_space(c->sftp)) {
-			if (sftp_server_input(c->sftp, ev->data, ev->len) != 0) {
+			if (sftp_server_input(c->sftp, ev->data,
+			    ev->len) != 0) {
 				fsshd_chan_finish(c);
 				return 0;
 			}

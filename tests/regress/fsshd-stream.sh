@@ -50,19 +50,23 @@ for pid in tree:
 		continue
 	for fd in fds:
 		try:
-			if not os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:"):
-				continue
+			what = os.readlink("/proc/%d/fd/%s" % (pid, fd))
 		except OSError:
+			continue
+		if not what.startswith("socket:"):
 			continue
 		n = libc.syscall(SYS_PIDFD_GETFD, pidfd, int(fd), 0)
 		if n < 0:
-			sys.exit("pidfd_getfd: " + os.strerror(ctypes.get_errno()))
+			err = ctypes.get_errno()
+			sys.exit("pidfd_getfd: " + os.strerror(err))
 		s = socket.socket(fileno=n)
 		try:
 			if s.family in (socket.AF_INET, socket.AF_INET6) and \
 			    s.type == socket.SOCK_STREAM:
-				print(pid, s.getsockname()[1], s.getpeername()[1],
-				    s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+				nd = s.getsockopt(socket.IPPROTO_TCP,
+				    socket.TCP_NODELAY)
+				print(pid, s.getsockname()[1],
+				    s.getpeername()[1], nd)
 		except OSError:
 			pass
 		finally:
