@@ -43,7 +43,8 @@
 #include "ferry/transport.h"
 #include "misc.h"
 
-#define CLIENT_READ_CHUNK	65536
+/* What one read(2) of the connection takes: a whole packet at most. */
+#define CLIENT_READ_CHUNK	(256U * 1024)
 #define CLIENT_DEFAULT_METHODS	"publickey,keyboard-interactive,password"
 #define CLIENT_COMPRESSION	"zlib@openssh.com,zlib,none"
 /* Asked for first when a @cert-authority entry names the host. */
@@ -1231,29 +1232,46 @@ client_pump(struct client *cl)
 	client_flush(cl);
 }
 
+/* One read(2) of the connection straight into the transport's input. */
+struct client_reader {
+	int fd;
+	ssize_t n;
+	int err;
+};
+
+static size_t
+client_read_fill(void *arg, uint8_t *p, size_t room)
+{
+	struct client_reader *rd = arg;
+
+	rd->n = read(rd->fd, p, room);
+	rd->err = errno;
+	return rd->n > 0 ? (size_t)rd->n : 0;
+}
+
 static void
 client_readable(struct evloop *loop, int fd, unsigned int events, void *ctx)
 {
 	struct client *cl = ctx;
-	uint8_t tmp[CLIENT_READ_CHUNK];
-	ssize_t n;
+	struct client_reader rd = { cl->in_fd, 0, 0 };
 
 	(void)loop;
 	if (fd == cl->in_fd && (events & (EVLOOP_READ | EVLOOP_ERROR))) {
-		n = read(cl->in_fd, tmp, sizeof(tmp));
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			if (n == 0)
+		if (transport_input_fill(cl->t, CLIENT_READ_CHUNK,
+		    client_read_fill, &rd) != 0) {
+			client_seterr(cl, "Connection to %s: input overflow",
+			    cl->conf->hostname);
+			client_fail(cl, FERR_PROTOCOL);
+		} else if (rd.n == 0 || (rd.n < 0 && rd.err != EAGAIN &&
+		    rd.err != EINTR)) {
+			if (rd.n == 0)
 				client_seterr(cl, "Connection closed by %s "
 				    "port %d", cl->hostip, cl->conf->port);
 			else
 				client_seterr(cl, "Read from remote host %s: "
-				    "%s", cl->conf->hostname, strerror(errno));
+				    "%s", cl->conf->hostname,
+				    strerror(rd.err));
 			client_fail(cl, FERR_CONN_CLOSED);
-		} else if (n > 0 && transport_input(cl->t, tmp,
-		    (size_t)n) != 0) {
-			client_seterr(cl, "Connection to %s: input overflow",
-			    cl->conf->hostname);
-			client_fail(cl, FERR_PROTOCOL);
 		}
 	}
 	client_pump(cl);

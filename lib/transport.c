@@ -709,6 +709,34 @@ transport_input(struct transport *t, const uint8_t *data, size_t len)
 	return buf_put(packet_input(t->pkt), data, len);
 }
 
+int
+transport_input_fill(struct transport *t, size_t max,
+    transport_fill_fn *fill, void *arg)
+{
+	struct buf *in = packet_input(t->pkt);
+	size_t room = buf_avail(in), n;
+	uint8_t *p;
+	int r;
+
+	if (t->closed)
+		return FERR_CONN_CLOSED;
+	if (max == 0)
+		return FERR_ARGUMENT;
+	if (room == 0)
+		return FERR_NO_SPACE;
+	if (room > max)
+		room = max;
+	if ((r = buf_reserve(in, room, &p)) != 0)
+		return r;
+	/* What fill did not store is dropped again. */
+	if ((n = fill(arg, p, room)) > room) {
+		if ((r = buf_consume_end(in, room)) != 0)
+			return r;
+		return FERR_ARGUMENT;
+	}
+	return buf_consume_end(in, room - n);
+}
+
 struct buf *
 transport_output(struct transport *t)
 {

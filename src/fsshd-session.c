@@ -48,6 +48,8 @@
 
 #define FSSHD_MAX_CHANS		16
 #define FSSHD_READ_CHUNK	65536
+/* What one read(2) of the connection takes: a whole packet at most. */
+#define FSSHD_NET_READ		(256U * 1024)
 /* authorized_keys files larger than this are refused. */
 #define FSSHD_AUTHKEYS_MAX	(4U * 1024 * 1024)
 
@@ -899,6 +901,17 @@ fsshd_conn_event(struct fsshd_session *s, struct conn_event *ev)
 	case CONN_EV_DATA:
 		if (c == NULL || c->kind == FSSHD_NONE)
 			return conn_consumed(s->conn, ev->chan, ev->len);
+		/* Nothing queued: the SFTP engine takes it without a copy. */
+		if (c->kind == FSSHD_SFTP && !c->closing &&
+		    buf_len(c->in) == 0 &&
+		    ev->len <= sftp_server_input_space(c->sftp)) {
+			if (sftp_server_input(c->sftp, ev->data,
+			    ev->len) != 0) {
+				fsshd_chan_finish(c);
+				return 0;
+			}
+			return conn_consumed(s->conn, ev->chan, ev->len);
+		}
 		return buf_put(c->in, ev->data, ev->len);
 	case CONN_EV_EXTENDED_DATA:
 		return conn_consumed(s->conn, ev->chan, ev->len);
@@ -1059,21 +1072,39 @@ fsshd_pump(struct fsshd_session *s)
 		evloop_stop(s->loop);
 }
 
+/* One read(2) of the connection straight into the transport's input. */
+struct fsshd_reader {
+	int fd;
+	ssize_t n;
+	int err;
+};
+
+static size_t
+fsshd_read_fill(void *arg, uint8_t *p, size_t room)
+{
+	struct fsshd_reader *rd = arg;
+
+	rd->n = read(rd->fd, p, room);
+	rd->err = errno;
+	return rd->n > 0 ? (size_t)rd->n : 0;
+}
+
 static void
 fsshd_readable(struct evloop *loop, int fd, unsigned int events, void *ctx)
 {
 	struct fsshd_session *s = ctx;
-	uint8_t tmp[FSSHD_READ_CHUNK];
-	ssize_t n;
+	struct fsshd_reader rd = { s->in_fd, 0, 0 };
 
 	(void)loop;
 	if (events & EVLOOP_READ) {
-		n = read(s->in_fd, tmp, sizeof(tmp));
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		if (transport_input_fill(s->t, FSSHD_NET_READ,
+		    fsshd_read_fill, &rd) != 0)
+			s->done = s->failed = 1;
+		else if (rd.n == 0 || (rd.n < 0 && rd.err != EAGAIN &&
+		    rd.err != EINTR)) {
 			log_info("Connection closed by %s", s->peer);
 			s->done = 1;
-		} else if (n > 0 && transport_input(s->t, tmp, (size_t)n) != 0)
-			s->done = s->failed = 1;
+		}
 	}
 	(void)fd;
 	fsshd_pump(s);

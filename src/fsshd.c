@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -197,10 +198,19 @@ fsshd_serve_conn(struct fsshd_opts *o, int in_fd, int out_fd)
 {
 	char addr[INET6_ADDRSTRLEN], laddr[INET6_ADDRSTRLEN];
 	char peer[INET6_ADDRSTRLEN + 16];
-	int port, lport;
+	int port, lport, one = 1;
 
 	fsshd_sock_names(in_fd, addr, sizeof(addr), &port, laddr,
 	    sizeof(laddr), &lport);
+	/*
+	 * No Nagle on a TCP peer (as sshd): a small packet written while an
+	 * earlier one is unacknowledged would otherwise wait for the peer's
+	 * delayed ACK, up to 40 ms per SFTP reply or window adjust while an
+	 * upload streams in.
+	 */
+	if (port >= 0 && setsockopt(in_fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)) == -1)
+		log_debug("TCP_NODELAY: %s", strerror(errno));
 	snprintf(peer, sizeof(peer), "%s port %d", addr,
 	    port >= 0 ? port : 65535);
 	return fsshd_monitor_run(o, in_fd, out_fd, peer, addr, laddr, lport);

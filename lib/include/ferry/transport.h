@@ -201,6 +201,18 @@ void transport_free(struct transport *t);
 int transport_input(struct transport *t, const uint8_t *data, size_t len)
     FERRY_WUR;
 
+/*
+ * Zero-copy input: fill(arg, p, room) stores up to room received bytes
+ * at p (a read(2) from the socket) and returns how many it stored; they
+ * become input as if given to transport_input.  room is max, or less when
+ * the engine is near its input cap.  p is valid only during the call.
+ * FERR_NO_SPACE (fill not called) as for transport_input; FERR_ARGUMENT
+ * when max is 0 or fill claims more than room (nothing is appended).
+ */
+typedef size_t transport_fill_fn(void *arg, uint8_t *p, size_t room);
+int transport_input_fill(struct transport *t, size_t max,
+    transport_fill_fn *fill, void *arg) FERRY_WUR;
+
 /* Bytes to send; the caller consumes (buf_consume) what it wrote. */
 struct buf *transport_output(struct transport *t);
 
