@@ -1232,33 +1232,16 @@ client_pump(struct client *cl)
 	client_flush(cl);
 }
 
-/* One read(2) of the connection straight into the transport's input. */
-struct client_reader {
-	int fd;
-	ssize_t n;
-	int err;
-};
-
-static size_t
-client_read_fill(void *arg, uint8_t *p, size_t room)
-{
-	struct client_reader *rd = arg;
-
-	rd->n = read(rd->fd, p, room);
-	rd->err = errno;
-	return rd->n > 0 ? (size_t)rd->n : 0;
-}
-
 static void
 client_readable(struct evloop *loop, int fd, unsigned int events, void *ctx)
 {
 	struct client *cl = ctx;
-	struct client_reader rd = { cl->in_fd, 0, 0 };
+	struct transport_fd_read rd = { cl->in_fd, 0, 0 };
 
 	(void)loop;
 	if (fd == cl->in_fd && (events & (EVLOOP_READ | EVLOOP_ERROR))) {
 		if (transport_input_fill(cl->t, CLIENT_READ_CHUNK,
-		    client_read_fill, &rd) != 0) {
+		    transport_fill_fd, &rd) != 0) {
 			client_seterr(cl, "Connection to %s: input overflow",
 			    cl->conf->hostname);
 			client_fail(cl, FERR_PROTOCOL);

@@ -7,10 +7,12 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cipher.h"
 #include "ferry/err.h"
@@ -735,6 +737,16 @@ transport_input_fill(struct transport *t, size_t max,
 		return FERR_ARGUMENT;
 	}
 	return buf_consume_end(in, room - n);
+}
+
+size_t
+transport_fill_fd(void *arg, uint8_t *p, size_t room)
+{
+	struct transport_fd_read *rd = arg;
+
+	rd->n = read(rd->fd, p, room);
+	rd->err = errno;
+	return rd->n > 0 ? (size_t)rd->n : 0;
 }
 
 struct buf *

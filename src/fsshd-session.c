@@ -1072,33 +1072,16 @@ fsshd_pump(struct fsshd_session *s)
 		evloop_stop(s->loop);
 }
 
-/* One read(2) of the connection straight into the transport's input. */
-struct fsshd_reader {
-	int fd;
-	ssize_t n;
-	int err;
-};
-
-static size_t
-fsshd_read_fill(void *arg, uint8_t *p, size_t room)
-{
-	struct fsshd_reader *rd = arg;
-
-	rd->n = read(rd->fd, p, room);
-	rd->err = errno;
-	return rd->n > 0 ? (size_t)rd->n : 0;
-}
-
 static void
 fsshd_readable(struct evloop *loop, int fd, unsigned int events, void *ctx)
 {
 	struct fsshd_session *s = ctx;
-	struct fsshd_reader rd = { s->in_fd, 0, 0 };
+	struct transport_fd_read rd = { s->in_fd, 0, 0 };
 
 	(void)loop;
 	if (events & EVLOOP_READ) {
 		if (transport_input_fill(s->t, FSSHD_NET_READ,
-		    fsshd_read_fill, &rd) != 0)
+		    transport_fill_fd, &rd) != 0)
 			s->done = s->failed = 1;
 		else if (rd.n == 0 || (rd.n < 0 && rd.err != EAGAIN &&
 		    rd.err != EINTR)) {

@@ -4,12 +4,16 @@
  * every byte arrives that way, in odd pieces and with empty reads mixed
  * in; fill sees no more room than the input cap leaves, and nothing at
  * all once the input is full; a fill that claims more than its room, a
- * zero max and a closed engine are refused with nothing appended.
+ * zero max and a closed engine are refused with nothing appended;
+ * transport_fill_fd hands back read(2)'s result and errno.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -188,6 +192,34 @@ test_refusals(void)
 	side_free(&s);
 }
 
+/* transport_fill_fd: one read(2), its result and errno handed back. */
+static void
+test_fill_fd(void)
+{
+	struct transport_fd_read rd;
+	uint8_t out[8];
+	int fds[2];
+
+	if (!ok(pipe2(fds, O_NONBLOCK) == 0, "pipe"))
+		return;
+	rd.fd = fds[0];
+	is_int((int)transport_fill_fd(&rd, out, sizeof(out)), 0,
+	    "an empty pipe fills nothing");
+	ok(rd.n == -1 && rd.err == EAGAIN, "and says EAGAIN");
+	if (!ok(write(fds[1], "0123456789", 10) == 10, "write"))
+		return;
+	is_int((int)transport_fill_fd(&rd, out, sizeof(out)), 8,
+	    "at most room bytes are read");
+	ok(rd.n == 8 && memcmp(out, "01234567", 8) == 0, "those bytes");
+	close(fds[1]);
+	is_int((int)transport_fill_fd(&rd, out, sizeof(out)), 2,
+	    "the rest");
+	is_int((int)transport_fill_fd(&rd, out, sizeof(out)), 0,
+	    "then nothing");
+	is_int((int)rd.n, 0, "at end of file n is 0");
+	close(fds[0]);
+}
+
 int
 main(void)
 {
@@ -197,6 +229,7 @@ main(void)
 	test_exchange("aes128-ctr", 777);
 	test_cap();
 	test_refusals();
+	test_fill_fd();
 	pair_hostkeys_free();
 	return tap_done();
 }

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "ferry/buf.h"
@@ -212,6 +213,17 @@ int transport_input(struct transport *t, const uint8_t *data, size_t len)
 typedef size_t transport_fill_fn(void *arg, uint8_t *p, size_t room);
 int transport_input_fill(struct transport *t, size_t max,
     transport_fill_fn *fill, void *arg) FERRY_WUR;
+
+/*
+ * A fill function doing one read(2) of fd: arg is a struct
+ * transport_fd_read, whose n is read(2)'s result and err its errno.
+ */
+struct transport_fd_read {
+	int fd;
+	ssize_t n;
+	int err;
+};
+transport_fill_fn transport_fill_fd;
 
 /* Bytes to send; the caller consumes (buf_consume) what it wrote. */
 struct buf *transport_output(struct transport *t);
