@@ -6,41 +6,28 @@
 # cannot skip a method); tests/unit/test-fsshd-monitor.c feeds it the
 # requests a compromised pre-auth process could send.
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh ssh-keygen useradd userdel chpasswd setsid
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSSHD" ] || skip_all "fsshd not built"
+. "$top_srcdir/tests/regress/fsshd-lib.sh"
+fsshd_require chpasswd setsid
 
 u=gapam$$
 pw="Pw-$u"
-useradd -M -d "$TMP/home" -s /bin/sh -p '*' "$u" || skip_all "cannot create users"
-at_exit "userdel $u"
-mkdir -p "$TMP/home/.ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/key" </dev/null
-cp "$TMP/key.pub" "$TMP/home/.ssh/authorized_keys"
-chown -R "$u:" "$TMP/home"
+fsshd_user "$u" "$TMP/home" key
 echo "$u:$pw" | chpasswd
 printf '#!/bin/sh\necho "%s"\n' "$pw" >"$TMP/askpass"
 chmod 755 "$TMP/askpass"
 
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 port=$(free_port)
-cat >"$TMP/conf" <<EOC
+fsshd_config "$TMP/conf" "$port" "$TMP/pid" <<EOC
 PerSourcePenalties no
-Port $port
-ListenAddress 127.0.0.1
-HostKey $TMP/hostkey
-PidFile $TMP/pid
 UsePAM no
 PasswordAuthentication yes
 KbdInteractiveAuthentication no
 AuthenticationMethods publickey,password
 LogLevel VERBOSE
 EOC
-"$FSSHD" -f "$TMP/conf" -e 2>"$TMP/log" &
-track_pid $!
-wait_port "$port"
-echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TMP/hostkey.pub")" >"$TMP/known"
+fsshd_start "$TMP/conf" "$TMP/log" "$port"
+fsshd_known "$port"
 
 # ossh PREFERRED [ssh args...]
 ossh() {

@@ -5,10 +5,8 @@
 # AddressFamily inet keeps IPv4 only; a name that does not resolve is a
 # clear error at fsshd -t and at start.
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh ssh-keygen useradd userdel getent
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSSHD" ] || skip_all "fsshd not built"
+. "$top_srcdir/tests/regress/fsshd-lib.sh"
+fsshd_require getent
 getent ahostsv4 localhost | grep -q '^127\.0\.0\.1 ' ||
     skip_all "localhost does not resolve to 127.0.0.1 here"
 have6=
@@ -20,12 +18,7 @@ s.bind(("::1", 0))' 2>/dev/null; then
 fi
 
 u=gapls$$
-useradd -M -d "$TMP/home" -s /bin/sh -p '*' "$u" || skip_all "cannot create users"
-at_exit "userdel $u"
-mkdir -p "$TMP/home/.ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/key" </dev/null
-cp "$TMP/key.pub" "$TMP/home/.ssh/authorized_keys"
-chown -R "$u:" "$TMP/home"
+fsshd_user "$u" "$TMP/home" key
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 hk=$(cut -d' ' -f1,2 "$TMP/hostkey.pub")
 

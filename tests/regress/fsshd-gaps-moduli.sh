@@ -7,18 +7,11 @@
 # fsshd's DEBUG log names the file), also at a rekey after login; an
 # unreadable ModuliFile is logged at start and the built-in groups serve.
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh ssh-keygen useradd userdel awk
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSSHD" ] || skip_all "fsshd not built"
+. "$top_srcdir/tests/regress/fsshd-lib.sh"
+fsshd_require awk
 
 u=gapmd$$
-useradd -M -d "$TMP/home" -s /bin/sh -p '*' "$u" || skip_all "cannot create users"
-at_exit "userdel $u"
-mkdir -p "$TMP/home/.ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/key" </dev/null
-cp "$TMP/key.pub" "$TMP/home/.ssh/authorized_keys"
-chown -R "$u:" "$TMP/home"
+fsshd_user "$u" "$TMP/home" key
 ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" </dev/null
 # The one 3072-bit (size 3071) group of the Debian moduli seed.
 awk '$5 == 3071' "$top_srcdir/tests/fuzz/corpus/moduli/debian" >"$TMP/moduli"
@@ -27,20 +20,14 @@ awk '$5 == 3071' "$top_srcdir/tests/fuzz/corpus/moduli/debian" >"$TMP/moduli"
 # start NAME MODULIFILE: an fsshd logging at DEBUG; sets $port.
 start() {
 	port=$(free_port)
-	cat >"$TMP/$1.conf" <<EOC
+	fsshd_config "$TMP/$1.conf" "$port" "$TMP/$1.pid" <<EOC
 PerSourcePenalties no
-Port $port
-ListenAddress 127.0.0.1
-HostKey $TMP/hostkey
-PidFile $TMP/$1.pid
 UsePAM no
 ModuliFile $2
 LogLevel DEBUG
 EOC
-	"$FSSHD" -f "$TMP/$1.conf" -e 2>"$TMP/$1.log" &
-	track_pid $!
-	wait_port "$port"
-	echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TMP/hostkey.pub")" >>"$TMP/known"
+	fsshd_start "$TMP/$1.conf" "$TMP/$1.log" "$port"
+	fsshd_known "$port"
 }
 gssh() {
 	timeout 60 ssh -vv -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \

@@ -8,19 +8,12 @@
 # apply after login; a client that rekeys at once after login, or right
 # behind its last USERAUTH_REQUEST, keeps its connection.
 . "$top_srcdir/tests/regress/lib.sh"
-require_root
-require_cmd ssh ssh-keygen useradd userdel chpasswd setsid
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSSHD" ] || skip_all "fsshd not built"
+. "$top_srcdir/tests/regress/fsshd-lib.sh"
+fsshd_require chpasswd setsid
 
 u=gaprk$$
 pw="Pw-$u"
-useradd -M -d "$TMP/home" -s /bin/sh -p '*' "$u" || skip_all "cannot create users"
-at_exit "userdel $u"
-mkdir -p "$TMP/home/.ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/key" </dev/null
-cp "$TMP/key.pub" "$TMP/home/.ssh/authorized_keys"
-chown -R "$u:" "$TMP/home"
+fsshd_user "$u" "$TMP/home" key
 echo "$u:$pw" | chpasswd
 # A user who takes two seconds to type the password.
 printf '#!/bin/sh\nsleep 2\necho "%s"\n' "$pw" >"$TMP/askpass"
@@ -31,21 +24,15 @@ awk 'BEGIN { for (i = 0; i < 60; i++) printf "%070d\n", i }' >"$TMP/banner"
 # start NAME EXTRA-CONFIG-LINES: an fsshd logging at DEBUG; sets $port.
 start() {
 	port=$(free_port)
-	cat >"$TMP/$1.conf" <<EOC
+	fsshd_config "$TMP/$1.conf" "$port" "$TMP/$1.pid" <<EOC
 PerSourcePenalties no
-Port $port
-ListenAddress 127.0.0.1
-HostKey $TMP/hostkey
-PidFile $TMP/$1.pid
 UsePAM no
 PasswordAuthentication yes
 LogLevel DEBUG
 $2
 EOC
-	"$FSSHD" -f "$TMP/$1.conf" -e 2>"$TMP/$1.log" &
-	track_pid $!
-	wait_port "$port"
-	echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$TMP/hostkey.pub")" >>"$TMP/known"
+	fsshd_start "$TMP/$1.conf" "$TMP/$1.log" "$port"
+	fsshd_known "$port"
 }
 # ossh [ssh options...] -- command: a login with the key or the password
 ossh() {
