@@ -3,29 +3,14 @@
 # unprivileged test user): exec, exit codes, stdout and stderr apart,
 # stdin streamed both ways, the sftp subsystem, keepalives answered.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"
-require_root
-require_cmd ssh-keygen setpriv useradd userdel
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/fsshd-lib.sh"
+fsshd_require setpriv
 FSSH=$(ferry_bin fssh)
-FSSHD=$(ferry_bin fsshd)
-[ -x "$FSSH" ] && [ -x "$FSSHD" ] || skip_all "fssh or fsshd not built"
+[ -x "$FSSH" ] || skip_all "fssh not built"
 
 user=ferry-c$$
 home=$TMP/home
-useradd -M -d "$home" -s /bin/sh -p '*' "$user" || skip_all "cannot create a test user"
-at_exit "userdel $user"
-mkdir -p "$home/.ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/id" </dev/null
-cp "$TMP/id.pub" "$home/.ssh/authorized_keys"
-chown -R "$user:" "$home"
-chmod 700 "$home" "$home/.ssh"
-
-port=$(free_port)
-setpriv --reuid="$user" --regid="$user" --init-groups env -i HOME="$home" \
-    PATH=/usr/bin:/bin "$FSSHD" -p "$port" >"$TMP/server.log" 2>&1 &
-track_pid $!
-wait_port "$port"
-keyfile=$home/.local/state/ferry/ssh_host_ed25519_key
-echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$keyfile.pub")" >"$TMP/known"
+fsshd_embedded "$user" "$home"
 
 f() {
 	timeout 60 "$FSSH" -F /dev/null -o UserKnownHostsFile="$TMP/known" \

@@ -6,12 +6,11 @@
 # bounds are what the pipelined login achieves (before it: 9 against
 # fsshd, 10 against sshd).  No timing is measured.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"
-require_root
-require_cmd ssh-keygen setpriv useradd userdel /usr/bin/python3
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/fsshd-lib.sh"
+fsshd_require setpriv /usr/bin/python3
 FSSH=$(ferry_bin fssh)
-FSSHD=$(ferry_bin fsshd)
 RELAY=$top_srcdir/tests/regress/login-relay.py
-[ -x "$FSSH" ] && [ -x "$FSSHD" ] || skip_all "fssh or fsshd not built"
+[ -x "$FSSH" ] || skip_all "fssh not built"
 
 # flights PORT COUNTFILE FSSH-ARGS...: run fssh through a fresh relay.
 flights() {
@@ -31,20 +30,7 @@ nflights() { sed -n 's/^flights //p' "$1"; }
 
 user=ferry-rtt$$
 home=$TMP/home
-useradd -M -d "$home" -s /bin/sh -p '*' "$user" || skip_all "cannot create a test user"
-at_exit "userdel $user"
-mkdir -p "$home/.ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TMP/id" </dev/null
-cp "$TMP/id.pub" "$home/.ssh/authorized_keys"
-chown -R "$user:" "$home"
-chmod 700 "$home" "$home/.ssh"
-port=$(free_port)
-setpriv --reuid="$user" --regid="$user" --init-groups env -i HOME="$home" \
-    PATH=/usr/bin:/bin "$FSSHD" -p "$port" >"$TMP/server.log" 2>&1 &
-track_pid $!
-wait_port "$port"
-keyfile=$home/.local/state/ferry/ssh_host_ed25519_key
-echo "[127.0.0.1]:* $(cut -d' ' -f1,2 "$keyfile.pub")" >"$TMP/known"
+fsshd_embedded "$user" "$home" '*'
 common=(-o UserKnownHostsFile="$TMP/known" -o IdentitiesOnly=yes -o BatchMode=yes
     -o IdentityAgent=none -l "$user")
 

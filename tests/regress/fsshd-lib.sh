@@ -66,3 +66,21 @@ fsshd_ssh() {
 	timeout "$1" ssh "${FSSHD_SSH[@]}" -i "$TMP/$2" -p "$3" "$4@127.0.0.1" \
 	    "${@:5}"
 }
+
+# fsshd_embedded NAME HOME: the account NAME (as fsshd_user, key $TMP/id,
+# home and .ssh 700) running fsshd's embedded default as itself on a
+# free port $port, its output in $TMP/server.log; $keyfile is the host
+# key it created, $TMP/known holds it for [127.0.0.1]:PATTERN (default
+# the port).
+fsshd_embedded() {
+	fsshd_user "$1" "$2" id
+	chmod 700 "$2" "$2/.ssh"
+	port=$(free_port)
+	setpriv --reuid="$1" --regid="$1" --init-groups env -i HOME="$2" \
+	    PATH=/usr/bin:/bin "$FSSHD" -p "$port" >"$TMP/server.log" 2>&1 &
+	track_pid $!
+	wait_port "$port"
+	keyfile=$2/.local/state/ferry/ssh_host_ed25519_key
+	echo "[127.0.0.1]:${3:-$port} $(cut -d' ' -f1,2 "$keyfile.pub")" \
+	    >"$TMP/known"
+}
