@@ -6,8 +6,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ferry/err.h"
 #include "misc.h"
@@ -72,6 +74,24 @@ misc_freezero(void *p, size_t len)
 		return;
 	explicit_bzero(p, len);
 	free(p);
+}
+
+int
+misc_write_all(int fd, const void *p, size_t len)
+{
+	const uint8_t *q = p;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, q, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return FERR_SYSTEM;
+		}
+		q += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 int

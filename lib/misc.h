@@ -25,6 +25,10 @@ long long misc_strtonum(const char *s, long long minval, long long maxval,
 /* Wipe then free len bytes at p (NULL is allowed). */
 void misc_freezero(void *p, size_t len);
 
+/* Write all len bytes of p to fd (a blocking fd; EINTR retried); 0 or
+ * FERR_SYSTEM with errno. */
+int misc_write_all(int fd, const void *p, size_t len);
+
 /* Set or clear O_NONBLOCK on fd; 0 or FERR_SYSTEM. */
 int misc_set_nonblock(int fd, int on);
 

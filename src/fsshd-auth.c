@@ -307,24 +307,6 @@ fsshd_kbd_round_clear(struct fsshd_kbd_round *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Write all of len bytes; 0 or FERR_SYSTEM. */
-static int
-fsshd_kbd_write(int fd, const uint8_t *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return FERR_SYSTEM;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Send body as one framed message (body is wiped: it may hold secrets). */
 static int
 fsshd_kbd_send(int fd, struct buf *body)
@@ -336,7 +318,7 @@ fsshd_kbd_send(int fd, struct buf *body)
 		return FERR_ALLOC;
 	buf_set_secret(m);
 	if ((r = buf_put_stringb(m, body)) == 0)
-		r = fsshd_kbd_write(fd, buf_ptr(m), buf_len(m));
+		r = misc_write_all(fd, buf_ptr(m), buf_len(m));
 	buf_free(m);
 	return r;
 }

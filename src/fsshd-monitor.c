@@ -122,23 +122,6 @@ static const struct {
 
 /* ---- framing, used by both sides ---- */
 
-static int
-fsshd_mon_write_all(int fd, const uint8_t *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return FERR_SYSTEM;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Read exactly len bytes; FERR_CONN_CLOSED at a clean end. */
 static int
 fsshd_mon_read_all(int fd, uint8_t *p, size_t len)
@@ -174,7 +157,7 @@ fsshd_mon_send(int fd, uint8_t type, const struct buf *payload)
 	if ((r = buf_put_u32(b, (uint32_t)plen + 1)) == 0 &&
 	    (r = buf_put_u8(b, type)) == 0 &&
 	    (payload == NULL || (r = buf_putb(b, payload)) == 0))
-		r = fsshd_mon_write_all(fd, buf_ptr(b), buf_len(b));
+		r = misc_write_all(fd, buf_ptr(b), buf_len(b));
 	buf_free(b);
 	return r;
 }
