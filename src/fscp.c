@@ -533,9 +533,11 @@ fscp_spawn(const struct fscp_arg *a, const char *command, int *to_fd,
 	pid_t pid;
 
 	fscp_transport_argv(g.program, 0, a, command, port, sizeof(port), argv);
+	fscp_sigs_block(1);
 	if (prog_client_spawn(argv, to_fd, from_fd, &pid) != 0)
 		prog_exit(1);
 	fscp_kid_add(pid);
+	fscp_sigs_block(0);
 	return pid;
 }
 

@@ -353,6 +353,28 @@ prog_client_free(struct prog_client *pc)
 	free(pc);
 }
 
+/*
+ * In a spawned child before exec: the caller's handlers for SIGTERM and
+ * SIGHUP back to the default (an ignored signal stays ignored, as for
+ * nohup) and nothing held back, so that a caller may block signals
+ * around the spawn and the registration of the child.
+ */
+static void
+prog_client_child_signals(void)
+{
+	static const int sigs[] = { SIGTERM, SIGHUP };
+	struct sigaction old;
+	sigset_t none;
+	size_t i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			signal(sigs[i], SIG_DFL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* ---- external transports ---- */
 
 int
@@ -387,6 +409,7 @@ prog_client_spawn(char *const argv[], int *to_fdp, int *from_fdp,
 			_exit(255);
 		/* Keep ^C for the client: the transport ignores it. */
 		signal(SIGINT, SIG_IGN);
+		prog_client_child_signals();
 		execvp(argv[0], argv);
 		fprintf(stderr, "exec: %s: %s\n", argv[0], strerror(errno));
 		_exit(1);
