@@ -37,8 +37,7 @@ ok "$(grep -q "Accepted publickey for $u from ::1 port" "$TMP/server.log"; echo 
 out=$(kssh -p "$p4" "$u@127.0.0.1" 'echo "${FERRY_VIA:-none}"' 2>/dev/null)
 ok "$( [ "$out" = none ]; echo $?)" "IPv4 clients do not match Address ::1"
 
-kill "$(cat "$TMP/fsshd.pid")"
-sleep 0.3
+stop_pid "$(cat "$TMP/fsshd.pid")"
 p4b=$(free_port)
 sed -e "s/^Port .*/Port $p4b/" -e "s|^PidFile .*|PidFile $TMP/fsshd2.pid|" "$TMP/fsshd_config" >"$TMP/inet_config"
 sed -i "1i AddressFamily inet" "$TMP/inet_config"
