@@ -22,26 +22,6 @@ mkdir -p "$A"
 head -c 3000000 /dev/urandom >"$A/big"
 cp "$A/big" "$uh/big" && chown "$u:" "$uh/big"
 
-# Wait until file exists with some bytes (at most 20 s).
-wait_bytes() {
-	local i
-	for i in $(seq 1 400); do
-		[ -s "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# Whether pid is gone (at most 10 s).
-wait_gone() {
-	local i
-	for i in $(seq 1 200); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # interrupt NAME SIGNAL TARGET-FILE FSCP-ARGS...: run fscp in the
 # background, send SIGNAL once TARGET-FILE has bytes, and leave its exit
 # status in $st and its stderr in $TMP/NAME.err.
@@ -50,7 +30,7 @@ interrupt() {
 	shift 3
 	"$FSCP" "${SSH_OPTS[@]}" "$@" 2>"$TMP/$name.err" &
 	pid=$!
-	if ! wait_bytes "$target"; then
+	if ! wait_file "$target"; then
 		diag "$name: no bytes arrived"
 		kill "$pid" 2>/dev/null
 	fi
@@ -114,6 +94,9 @@ for mode in "-O -3" "-3" ""; do
 	# shellcheck disable=SC2086
 	interrupt hang INT "$TMP/hang.pids" -q $mode -S "$TMP/hang" \
 	    h1:x ${mode:+h2:}y
+	# fscp has exited: every transport it started has written its pid
+	# unless fscp stopped it first; a second -3 transport is not started
+	# when the signal came first, so this wait may run out (5 s).
 	for i in $(seq 1 100); do
 		[ "$(wc -l <"$TMP/hang.pids")" -ge "$want" ] && break
 		sleep 0.05
