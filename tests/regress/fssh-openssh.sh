@@ -114,9 +114,7 @@ if command -v ssh-agent >/dev/null && command -v ssh-add >/dev/null; then
 	ssh-keygen -q -t ecdsa -N '' -f "$TMP/agentkey" </dev/null
 	ssh-keygen -q -t rsa -b 2048 -N '' -f "$TMP/agentrsa" </dev/null
 	cat "$TMP/agentrsa.pub" >>"$TMP/sshd/authorized_keys"
-	ssh-agent -D -a "$TMP/agent.sock" >/dev/null 2>&1 &
-	track_pid $!
-	wait_until test -S "$TMP/agent.sock"
+	agent_start "$TMP/agent.sock"
 	SSH_AUTH_SOCK=$TMP/agent.sock ssh-add "$TMP/agentkey" "$TMP/agentrsa" \
 	    2>"$TMP/add.err" || diag "ssh-add: $(cat "$TMP/add.err")"
 	out=$(SSH_AUTH_SOCK=$TMP/agent.sock fn -o IdentitiesOnly=no \

@@ -194,6 +194,18 @@ wait_port() {
 	return 1
 }
 
+# agent_start SOCK: ssh-agent -D listening on SOCK (stopped at exit), once
+# it answers: the socket file appears when it binds, before it listens.
+_agent_answers() {
+	SSH_AUTH_SOCK=$1 ssh-add -l >/dev/null 2>&1
+	[ $? -le 1 ]	# 2: no connection
+}
+agent_start() {
+	ssh-agent -D -a "$1" >/dev/null 2>&1 &
+	track_pid $!
+	wait_until _agent_answers "$1"
+}
+
 # Program paths in the build tree.
 ferry_bin() { echo "$top_builddir/src/$1"; }
 
