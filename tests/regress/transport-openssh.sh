@@ -40,7 +40,7 @@ total=$((nkex + nhk + nc + nm + 1))
     -c "$(all $ciphers)" -m "$(all $macs)" -z none,zlib \
     "${hostkeys[@]}" >"$TMP/server.out" 2>"$TMP/server.err" &
 track_pid $!
-for i in $(seq 1 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
+wait_file "$TMP/port"
 port=$(cat "$TMP/port")
 for k in "${hostkeys[@]}"; do
 	echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$k.pub")" >>"$TMP/known"
