@@ -126,12 +126,13 @@ ok "$(grep -q 'authorized_keys:1' "$TMP/server1.log"; echo $?)" "a malformed lin
 ok "$( [ "$(rssh 'echo still')" = still ]; echo $?)" "and skipped: later lines still work"
 
 # A connection's process that crashes never takes the listener down.
+# (Earlier connections' processes gone first: the one found is ours.)
+no_children() { [ -z "$(pgrep -P "$server_pid")" ]; }
+wait_until no_children
 exec 7<>/dev/tcp/127.0.0.1/"$port"
-for i in $(seq 1 50); do
-	child=$(pgrep -P "$server_pid" | head -1)
-	[ -n "$child" ] && break
-	sleep 0.1
-done
+find_child() { child=$(pgrep -P "$server_pid" | head -1); [ -n "$child" ]; }
+child=
+wait_until find_child
 ok "$( [ -n "$child" ]; echo $?)" "each connection has a process of its own"
 kill -SEGV "$child" 2>/dev/null
 exec 7<&-
