@@ -92,7 +92,7 @@ def paramiko_to_ferry(tmp, keys):
     server = subprocess.Popen(args, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE)
     try:
-        for _ in range(100):
+        for _ in range(1200):     # 60 s: CI machines are loaded
             if os.path.exists(portfile) and os.path.getsize(portfile) > 0:
                 break
             threading.Event().wait(0.05)
@@ -151,7 +151,7 @@ def paramiko_to_handover(tmp, keys):
     server = subprocess.Popen(args, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
-        for _ in range(100):
+        for _ in range(1200):     # 60 s: CI machines are loaded
             if os.path.exists(portfile) and os.path.getsize(portfile) > 0:
                 break
             threading.Event().wait(0.05)
