@@ -87,8 +87,18 @@ out=$(f 127.0.0.1 'cat; echo done' </dev/null 2>/dev/null)
 ok "$( [ "$out" = done ]; echo $?)" "an empty stdin is an immediate EOF"
 
 # 3. the sftp subsystem: SSH_FXP_INIT version 3 gets SSH_FXP_VERSION
-(printf '\0\0\0\005\001\0\0\0\003'; sleep 1) | f -s 127.0.0.1 sftp 2>"$TMP/err" |
-    head -c 9 | od -A n -t x1 | tr -d ' \n' >"$TMP/ver"
+# OpenSSH's sftp-server exits at the EOF of its input without sending the
+# replies it has queued: stdin (a fifo) stays open until the reply came.
+mkfifo "$TMP/sftp.in"
+f -s 127.0.0.1 sftp <"$TMP/sftp.in" >"$TMP/ver.raw" 2>"$TMP/err" &
+fpid=$!
+exec 7>"$TMP/sftp.in"
+printf '\0\0\0\005\001\0\0\0\003' >&7
+has_reply() { [ "$(stat -c %s "$TMP/ver.raw" 2>/dev/null)" -ge 9 ] 2>/dev/null; }
+wait_until has_reply
+exec 7>&-
+wait $fpid
+head -c 9 "$TMP/ver.raw" | od -A n -t x1 | tr -d ' \n' >"$TMP/ver"
 ok "$( [ "$(cut -c9-18 "$TMP/ver")" = 0200000003 ]; echo $?)" "subsystem sftp answers VERSION 3 ($(cat "$TMP/ver"))"
 f -s 127.0.0.1 nosuch >/dev/null 2>"$TMP/err"
 rc=$?
