@@ -22,7 +22,8 @@ start_server() {
 	    PATH=/usr/bin:/bin "$FSSHD" -p "$port" >"$TMP/server$1.log" 2>&1 &
 	server_pid=$!
 	track_pid "$server_pid"
-	wait_port "$port"
+	# Its start-up lines end after it listens: wait for the last one.
+	wait_port "$port" && wait_log "$TMP/server$1.log" 'Connect with:'
 }
 start_server 1
 keyfile=$home/.local/state/ferry/ssh_host_ed25519_key
@@ -171,7 +172,8 @@ while True:
 sys.exit(0 if data.startswith(b"SSH-2.0-") else 1)
 EOP
 ok $? "an idle client is disconnected after the grace time (-g 1)"
-ok "$(grep -q 'Timeout before authentication' "$TMP/grace.log"; echo $?)" "and that is logged"
+wait_log "$TMP/grace.log" 'Timeout before authentication'
+ok $? "and that is logged"
 
 # Delayed compression is offered, as sshd's default (ssh -C uses it).
 out=$(rssh -C -v 'echo squeezed' 2>"$TMP/comp.err")

@@ -35,7 +35,8 @@ conf() {
 start() {
 	"$FSSHD" -f "$TMP/$1.conf" -e 2>"$TMP/$1.log" &
 	track_pid $!
-	wait_port "$2"
+	# The pid file comes after every listener is open and logged.
+	wait_port "$2" && wait_file "$TMP/$1.pid"
 }
 kssh() { # HOST PORT command
 	echo "[$1]:$2 $hk" >>"$TMP/known"

@@ -52,9 +52,11 @@ conf() {
 }
 # start NAME: run fsshd with $TMP/NAME.conf, port in $port
 start() {
+	rm -f "$TMP/$1.pid"
 	"$FSSHD" -f "$TMP/$1.conf" -D -e 2>"$TMP/$1.log" &
 	track_pid $!
-	wait_port "$port"
+	# The pid file comes after every listener is open and logged.
+	wait_port "$port" && wait_file "$TMP/$1.pid"
 }
 OPTS=(-F /dev/null -o GlobalKnownHostsFile=/dev/null
     -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes
