@@ -109,4 +109,49 @@ for mode in "-O -3" "-3" ""; do
 	    "-S ${mode:-(sftp)}: SIGINT while the transport hangs: exit 1, one line, transports gone" ||
 		diag "$st $(cat "$TMP/hang.err")"
 done
+
+# A transport that ended is off the list of those a signal stops: its
+# pid is free and may be another process's by then.  -O -3 reaps its
+# first transport (which exits at once here) while it waits for the
+# second (which hangs); in a pid namespace of our own a decoy process
+# is then given that pid (ns_last_pid), and SIGINT must leave it alone.
+cat >"$TMP/quick" <<EOS
+#!/bin/sh
+case "\$*" in
+*reapone*) echo \$\$ >"$TMP/quick.pid1"; exit 0 ;;
+*) echo \$\$ >"$TMP/quick.pid2"; exec sleep 60 ;;
+esac
+EOS
+chmod +x "$TMP/quick"
+cat >"$TMP/reap.sh" <<'EOS'
+# Runs as pid 1 of a new pid namespace; prints alive, killed or unplaced.
+. "$top_srcdir/tests/regress/lib.sh"
+"$FSCP" -q -O -3 -S "$OUT/quick" reapone:x reaptwo:y 2>"$OUT/reap.err" &
+f=$!
+reaped() {
+	[ -s "$OUT/quick.pid1" ] && [ -s "$OUT/quick.pid2" ] &&
+	    [ ! -e "/proc/$(cat "$OUT/quick.pid1")" ]
+}
+wait_until reaped || { echo unplaced; exit 0; }
+p1=$(cat "$OUT/quick.pid1")
+echo $((p1 - 1)) >/proc/sys/kernel/ns_last_pid
+sleep 60 &
+d=$!
+[ "$d" = "$p1" ] || { echo unplaced; exit 0; }
+kill -INT "$f"
+wait "$f"
+if pid_alive "$d"; then echo alive; else echo killed; fi
+EOS
+if unshare --pid --fork --mount-proc true 2>/dev/null; then
+	res=$(OUT=$TMP FSCP=$FSCP unshare --pid --fork --mount-proc \
+	    bash "$TMP/reap.sh" 2>/dev/null)
+	if [ "$res" = unplaced ]; then
+		skip "-O -3: the decoy could not be given the freed pid"
+	else
+		ok "$( [ "$res" = alive ]; echo $?)" \
+		    "-O -3: SIGINT spares the freed pid of a transport already reaped ($res)"
+	fi
+else
+	skip "-O -3 reaped transport: no pid namespace (unshare --pid)"
+fi
 done_testing
