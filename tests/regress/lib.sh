@@ -6,6 +6,12 @@
 # kills every process registered with track_pid on exit, and provides TAP
 # output (ok, skip, done_testing), free loopback ports, and helpers to run
 # OpenSSH's sshd as a test server.
+#
+# Tests run on loaded machines (CI: two test jobs on two cores, and the
+# whole suite again under ASan): never sleep a fixed time to let something
+# happen, wait for it (wait_until, wait_file, wait_log, wait_port,
+# wait_gone, stop_pid, agent_start; $FERRY_WAIT seconds, 60), and assert
+# no upper bound on how long anything takes.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
