@@ -18,7 +18,7 @@ cd "$TMP" || exit 1
 run() {
 	local want=$1 what=$2 st
 	shift 2
-	timeout 30 "$CID" "$@" </dev/null >out 2>err
+	timeout 60 "$CID" "$@" </dev/null >out 2>err
 	st=$?
 	[ "$st" -eq "$want" ] || diag "exit $st, stderr: $(cat err)"
 	ok "$([ "$st" -eq "$want" ]; echo $?)" "$what (exit $want)"

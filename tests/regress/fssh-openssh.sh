@@ -109,7 +109,7 @@ ok "$( [ $rc -eq 255 ] && grep -q 'not supported yet' "$TMP/err"; echo $?)" "no 
 
 # 4. errors in OpenSSH's words
 cport=$(free_port)
-timeout 20 "$FSSH" -F "$TMP/cfg" -p "$cport" 127.0.0.1 true 2>"$TMP/err"
+timeout 60 "$FSSH" -F "$TMP/cfg" -p "$cport" 127.0.0.1 true 2>"$TMP/err"
 rc=$?
 ok "$( [ $rc -eq 255 ] && grep -q "^fssh: connect to host 127.0.0.1 port $cport: Connection refused" "$TMP/err"; echo $?)" \
     "connection refused (rc $rc): $(head -1 "$TMP/err")"

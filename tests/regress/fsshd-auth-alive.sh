@@ -20,7 +20,7 @@ LogLevel DEBUG1
 EOC
 fsshd_start "$TMP/fsshd_config" "$TMP/server.log" "$port"
 fsshd_known "$port"
-kssh() { fsshd_ssh 30 key "$port" "$u" "$@"; }
+kssh() { fsshd_ssh 60 key "$port" "$u" "$@"; }
 
 out=$(kssh -v 'sleep 4; echo still-here' 2>"$TMP/live.err" </dev/null)
 ok "$( [ "$out" = still-here ] && grep -q 'keepalive@openssh.com' "$TMP/live.err"; echo $?)" \

@@ -24,7 +24,7 @@ conf one
 fsshd_start "$TMP/fsshd_config" "$TMP/server.log" "$port"
 pid=$(cat "$TMP/fsshd.pid")
 fsshd_known "$port"
-kssh() { fsshd_ssh 30 key "$port" "$u" "$@" </dev/null; }
+kssh() { fsshd_ssh 60 key "$port" "$u" "$@" </dev/null; }
 slog() { wait_log "$TMP/server.log" "$2" "$1"; } # COUNT ERE
 
 ok "$( [ "$(kssh 'echo $FERRY_GEN')" = one ]; echo $?)" "the first configuration is served"

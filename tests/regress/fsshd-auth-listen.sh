@@ -25,7 +25,7 @@ EOC
 fsshd_start "$TMP/fsshd_config" "$TMP/server.log" "$p4"
 hk=$(cut -d' ' -f1,2 "$TMP/hostkey.pub")
 printf '[127.0.0.1]:%s %s\n[::1]:%s %s\n' "$p4" "$hk" "$p6" "$hk" >"$TMP/known"
-kssh() { timeout 30 ssh "${FSSHD_SSH[@]}" -i "$TMP/key" "$@" </dev/null; }
+kssh() { timeout 60 ssh "${FSSHD_SSH[@]}" -i "$TMP/key" "$@" </dev/null; }
 
 ok "$(grep -q "Server listening on ::1 port $p6" "$TMP/server.log" &&
     grep -q "Server listening on 127.0.0.1 port $p4" "$TMP/server.log"; echo $?)" \

@@ -161,7 +161,7 @@ wait_port "$gport"
 /usr/bin/python3 - "$gport" <<'EOP'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.settimeout(30)
+s.settimeout(60)
 s.sendall(b"SSH-2.0-Idle\r\n")
 data = b""
 while True:

@@ -67,7 +67,7 @@ OPTS=(-F /dev/null -o GlobalKnownHostsFile=/dev/null
 cli() {
 	local prog=$1 n=$2
 	shift 2
-	timeout 30 "$prog" -v "${OPTS[@]}" -o UserKnownHostsFile="${KH:-$TMP/known_ca}" \
+	timeout 60 "$prog" -v "${OPTS[@]}" -o UserKnownHostsFile="${KH:-$TMP/known_ca}" \
 	    "$@" -p "$port" "$me@127.0.0.1" echo ok \
 	    </dev/null >"$TMP/$n.out" 2>"$TMP/$n.err"
 }

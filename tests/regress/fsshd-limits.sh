@@ -41,7 +41,7 @@ start() {
 	wait_file "$TMP/fsshd.pid"
 }
 login() { # [ssh options]: 0 when a key login runs a command
-	[ "$(ssh "$@" "${FSSHD_SSH[@]}" -o ConnectTimeout=5 -i "$TMP/ukey" \
+	[ "$(ssh "$@" "${FSSHD_SSH[@]}" -o ConnectTimeout=60 -i "$TMP/ukey" \
 	    -p "$port" "$u@127.0.0.1" 'echo in' 2>/dev/null)" = in ]
 }
 badpw() { # one connection with one wrong password

@@ -22,7 +22,7 @@ echo "a line from before" >"$TMP/fsshd.log"
 track_pid $!
 wait_port "$port"
 fsshd_known "$port"
-kssh() { fsshd_ssh 30 key "$port" "$u" "$@" </dev/null; }
+kssh() { fsshd_ssh 60 key "$port" "$u" "$@" </dev/null; }
 
 fds=$(kssh 'ls -l /proc/self/fd/ 2>/dev/null')
 ok "$( [ -n "$fds" ]; echo $?)" "a command runs"

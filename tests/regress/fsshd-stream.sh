@@ -108,11 +108,11 @@ ssh "${sshopts[@]}" -o ControlMaster=yes -N -f "$(id -un)@127.0.0.1" \
 ok $? "a master connection"
 at_exit "ssh ${sshopts[*]} -O exit $(id -un)@127.0.0.1"
 printf '\377\377\377\377\001\000\000\000\003' >"$TMP/bad"
-timeout 20 ssh "${sshopts[@]}" -s "$(id -un)@127.0.0.1" sftp <"$TMP/bad" \
+timeout 60 ssh "${sshopts[@]}" -s "$(id -un)@127.0.0.1" sftp <"$TMP/bad" \
     >"$TMP/bad.out" 2>"$TMP/bad.err"
 ok "$( [ $? -ne 124 ] && grep -q 'oversized first message' "$TMP/server.log"
     echo $?)" "an oversized first SFTP message ends the channel"
-out=$(timeout 20 ssh "${sshopts[@]}" "$(id -un)@127.0.0.1" 'echo alive' 2>&1)
+out=$(timeout 60 ssh "${sshopts[@]}" "$(id -un)@127.0.0.1" 'echo alive' 2>&1)
 ok "$( [ "$out" = alive ]; echo $?)" "and the connection goes on serving"
 
 if ! probe "$ssh_pid" >"$TMP/client" 2>"$TMP/probe.err"; then

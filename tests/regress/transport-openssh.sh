@@ -49,7 +49,7 @@ ssh_to_ferry() { # what-varies value extra-ssh-options...
 	local what=$1 val=$2
 	shift 2
 	ssh -F /dev/null -v -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=yes \
-	    -o UserKnownHostsFile="$TMP/known" -o ConnectTimeout=20 "$@" \
+	    -o UserKnownHostsFile="$TMP/known" -o ConnectTimeout=60 "$@" \
 	    probe@127.0.0.1 true >"$TMP/ssh.out" 2>&1
 	if grep -q "Permission denied (publickey,password)" "$TMP/ssh.out" &&
 	    grep -q "SSH2_MSG_SERVICE_ACCEPT received" "$TMP/ssh.out" &&
