@@ -341,6 +341,30 @@ fscp_sigs_block(int block)
 	(void)sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
 
+/*
+ * Reap a registered transport.  Its exit is awaited without reaping it
+ * (WNOWAIT), so that a signal meanwhile still finds a pid that is ours
+ * (fscp_on_signal kills and reaps it); then, with signals held back, it
+ * leaves the list and is reaped.  Reaping first would leave a freed pid
+ * on the list, which the handler would kill: by then maybe another
+ * process's.
+ */
+static int
+fscp_kid_reap(pid_t pid)
+{
+	siginfo_t si;
+	int st;
+
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == -1 &&
+	    errno == EINTR)
+		;
+	fscp_sigs_block(1);
+	fscp_kid_del(pid);
+	st = prog_client_reap(pid);
+	fscp_sigs_block(0);
+	return st;
+}
+
 /* In a child before exec: the default actions, nothing held back. */
 static void
 fscp_child_signals(void)
@@ -687,8 +711,7 @@ fscp_legacy_run(const struct fscp_arg *a, const char *command,
 		r = scp_run_fds(e, from_fd, to_fd);
 		close(to_fd);
 		close(from_fd);
-		st = prog_client_reap(pid);
-		fscp_kid_del(pid);
+		st = fscp_kid_reap(pid);
 		if (r < 0 && !scp_failed(e))
 			fprintf(stderr, "lost connection\n");
 		return r != 0 || st != 0 || scp_errors(e) > 0 ? 1 : 0;
@@ -903,10 +926,8 @@ fscp_sftp_close(struct fscp_sftp *fs)
 	fs->ss = NULL;
 	prog_client_free(fs->pc);
 	fs->pc = NULL;
-	if (fs->pid != -1) {
-		(void)prog_client_reap(fs->pid);
-		fscp_kid_del(fs->pid);
-	}
+	if (fs->pid != -1)
+		(void)fscp_kid_reap(fs->pid);
 	fs->pid = -1;
 }
 
@@ -1715,6 +1736,11 @@ fscp_wait_kids(pid_t *pids, int n)
 				killed = 1;
 			}
 		}
+		/*
+		 * Off the list once reaped (here the handler kills nothing):
+		 * fscp_kids_kill for a later one must not hit its freed pid.
+		 */
+		fscp_kid_del(pids[k]);
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 			rc = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 	}

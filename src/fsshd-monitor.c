@@ -1328,15 +1328,39 @@ fsshd_mon_init(struct fsshd_mon *m, struct fsshd_opts *o, const char *peer,
 	return 0;
 }
 
-/* Wait for pid; its wait status. */
+/*
+ * Wait for pid; its wait status.  The exit is awaited without reaping
+ * (WNOWAIT): meanwhile a relayed signal or the grace alarm still reaches
+ * our own child.  Then, with those signals held back, the handlers
+ * forget it and it is reaped: a reaped pid is free, and signalling it
+ * could hit another process given the same pid.
+ */
 static int
 fsshd_mon_reap(pid_t pid)
 {
+	sigset_t hold, old;
+	siginfo_t si;
 	int status = 0;
+	size_t i;
 
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == -1 &&
+	    errno == EINTR)
+		;
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGALRM);
+	for (i = 0; i < FSSHD_MON_NRELAYED; i++)
+		sigaddset(&hold, fsshd_mon_relayed[i]);
+	(void)sigprocmask(SIG_BLOCK, &hold, &old);
+	if (fsshd_mon_child_pid == pid)
+		fsshd_mon_child_pid = -1;
+	if (fsshd_mon_grace_pid == pid)
+		fsshd_mon_grace_pid = -1;
 	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR)
-			return 0;
+		if (errno != EINTR) {
+			status = 0;
+			break;
+		}
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	return status;
 }
 

@@ -35,7 +35,7 @@ setpriv --reuid="$fuser" --regid="$fuser" --init-groups env -i \
 track_pid $!
 wait_port "$fport" || skip_all "fsshd did not start"
 keyfile=$fhome/.local/state/ferry/ssh_host_ed25519_key
-for i in $(seq 1 50); do [ -f "$keyfile.pub" ] && break; sleep 0.1; done
+wait_file "$keyfile.pub"
 echo "[127.0.0.1]:$fport $(cut -d' ' -f1,2 "$keyfile.pub")" >"$TMP/known_hosts"
 cat >"$TMP/cfg" <<CFG
 Host *

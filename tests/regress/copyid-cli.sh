@@ -18,7 +18,7 @@ cd "$TMP" || exit 1
 run() {
 	local want=$1 what=$2 st
 	shift 2
-	timeout 30 "$CID" "$@" </dev/null >out 2>err
+	timeout 60 "$CID" "$@" </dev/null >out 2>err
 	st=$?
 	[ "$st" -eq "$want" ] || diag "exit $st, stderr: $(cat err)"
 	ok "$([ "$st" -eq "$want" ]; echo $?)" "$what (exit $want)"
@@ -73,14 +73,8 @@ ok $? "a malformed key file: its line number"
 
 if command -v ssh-agent >/dev/null && command -v ssh-add >/dev/null; then
 	ssh-keygen -q -t ed25519 -N '' -C agentkey -f "$TMP/agentkey"
-	ssh-agent -D -a "$TMP/agent.sock" >/dev/null 2>&1 &
-	track_pid $!
-	# The socket appears before the agent listens: retry until added.
-	for i in $(seq 1 50); do
-		SSH_AUTH_SOCK=$TMP/agent.sock ssh-add -q "$TMP/agentkey" \
-		    2>/dev/null && break
-		sleep 0.1
-	done
+	agent_start "$TMP/agent.sock"
+	SSH_AUTH_SOCK=$TMP/agent.sock ssh-add -q "$TMP/agentkey" 2>/dev/null
 	SSH_AUTH_SOCK=$TMP/agent.sock run 0 "agent keys" -f -n h
 	ok "$(grep -q "$(cut -d' ' -f2 "$TMP/agentkey.pub")" out &&
 	    ! grep -q "$(cut -d' ' -f2 "$HOME/.ssh/id_ecdsa.pub")" out; echo $?)" \

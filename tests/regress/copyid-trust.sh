@@ -76,17 +76,17 @@ shown="-F '/dev/null' -o 'UserKnownHostsFile=$TMP/known' -o 'StrictHostKeyChecki
 
 # Key logins, no password possible.
 fkey() {
-	timeout 30 "$FSSH" -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes \
+	timeout 60 "$FSSH" -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes \
 	    -o "UserKnownHostsFile=$TMP/known" -i "$HOME/.ssh/$1" -p "$port" \
 	    "$2@127.0.0.1" true </dev/null
 }
 okey() {
-	timeout 30 ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes \
+	timeout 60 ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes \
 	    -o "UserKnownHostsFile=$TMP/known" -i "$HOME/.ssh/$1" -p "$port" \
 	    "$2@127.0.0.1" true </dev/null
 }
 osftp() {
-	echo pwd | timeout 30 sftp -F /dev/null -o BatchMode=yes \
+	echo pwd | timeout 60 sftp -F /dev/null -o BatchMode=yes \
 	    -o IdentitiesOnly=yes -o "UserKnownHostsFile=$TMP/known" \
 	    -i "$HOME/.ssh/$1" -P "$port" -b - "$2@127.0.0.1" >/dev/null 2>&1
 }

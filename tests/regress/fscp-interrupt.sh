@@ -22,26 +22,6 @@ mkdir -p "$A"
 head -c 3000000 /dev/urandom >"$A/big"
 cp "$A/big" "$uh/big" && chown "$u:" "$uh/big"
 
-# Wait until file exists with some bytes (at most 20 s).
-wait_bytes() {
-	local i
-	for i in $(seq 1 400); do
-		[ -s "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# Whether pid is gone (at most 10 s).
-wait_gone() {
-	local i
-	for i in $(seq 1 200); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # interrupt NAME SIGNAL TARGET-FILE FSCP-ARGS...: run fscp in the
 # background, send SIGNAL once TARGET-FILE has bytes, and leave its exit
 # status in $st and its stderr in $TMP/NAME.err.
@@ -50,7 +30,7 @@ interrupt() {
 	shift 3
 	"$FSCP" "${SSH_OPTS[@]}" "$@" 2>"$TMP/$name.err" &
 	pid=$!
-	if ! wait_bytes "$target"; then
+	if ! wait_file "$target"; then
 		diag "$name: no bytes arrived"
 		kill "$pid" 2>/dev/null
 	fi
@@ -114,6 +94,9 @@ for mode in "-O -3" "-3" ""; do
 	# shellcheck disable=SC2086
 	interrupt hang INT "$TMP/hang.pids" -q $mode -S "$TMP/hang" \
 	    h1:x ${mode:+h2:}y
+	# fscp has exited: every transport it started has written its pid
+	# unless fscp stopped it first; a second -3 transport is not started
+	# when the signal came first, so this wait may run out (5 s).
 	for i in $(seq 1 100); do
 		[ "$(wc -l <"$TMP/hang.pids")" -ge "$want" ] && break
 		sleep 0.05
@@ -126,4 +109,49 @@ for mode in "-O -3" "-3" ""; do
 	    "-S ${mode:-(sftp)}: SIGINT while the transport hangs: exit 1, one line, transports gone" ||
 		diag "$st $(cat "$TMP/hang.err")"
 done
+
+# A transport that ended is off the list of those a signal stops: its
+# pid is free and may be another process's by then.  -O -3 reaps its
+# first transport (which exits at once here) while it waits for the
+# second (which hangs); in a pid namespace of our own a decoy process
+# is then given that pid (ns_last_pid), and SIGINT must leave it alone.
+cat >"$TMP/quick" <<EOS
+#!/bin/sh
+case "\$*" in
+*reapone*) echo \$\$ >"$TMP/quick.pid1"; exit 0 ;;
+*) echo \$\$ >"$TMP/quick.pid2"; exec sleep 60 ;;
+esac
+EOS
+chmod +x "$TMP/quick"
+cat >"$TMP/reap.sh" <<'EOS'
+# Runs as pid 1 of a new pid namespace; prints alive, killed or unplaced.
+. "$top_srcdir/tests/regress/lib.sh"
+"$FSCP" -q -O -3 -S "$OUT/quick" reapone:x reaptwo:y 2>"$OUT/reap.err" &
+f=$!
+reaped() {
+	[ -s "$OUT/quick.pid1" ] && [ -s "$OUT/quick.pid2" ] &&
+	    [ ! -e "/proc/$(cat "$OUT/quick.pid1")" ]
+}
+wait_until reaped || { echo unplaced; exit 0; }
+p1=$(cat "$OUT/quick.pid1")
+echo $((p1 - 1)) >/proc/sys/kernel/ns_last_pid
+sleep 60 &
+d=$!
+[ "$d" = "$p1" ] || { echo unplaced; exit 0; }
+kill -INT "$f"
+wait "$f"
+if pid_alive "$d"; then echo alive; else echo killed; fi
+EOS
+if unshare --pid --fork --mount-proc true 2>/dev/null; then
+	res=$(OUT=$TMP FSCP=$FSCP unshare --pid --fork --mount-proc \
+	    bash "$TMP/reap.sh" 2>/dev/null)
+	if [ "$res" = unplaced ]; then
+		skip "-O -3: the decoy could not be given the freed pid"
+	else
+		ok "$( [ "$res" = alive ]; echo $?)" \
+		    "-O -3: SIGINT spares the freed pid of a transport already reaped ($res)"
+	fi
+else
+	skip "-O -3 reaped transport: no pid namespace (unshare --pid)"
+fi
 done_testing

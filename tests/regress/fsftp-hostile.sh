@@ -21,7 +21,7 @@ head -c 100000 /dev/urandom >"$S/d/big"
 # hostile MODE BATCH-TEXT: run fsftp in $S against the server in MODE.
 hostile() {
 	printf '%s\n' "$2" >"$TMP/batch"
-	(cd "$S" && timeout 30 "$FSFTP" -b "$TMP/batch" \
+	(cd "$S" && timeout 60 "$FSFTP" -b "$TMP/batch" \
 	    -D "$PY $HS $1") >"$TMP/out" 2>"$TMP/err"
 }
 # only_dest: $TMP/dl holds nothing but what the test allows.

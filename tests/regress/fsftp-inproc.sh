@@ -91,14 +91,21 @@ ok "$( [ $rc -eq 0 ] && cmp -s "$R/big" "$L/big"; echo $?)" \
 diag "64 MiB get: in-process $ms ms, -S ssh $ms2 ms"
 rm -f "$L/big" "$R/big"
 
-# No child process runs during a session (sleeping stdin keeps it open).
-(sleep 2; printf 'pwd\n') | (cd "$L" && timeout 30 env PATH=$TMP/nobin \
+# No child process runs during a session: stdin (a fifo held open) keeps
+# the session up while its processes are counted, once sshd has started
+# the session's sftp subsystem.
+mkfifo "$TMP/in"
+subs=$(grep -c "Starting session: subsystem 'sftp'" "$TMP/sshd/sshd.log")
+(cd "$L" && timeout 60 env PATH=$TMP/nobin \
     "$FSFTP" -F "$TMP/cfg" -i "$TMP/id_ed25519" -P "$port" 127.0.0.1 \
-    >"$TMP/out" 2>&1) &
+    <"$TMP/in" >"$TMP/out" 2>&1) &
 bg=$!
-sleep 1.2
+exec 7>"$TMP/in"
+wait_log "$TMP/sshd/sshd.log" "Starting session: subsystem 'sftp'" $((subs + 1))
 fpid=$(pgrep -n -f "^$FSFTP -F $TMP/cfg")
 kids=$( [ -n "$fpid" ] && pgrep -P "$fpid" | wc -l)
+(printf 'pwd\n' >&7) 2>/dev/null
+exec 7>&-
 wait $bg
 ok "$( [ -n "$fpid" ] && [ "$kids" -eq 0 ] &&
     grep -q "^Remote working directory: " "$TMP/out"; echo $?)" \
@@ -145,21 +152,23 @@ ok "$( [ $rc -eq 0 ] && [ "$ms" -ge 850 ] && cmp -s "$L/half" "$R/half-up" &&
     cmp -s "$L/half" "$L/half-back"; echo $?)" "-l limits the rate in-process ($ms ms)"
 
 # ^C at the prompt's terminal cancels a transfer, the session goes on.
-if command -v script >/dev/null; then
-	head -c 4000000 /dev/urandom >"$R/slow"
-	(sleep 1.5; printf 'get %s/slow %s/slow-part\n' "$R" "$L"; sleep 1.5
-	    printf '\003'; sleep 1; printf 'pwd\n'; sleep 0.5; printf 'bye\n'
-	    sleep 0.5) | timeout 30 script -qec "$FSFTP -F $TMP/cfg \
-	    -i $TMP/id_ed25519 -P $port -l 8000 127.0.0.1" /dev/null |
-	    tr -d '\r' >"$TMP/out"
-	size=$(stat -c %s "$L/slow-part" 2>/dev/null || echo 0)
-	ok "$(grep -q "^Remote working directory: " "$TMP/out" &&
-	    [ "$size" -lt 2500000 ]; echo $?)" \
-	    "interactive ^C cancels the -l paced transfer ($size of 4000000 bytes in 1.5 s), the prompt comes back"
-	rm -f "$R/slow"
-else
-	skip "script(1) is not installed"
-fi
+# Each step waits for what it answers (tests/regress/tty-drive.py): the
+# prompt, then the first bytes of the transfer, then the prompt again.
+# At 1 MB/s the 4 MB transfer cannot end by itself before the ^C.
+DRIVE=$top_srcdir/tests/regress/tty-drive.py
+head -c 4000000 /dev/urandom >"$R/slow"
+TTY_DRIVE_OUT=$TMP/out.raw timeout 90 /usr/bin/python3 "$DRIVE" "sftp> " \
+    "line:get $R/slow $L/slow-part,file:$L/slow-part,key:C,prompt,line:pwd,prompt,line:bye" \
+    -- "$FSFTP" -F "$TMP/cfg" -i "$TMP/id_ed25519" -P "$port" -l 8000 \
+    127.0.0.1 >"$TMP/drive" 2>&1
+rc=$?
+tr -d '\r' <"$TMP/out.raw" >"$TMP/out" 2>/dev/null
+size=$(stat -c %s "$L/slow-part" 2>/dev/null || echo 0)
+ok "$( [ $rc -eq 0 ] && grep -q "^Remote working directory: " "$TMP/out" &&
+    [ "$size" -lt 4000000 ]; echo $?)" \
+    "interactive ^C cancels the -l paced transfer ($size of 4000000 bytes), the prompt comes back" ||
+	diag "$(head -c 600 "$TMP/drive")"
+rm -f "$R/slow"
 
 # Failures: a closed port, an unknown host key in batch mode.
 dead=$(free_port)
@@ -181,27 +190,26 @@ ok "$( [ $rc -eq 255 ] && grep -qx "Host key verification failed." "$TMP/err" &&
     [ ! -s "$TMP/empty_kh" ]; echo $?)" \
     "-b implies BatchMode: an unknown host key is refused (rc $rc)"
 
-# Interactively the host key question is asked on the terminal.
-if command -v script >/dev/null; then
-	askq() {
-		(sleep 1; printf '%s\n' "$1"; sleep 1; printf 'pwd\nbye\n'
-		    sleep 0.5) | timeout 20 script -qec "$FSFTP -F $TMP/cfg-ask \
-		    -i $TMP/id_ed25519 -P $port 127.0.0.1" /dev/null |
-		    tr -d '\r' >"$TMP/out"
-	}
-	askq no
-	ok "$(grep -q "can't be established" "$TMP/out" &&
-	    grep -qx "Host key verification failed." "$TMP/out" &&
-	    ! grep -q "^Remote working directory" "$TMP/out" &&
-	    [ ! -s "$TMP/empty_kh" ]; echo $?)" "the host key question answered no refuses"
-	askq yes
-	ok "$(grep -q "^Remote working directory: " "$TMP/out" &&
-	    [ "$(wc -l <"$TMP/empty_kh")" -eq 1 ]; echo $?)" \
-	    "answered yes: connected, the key is added"
-else
-	skip "script(1) is not installed"
-	skip "script(1) is not installed"
-fi
+# Interactively the host key question is asked on the terminal (answered
+# once it is asked: an answer typed earlier may be flushed).
+askq() {
+	local then=
+	[ "$1" = yes ] && then=",wait:sftp> ,line:pwd,wait:sftp> ,line:bye"
+	: >"$TMP/out.raw"
+	TTY_DRIVE_OUT=$TMP/out.raw timeout 90 /usr/bin/python3 "$DRIVE" \
+	    "(yes/no" "line:$1$then" -- "$FSFTP" -F "$TMP/cfg-ask" \
+	    -i "$TMP/id_ed25519" -P "$port" 127.0.0.1 >"$TMP/drive" 2>&1
+	tr -d '\r' <"$TMP/out.raw" >"$TMP/out"
+}
+askq no
+ok "$(grep -q "can't be established" "$TMP/out" &&
+    grep -qx "Host key verification failed." "$TMP/out" &&
+    ! grep -q "^Remote working directory" "$TMP/out" &&
+    [ ! -s "$TMP/empty_kh" ]; echo $?)" "the host key question answered no refuses"
+askq yes
+ok "$(grep -q "^Remote working directory: " "$TMP/out" &&
+    [ "$(wc -l <"$TMP/empty_kh")" -eq 1 ]; echo $?)" \
+    "answered yes: connected, the key is added" || diag "$(head -c 600 "$TMP/drive")"
 
 # -J through a second sshd (the jump runs fssh, found next to fsftp).
 port2=$(free_port)

@@ -19,7 +19,7 @@ flights() {
 	rm -f "$pf" "$count"
 	/usr/bin/python3 "$RELAY" "$pf" "$port" "$count" &
 	local rpid=$!
-	for _ in $(seq 100); do [ -s "$pf" ] && break; sleep 0.05; done
+	wait_file "$pf"
 	timeout 60 "$FSSH" -F /dev/null -o StrictHostKeyChecking=yes \
 	    -p "$(cat "$pf")" "$@" true </dev/null
 	local rc=$?
@@ -84,9 +84,7 @@ SSH_ASKPASS=$TMP/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0 \
     sshd_login encrypted 8 -o IdentitiesOnly=yes -o IdentityAgent=none \
     -i "$TMP/id_enc"
 if command -v ssh-agent >/dev/null && command -v ssh-add >/dev/null; then
-	ssh-agent -D -a "$TMP/agent.sock" >/dev/null 2>&1 &
-	track_pid $!
-	for _ in $(seq 50); do [ -S "$TMP/agent.sock" ] && break; sleep 0.1; done
+	agent_start "$TMP/agent.sock"
 	SSH_AUTH_SOCK=$TMP/agent.sock ssh-add "$TMP/id_agent" 2>/dev/null
 	sshd_login agent 7 -o BatchMode=yes -o IdentityAgent="$TMP/agent.sock"
 else

@@ -87,8 +87,18 @@ out=$(f 127.0.0.1 'cat; echo done' </dev/null 2>/dev/null)
 ok "$( [ "$out" = done ]; echo $?)" "an empty stdin is an immediate EOF"
 
 # 3. the sftp subsystem: SSH_FXP_INIT version 3 gets SSH_FXP_VERSION
-(printf '\0\0\0\005\001\0\0\0\003'; sleep 1) | f -s 127.0.0.1 sftp 2>"$TMP/err" |
-    head -c 9 | od -A n -t x1 | tr -d ' \n' >"$TMP/ver"
+# OpenSSH's sftp-server exits at the EOF of its input without sending the
+# replies it has queued: stdin (a fifo) stays open until the reply came.
+mkfifo "$TMP/sftp.in"
+f -s 127.0.0.1 sftp <"$TMP/sftp.in" >"$TMP/ver.raw" 2>"$TMP/err" &
+fpid=$!
+exec 7>"$TMP/sftp.in"
+printf '\0\0\0\005\001\0\0\0\003' >&7
+has_reply() { [ "$(stat -c %s "$TMP/ver.raw" 2>/dev/null)" -ge 9 ] 2>/dev/null; }
+wait_until has_reply
+exec 7>&-
+wait $fpid
+head -c 9 "$TMP/ver.raw" | od -A n -t x1 | tr -d ' \n' >"$TMP/ver"
 ok "$( [ "$(cut -c9-18 "$TMP/ver")" = 0200000003 ]; echo $?)" "subsystem sftp answers VERSION 3 ($(cat "$TMP/ver"))"
 f -s 127.0.0.1 nosuch >/dev/null 2>"$TMP/err"
 rc=$?
@@ -99,7 +109,7 @@ ok "$( [ $rc -eq 255 ] && grep -q 'not supported yet' "$TMP/err"; echo $?)" "no 
 
 # 4. errors in OpenSSH's words
 cport=$(free_port)
-timeout 20 "$FSSH" -F "$TMP/cfg" -p "$cport" 127.0.0.1 true 2>"$TMP/err"
+timeout 60 "$FSSH" -F "$TMP/cfg" -p "$cport" 127.0.0.1 true 2>"$TMP/err"
 rc=$?
 ok "$( [ $rc -eq 255 ] && grep -q "^fssh: connect to host 127.0.0.1 port $cport: Connection refused" "$TMP/err"; echo $?)" \
     "connection refused (rc $rc): $(head -1 "$TMP/err")"
@@ -114,9 +124,7 @@ if command -v ssh-agent >/dev/null && command -v ssh-add >/dev/null; then
 	ssh-keygen -q -t ecdsa -N '' -f "$TMP/agentkey" </dev/null
 	ssh-keygen -q -t rsa -b 2048 -N '' -f "$TMP/agentrsa" </dev/null
 	cat "$TMP/agentrsa.pub" >>"$TMP/sshd/authorized_keys"
-	ssh-agent -D -a "$TMP/agent.sock" >/dev/null 2>&1 &
-	track_pid $!
-	for i in $(seq 50); do [ -S "$TMP/agent.sock" ] && break; sleep 0.1; done
+	agent_start "$TMP/agent.sock"
 	SSH_AUTH_SOCK=$TMP/agent.sock ssh-add "$TMP/agentkey" "$TMP/agentrsa" \
 	    2>"$TMP/add.err" || diag "ssh-add: $(cat "$TMP/add.err")"
 	out=$(SSH_AUTH_SOCK=$TMP/agent.sock fn -o IdentitiesOnly=no \
@@ -209,44 +217,50 @@ echo "myalias $(cut -d' ' -f1,2 "$TMP/sshd/host_ed25519.pub")" >>"$TMP/kh"
 out=$(g -o StrictHostKeyChecking=yes -o HostKeyAlias=myalias 127.0.0.1 'echo alias' 2>/dev/null)
 ok "$( [ "$out" = alias ]; echo $?)" "HostKeyAlias: the alias's entry is used"
 
-# StrictHostKeyChecking ask: the question on the terminal (script(1)
-# gives fssh one), answered yes, with the fingerprint, or no.
-if command -v script >/dev/null; then
-	ask() {
-		(sleep 1; printf '%s\n' "$1"; sleep 2) | timeout 20 script -qec \
-		    "$FSSH -F $TMP/cfg2 -o BatchMode=no -p $port 127.0.0.1 'echo asked'" /dev/null |
-		    tr -d '\r' >"$TMP/out"
-	}
-	rm -f "$TMP/kh"
-	ask no
-	ok "$(grep -q "The authenticity of host '\[127.0.0.1\]:$port (\[127.0.0.1\]:$port)' can't be established." "$TMP/out" &&
-	    grep -q "^ED25519 key fingerprint is $newfp\.$" "$TMP/out" &&
-	    grep -qx 'Host key verification failed.' "$TMP/out" && ! grep -q asked "$TMP/out" &&
-	    [ ! -s "$TMP/kh" ]; echo $?)" "ask: OpenSSH's question on the terminal, 'no' refuses"
-	ask "$newfp"
-	ok "$(grep -qx asked "$TMP/out" && [ "$(wc -l <"$TMP/kh")" -eq 1 ]; echo $?)" "ask: the fingerprint as the answer accepts and adds"
-	rm -f "$TMP/kh"
-	ask yes
-	ok "$(grep -qx asked "$TMP/out" && grep -q "Permanently added" "$TMP/out" &&
-	    [ "$(wc -l <"$TMP/kh")" -eq 1 ]; echo $?)" "ask: 'yes' accepts and adds"
-else
-	for i in 1 2 3; do skip "script(1) is not installed"; done
-fi
+# StrictHostKeyChecking ask: the question on the terminal (given by
+# tests/regress/tty-drive.py, which answers once it is asked: an answer
+# typed earlier may be flushed), answered yes, with the fingerprint, or no.
+ask() {
+	: >"$TMP/out.raw"
+	TTY_DRIVE_OUT=$TMP/out.raw timeout 90 /usr/bin/python3 \
+	    "$top_srcdir/tests/regress/tty-drive.py" "(yes/no" "line:$1" -- \
+	    "$FSSH" -F "$TMP/cfg2" -o BatchMode=no -p "$port" 127.0.0.1 \
+	    'echo asked' >/dev/null 2>&1
+	tr -d '\r' <"$TMP/out.raw" >"$TMP/out"
+}
+rm -f "$TMP/kh"
+ask no
+ok "$(grep -q "The authenticity of host '\[127.0.0.1\]:$port (\[127.0.0.1\]:$port)' can't be established." "$TMP/out" &&
+    grep -q "^ED25519 key fingerprint is $newfp\.$" "$TMP/out" &&
+    grep -qx 'Host key verification failed.' "$TMP/out" && ! grep -q asked "$TMP/out" &&
+    [ ! -s "$TMP/kh" ]; echo $?)" "ask: OpenSSH's question on the terminal, 'no' refuses"
+ask "$newfp"
+ok "$(grep -qx asked "$TMP/out" && [ "$(wc -l <"$TMP/kh")" -eq 1 ]; echo $?)" "ask: the fingerprint as the answer accepts and adds"
+rm -f "$TMP/kh"
+ask yes
+ok "$(grep -qx asked "$TMP/out" && grep -q "Permanently added" "$TMP/out" &&
+    [ "$(wc -l <"$TMP/kh")" -eq 1 ]; echo $?)" "ask: 'yes' accepts and adds"
 
 # 8. ServerAliveInterval: a server that stops answering is given up.
-f -o ServerAliveInterval=1 -o ServerAliveCountMax=2 127.0.0.1 'sleep 30' >/dev/null 2>"$TMP/err" &
+# Once the command runs (the session is set up), freeze the connection's
+# sshd processes, descendants of our listener: first its children, so
+# that none forks another, then theirs.  No bound on the time taken (a
+# loaded machine may be late); without keepalives fssh would wait for
+# the frozen server until f's timeout of 60 s (status 124).
+f -o ServerAliveInterval=1 -o ServerAliveCountMax=2 127.0.0.1 \
+    "echo up >$TMP/up; sleep 30" >/dev/null 2>"$TMP/err" &
 cpid=$!
-sleep 1.5
-# Freeze the connection's sshd processes (descendants of our listener).
+wait_file "$TMP/up"
 lpid=$(cat "$TMP/sshd/sshd.pid")
 kids=$(pgrep -P "$lpid")
-frozen="$kids $(for k in $kids; do pgrep -P "$k"; done)"
-for p in $frozen; do kill -STOP "$p"; done
+for p in $kids; do kill -STOP "$p"; done
+grand=$(for k in $kids; do pgrep -P "$k"; done)
+for p in $grand; do kill -STOP "$p"; done
 start=$SECONDS
 wait $cpid
 rc=$?
-for p in $frozen; do kill -CONT "$p"; kill -TERM "$p" 2>/dev/null; done
-ok "$( [ $rc -eq 255 ] && [ $((SECONDS - start)) -le 8 ] &&
+for p in $kids $grand; do kill -CONT "$p"; kill -TERM "$p" 2>/dev/null; done
+ok "$( [ $rc -eq 255 ] &&
     grep -qx 'Timeout, server 127.0.0.1 not responding.' "$TMP/err"; echo $?)" \
     "unanswered keepalives end the connection (rc $rc after $((SECONDS - start)) s)"
 
@@ -288,7 +302,7 @@ while True:
 c.sendall(data[::-1])
 c.close()' >"$TMP/echo.port" &
 track_pid $!
-for i in $(seq 50); do [ -s "$TMP/echo.port" ] && break; sleep 0.1; done
+wait_file "$TMP/echo.port"
 printf 'abcdef' | f -W "127.0.0.1:$(cat "$TMP/echo.port")" 127.0.0.1 >"$TMP/fwd" 2>/dev/null
 rc=$?
 ok "$( [ $rc -eq 0 ] && [ "$(cat "$TMP/fwd")" = fedcba ]; echo $?)" "-W: stdin EOF reaches the peer, its answer comes back, status 0"

@@ -80,13 +80,13 @@ def serve(ls, hostkey, srv, log):
     t.add_server_key(hostkey)
     try:
         t.start_server(server=srv)
-        chan = t.accept(20)
-        if chan is not None and srv.done.wait(20):
+        chan = t.accept(60)
+        if chan is not None and srv.done.wait(60):
             chan.sendall(b"ran " + srv.command + b"\n")
             chan.send_exit_status(0)
             chan.close()
             # Let the client read and close first.
-            for _ in range(200):
+            for _ in range(1200):
                 if not t.is_active():
                     break
                 time.sleep(0.05)
@@ -122,7 +122,7 @@ def run(tmp, methods, extra, env=None):
     e.update(env or {})
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
                        timeout=60, env=e)
-    th.join(20)
+    th.join(60)
     ls.close()
     return p, srv, log
 

@@ -52,7 +52,7 @@ EOC
 fsshd_start "$TMP/fsshd_config" "$TMP/server.log" "$port"
 fsshd_known "$port"
 # kssh KEY USER [command]: ssh offers KEY-cert.pub first, then KEY
-kssh() { fsshd_ssh 30 "$1" "$port" "$2" "${3:-id -un}" </dev/null 2>/dev/null; }
+kssh() { fsshd_ssh 60 "$1" "$port" "$2" "${3:-id -un}" </dev/null 2>/dev/null; }
 
 ok "$( [ "$(kssh good "$u")" = "$u" ]; echo $?)" "a certificate from TrustedUserCAKeys naming the user logs in"
 fp=$(ssh-keygen -lf "$TMP/good.pub" | cut -d' ' -f2)

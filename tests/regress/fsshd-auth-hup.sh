@@ -24,23 +24,16 @@ conf one
 fsshd_start "$TMP/fsshd_config" "$TMP/server.log" "$port"
 pid=$(cat "$TMP/fsshd.pid")
 fsshd_known "$port"
-kssh() { fsshd_ssh 30 key "$port" "$u" "$@" </dev/null; }
-wait_log() { # count pattern
-	local i
-	for i in $(seq 1 50); do
-		[ "$(grep -c "$2" "$TMP/server.log")" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+kssh() { fsshd_ssh 60 key "$port" "$u" "$@" </dev/null; }
+slog() { wait_log "$TMP/server.log" "$2" "$1"; } # COUNT ERE
 
 ok "$( [ "$(kssh 'echo $FERRY_GEN')" = one ]; echo $?)" "the first configuration is served"
 kssh 'sleep 3; echo "old session: $FERRY_GEN"' >"$TMP/old.out" 2>/dev/null &
 oldpid=$!
-wait_log 1 "exec for $u .*sleep 3"
+slog 1 "exec for $u .*sleep 3"
 conf two
 kill -HUP "$pid"
-wait_log 1 "Received SIGHUP; restarting." && wait_log 2 "Server listening on 127.0.0.1 port $port"
+slog 1 "Received SIGHUP; restarting." && slog 2 "Server listening on 127.0.0.1 port $port"
 ok $? "SIGHUP: the listener restarts and listens again"
 out=$(kssh 'echo $FERRY_GEN')
 ok "$( [ "$out" = two ] && kill -0 "$pid" && [ "$(cat "$TMP/fsshd.pid")" = "$pid" ]; echo $?)" \
@@ -50,7 +43,7 @@ ok "$( [ "$(cat "$TMP/old.out")" = "old session: one" ]; echo $?)" \
     "a session from before the reload runs to its end"
 echo "NoSuchKeyword yes" >>"$TMP/fsshd_config"
 kill -HUP "$pid"
-wait_log 1 "does not load"
+slog 1 "does not load"
 ok $? "a configuration that does not load is refused on SIGHUP, logged"
 out=$(kssh 'echo $FERRY_GEN')
 ok "$( [ "$out" = two ] && [ "$(grep -c 'Received SIGHUP; restarting' "$TMP/server.log")" -eq 1 ]; echo $?)" \

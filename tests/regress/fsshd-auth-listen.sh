@@ -25,7 +25,7 @@ EOC
 fsshd_start "$TMP/fsshd_config" "$TMP/server.log" "$p4"
 hk=$(cut -d' ' -f1,2 "$TMP/hostkey.pub")
 printf '[127.0.0.1]:%s %s\n[::1]:%s %s\n' "$p4" "$hk" "$p6" "$hk" >"$TMP/known"
-kssh() { timeout 30 ssh "${FSSHD_SSH[@]}" -i "$TMP/key" "$@" </dev/null; }
+kssh() { timeout 60 ssh "${FSSHD_SSH[@]}" -i "$TMP/key" "$@" </dev/null; }
 
 ok "$(grep -q "Server listening on ::1 port $p6" "$TMP/server.log" &&
     grep -q "Server listening on 127.0.0.1 port $p4" "$TMP/server.log"; echo $?)" \
@@ -37,8 +37,7 @@ ok "$(grep -q "Accepted publickey for $u from ::1 port" "$TMP/server.log"; echo 
 out=$(kssh -p "$p4" "$u@127.0.0.1" 'echo "${FERRY_VIA:-none}"' 2>/dev/null)
 ok "$( [ "$out" = none ]; echo $?)" "IPv4 clients do not match Address ::1"
 
-kill "$(cat "$TMP/fsshd.pid")"
-sleep 0.3
+stop_pid "$(cat "$TMP/fsshd.pid")"
 p4b=$(free_port)
 sed -e "s/^Port .*/Port $p4b/" -e "s|^PidFile .*|PidFile $TMP/fsshd2.pid|" "$TMP/fsshd_config" >"$TMP/inet_config"
 sed -i "1i AddressFamily inet" "$TMP/inet_config"

@@ -28,7 +28,7 @@ p1=$(free_port)
 start strict "$p1" yes
 p2=$(free_port)
 start lax "$p2" no
-kssh() { fsshd_ssh 30 key "$1" "$u" 'id -un' </dev/null 2>/dev/null; }
+kssh() { fsshd_ssh 60 key "$1" "$u" 'id -un' </dev/null 2>/dev/null; }
 
 ok "$( [ "$(kssh "$p1")" = "$u" ]; echo $?)" "StrictModes yes: safe modes log in"
 fp=$(ssh-keygen -lf "$TMP/key.pub" | cut -d' ' -f2)
@@ -58,7 +58,7 @@ ok "$( [ "$(kssh "$p1")" = "$u" ]; echo $?)" "safe again: logs in"
 if command -v sftp >/dev/null; then
 	echo payload >"$TMP/up.txt"
 	printf 'put %s up.txt\nrename up.txt moved.txt\n' "$TMP/up.txt" >"$TMP/batch"
-	timeout 30 sftp -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \
+	timeout 60 sftp -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \
 	    -o IdentitiesOnly=yes -i "$TMP/key" -P "$p1" -b "$TMP/batch" "$u@127.0.0.1" \
 	    >/dev/null 2>&1 </dev/null
 	ok "$(grep -q "open \"$h/up.txt\" flags WRITE,CREATE,TRUNCATE" "$TMP/strict.log" &&

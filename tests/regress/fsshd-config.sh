@@ -100,8 +100,8 @@ ok "$(grep -q "Failed password for alice-$tag" "$TMP/server.log"; echo $?)" "and
 kssh mallory true 2>/dev/null
 ok "$( [ $? -eq 255 ] && grep -q "mallory-$tag.*DenyUsers" "$TMP/server.log"; echo $?)" "DenyUsers refuses, with a log line"
 sed -i "s/^AllowUsers .*/AllowUsers alice-$tag carol-$tag dave-$tag/" "$TMP/fsshd_config"
-kill "$(cat "$TMP/fsshd.pid")"
-sleep 0.5
+# The old fsshd must be gone, else wait_port may see it still listening.
+stop_pid "$(cat "$TMP/fsshd.pid")"
 "$FSSHD" -f "$TMP/fsshd_config" -e 2>>"$TMP/server.log" &
 track_pid $!
 wait_port "$port"

@@ -22,7 +22,8 @@ start_server() {
 	    PATH=/usr/bin:/bin "$FSSHD" -p "$port" >"$TMP/server$1.log" 2>&1 &
 	server_pid=$!
 	track_pid "$server_pid"
-	wait_port "$port"
+	# Its start-up lines end after it listens: wait for the last one.
+	wait_port "$port" && wait_log "$TMP/server$1.log" 'Connect with:'
 }
 start_server 1
 keyfile=$home/.local/state/ferry/ssh_host_ed25519_key
@@ -126,12 +127,13 @@ ok "$(grep -q 'authorized_keys:1' "$TMP/server1.log"; echo $?)" "a malformed lin
 ok "$( [ "$(rssh 'echo still')" = still ]; echo $?)" "and skipped: later lines still work"
 
 # A connection's process that crashes never takes the listener down.
+# (Earlier connections' processes gone first: the one found is ours.)
+no_children() { [ -z "$(pgrep -P "$server_pid")" ]; }
+wait_until no_children
 exec 7<>/dev/tcp/127.0.0.1/"$port"
-for i in $(seq 1 50); do
-	child=$(pgrep -P "$server_pid" | head -1)
-	[ -n "$child" ] && break
-	sleep 0.1
-done
+find_child() { child=$(pgrep -P "$server_pid" | head -1); [ -n "$child" ]; }
+child=
+wait_until find_child
 ok "$( [ -n "$child" ]; echo $?)" "each connection has a process of its own"
 kill -SEGV "$child" 2>/dev/null
 exec 7<&-
@@ -159,7 +161,7 @@ wait_port "$gport"
 /usr/bin/python3 - "$gport" <<'EOP'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.settimeout(30)
+s.settimeout(60)
 s.sendall(b"SSH-2.0-Idle\r\n")
 data = b""
 while True:
@@ -170,7 +172,8 @@ while True:
 sys.exit(0 if data.startswith(b"SSH-2.0-") else 1)
 EOP
 ok $? "an idle client is disconnected after the grace time (-g 1)"
-ok "$(grep -q 'Timeout before authentication' "$TMP/grace.log"; echo $?)" "and that is logged"
+wait_log "$TMP/grace.log" 'Timeout before authentication'
+ok $? "and that is logged"
 
 # Delayed compression is offered, as sshd's default (ssh -C uses it).
 out=$(rssh -C -v 'echo squeezed' 2>"$TMP/comp.err")

@@ -35,11 +35,12 @@ conf() {
 start() {
 	"$FSSHD" -f "$TMP/$1.conf" -e 2>"$TMP/$1.log" &
 	track_pid $!
-	wait_port "$2"
+	# The pid file comes after every listener is open and logged.
+	wait_port "$2" && wait_file "$TMP/$1.pid"
 }
 kssh() { # HOST PORT command
 	echo "[$1]:$2 $hk" >>"$TMP/known"
-	timeout 30 ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \
+	timeout 60 ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes \
 	    -o IdentitiesOnly=yes -i "$TMP/key" -p "$2" "$u@$1" "${@:3}" </dev/null
 }
 
@@ -87,7 +88,7 @@ conf bad "Port $p4" "ListenAddress 127.0.0.1" "ListenAddress no-such-host.invali
 ok "$( [ $? -ne 0 ] &&
     grep -q "ListenAddress no-such-host.invalid: cannot resolve no-such-host.invalid" "$TMP/t.err"; echo $?)" \
     "fsshd -t: $(head -1 "$TMP/t.err")"
-timeout 20 "$FSSHD" -f "$TMP/bad.conf" -e 2>"$TMP/bad.log"
+timeout 60 "$FSSHD" -f "$TMP/bad.conf" -e 2>"$TMP/bad.log"
 rc=$?
 ok "$( [ $rc -ne 0 ] && [ $rc -ne 124 ] &&
     grep -q "cannot resolve no-such-host.invalid" "$TMP/bad.log"; echo $?)" \

@@ -84,18 +84,18 @@ if mode == "behind":
         self.transport._send_kex_init()
     AuthHandler._parse_service_accept = behind
 t = paramiko.Transport(socket.create_connection(("127.0.0.1", port)))
-t.start_client(timeout=20)
+t.start_client(timeout=60)
 t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(keyfile))
 if mode == "after":
     t.renegotiate_keys()
-ch = t.open_session(timeout=20)
+ch = t.open_session(timeout=60)
 ch.exec_command("echo hello")
 out = ch.makefile().read().decode().strip()
 print(out, ch.recv_exit_status())
 t.close()
 EOP
 	for mode in behind after; do
-		out=$(timeout 60 /usr/bin/python3 "$TMP/pk.py" "$port" "$u" "$TMP/key" $mode 2>"$TMP/err")
+		out=$(timeout 120 /usr/bin/python3 "$TMP/pk.py" "$port" "$u" "$TMP/key" $mode 2>"$TMP/err")
 		ok "$( [ "$out" = "hello 0" ]; echo $?)" \
 		    "paramiko, KEXINIT $mode the login: $(tail -1 "$TMP/err")"
 	done

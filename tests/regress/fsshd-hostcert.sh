@@ -52,9 +52,11 @@ conf() {
 }
 # start NAME: run fsshd with $TMP/NAME.conf, port in $port
 start() {
+	rm -f "$TMP/$1.pid"
 	"$FSSHD" -f "$TMP/$1.conf" -D -e 2>"$TMP/$1.log" &
 	track_pid $!
-	wait_port "$port"
+	# The pid file comes after every listener is open and logged.
+	wait_port "$port" && wait_file "$TMP/$1.pid"
 }
 OPTS=(-F /dev/null -o GlobalKnownHostsFile=/dev/null
     -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes
@@ -65,7 +67,7 @@ OPTS=(-F /dev/null -o GlobalKnownHostsFile=/dev/null
 cli() {
 	local prog=$1 n=$2
 	shift 2
-	timeout 30 "$prog" -v "${OPTS[@]}" -o UserKnownHostsFile="${KH:-$TMP/known_ca}" \
+	timeout 60 "$prog" -v "${OPTS[@]}" -o UserKnownHostsFile="${KH:-$TMP/known_ca}" \
 	    "$@" -p "$port" "$me@127.0.0.1" echo ok \
 	    </dev/null >"$TMP/$n.out" 2>"$TMP/$n.err"
 }

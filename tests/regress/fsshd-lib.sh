@@ -41,11 +41,20 @@ fsshd_config() {
 }
 
 # fsshd_start CONFIG LOG PORT: fsshd -f CONFIG -e in the background
-# (stopped at exit, its stderr in LOG); returns once PORT listens.
+# (stopped at exit, its stderr in LOG); returns once it is ready: PORT
+# listens and the PidFile (if any) is written.  fsshd writes its pid file
+# after it has opened and logged every listener, while PORT may accept
+# before the others are open and before "Server listening" is logged.
 fsshd_start() {
+	local pidfile
+	pidfile=$(awk 'tolower($1) == "pidfile" { print $2; exit }' "$1")
+	case $pidfile in
+	""|none) pidfile= ;;
+	*) rm -f "$pidfile" ;;
+	esac
 	"$FSSHD" -f "$1" -e 2>"$2" &
 	track_pid $!
-	wait_port "$3"
+	wait_port "$3" && { [ -z "$pidfile" ] || wait_file "$pidfile"; }
 }
 
 # fsshd_known PORT [PUBKEY]: adds the host key PUBKEY ($TMP/hostkey.pub)
@@ -79,7 +88,8 @@ fsshd_embedded() {
 	setpriv --reuid="$1" --regid="$1" --init-groups env -i HOME="$2" \
 	    PATH=/usr/bin:/bin "$FSSHD" -p "$port" >"$TMP/server.log" 2>&1 &
 	track_pid $!
-	wait_port "$port"
+	# Its last start-up line comes after it listens.
+	wait_port "$port" && wait_log "$TMP/server.log" 'Connect with:'
 	keyfile=$2/.local/state/ferry/ssh_host_ed25519_key
 	echo "[127.0.0.1]:${3:-$port} $(cut -d' ' -f1,2 "$keyfile.pub")" \
 	    >"$TMP/known"

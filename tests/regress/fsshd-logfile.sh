@@ -22,16 +22,13 @@ echo "a line from before" >"$TMP/fsshd.log"
 track_pid $!
 wait_port "$port"
 fsshd_known "$port"
-kssh() { fsshd_ssh 30 key "$port" "$u" "$@" </dev/null; }
+kssh() { fsshd_ssh 60 key "$port" "$u" "$@" </dev/null; }
 
 fds=$(kssh 'ls -l /proc/self/fd/ 2>/dev/null')
 ok "$( [ -n "$fds" ]; echo $?)" "a command runs"
 ok "$(echo "$fds" | grep -q "fsshd.log"; [ $? -ne 0 ]; echo $?)" \
     "the command does not inherit the log file"
-for i in $(seq 1 50); do
-	grep -q "Received disconnect from 127.0.0.1" "$TMP/fsshd.log" && break
-	sleep 0.1
-done
+wait_log "$TMP/fsshd.log" "Received disconnect from 127.0.0.1"
 ok "$(head -1 "$TMP/fsshd.log" | grep -qx "a line from before"; echo $?)" \
     "the file is appended to"
 ok "$(grep -q "Server listening on 127.0.0.1 port $port" "$TMP/fsshd.log" &&

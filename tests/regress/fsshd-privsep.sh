@@ -60,8 +60,8 @@ base=(-F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=yes)
 # its connection has finished the key exchange and waits in pre-auth.
 # The slow askpass answers only when told to (or after 10 minutes): the
 # memory scans below can take long under sanitizers on a loaded machine.
-printf '#!/bin/sh\nfor i in $(seq 3000); do [ -e "%s" ] || [ ! -d "%s" ] && exit 1; sleep 0.2; done\n' \
-    "$TMP/release" "$TMP" >"$TMP/askpass-slow"
+printf '#!/bin/sh\necho asking >"%s"\nfor i in $(seq 3000); do [ -e "%s" ] || [ ! -d "%s" ] && exit 1; sleep 0.2; done\n' \
+    "$TMP/asking" "$TMP/release" "$TMP" >"$TMP/askpass-slow"
 printf '#!/bin/sh\necho pw-%s\n' "$tag" >"$TMP/askpass"
 chmod 755 "$TMP/askpass-slow" "$TMP/askpass"
 pw_ssh() { # askpass command...
@@ -73,26 +73,29 @@ pw_ssh() { # askpass command...
 }
 # Wait until wait_port's probe connection is gone: the only pre-auth
 # process left will be the ssh's.
-for i in $(seq 1 50); do
-	[ -z "$(pgrep -P "$listener")" ] && break
-	sleep 0.1
-done
+no_children() { [ -z "$(pgrep -P "$1")" ]; }
+wait_until no_children "$listener"
 pw_ssh "$TMP/askpass-slow" true >/dev/null 2>&1 &
 slow=$!
 track_pid $slow
 # The per-connection monitor is the listener's child, the pre-auth
-# process the monitor's.
-pre=
-for i in $(seq 1 50); do
-	for m in $(pgrep -P "$listener"); do
+# process the monitor's.  Once ssh runs the askpass program, the key
+# exchange is over: the pre-auth process has entered its sandbox.
+find_pre() { # listener: sets pre and mon
+	local m
+	pre=
+	for m in $(pgrep -P "$1"); do
 		pre=$(pgrep -P "$m" | head -1)
-		[ -n "$pre" ] && mon=$m && break
+		[ -n "$pre" ] && mon=$m && return 0
 	done
-	[ -n "$pre" ] && grep -q 'kex: ' "$TMP/server.log" && break
-	sleep 0.1
-done
-[ -n "$pre" ] || skip_all "no pre-auth process found"
-sleep 0.3
+	return 1
+}
+pre=
+mon=
+wait_file "$TMP/asking" &&
+    wait_until find_pre "$listener"
+ok $? "a connection waiting for its password has a pre-auth process" ||
+	diag "$(tail -5 "$TMP/server.log")"
 
 ok "$( [ "$(awk '/^Uid:/ {print $2}' /proc/$pre/status)" != 0 ] &&
     [ "$(awk '/^Uid:/ {print $2}' /proc/$pre/status)" = "$(id -u fsshd)" ]; echo $?)" \
@@ -171,10 +174,7 @@ memhas "$pre" "$seed"
 ok "$( [ $? -eq 1 ]; echo $?)" "the pre-auth process's memory does not"
 
 kill -SEGV "$pre"
-for i in $(seq 1 100); do
-	grep -q 'pre-auth process for .* crashed' "$TMP/server.log" && break
-	sleep 0.1
-done
+wait_log "$TMP/server.log" 'pre-auth process for .* crashed'
 # (Sanitizer builds catch SIGSEGV; their handler ends in SIGSYS.)
 ok "$(grep -q 'pre-auth process for .* crashed: signal [0-9]' "$TMP/server.log" &&
     kill -0 "$listener"; echo $?)" \
@@ -187,24 +187,28 @@ out=$(ssh "${base[@]}" -o IdentitiesOnly=yes -i "$TMP/ukey" -p "$port" \
 ok "$( [ "$out" = "$(printf '%s\n%s' "$u" "$(id -u "$u")")" ]; echo $?)" \
     "after the crash a key login works; the session runs as the user"
 # A live session: the post-auth process (the monitor's child, running as
-# the user) holds no host private key either.
+# the user) holds no host private key either.  The session lasts until
+# the memory is scanned (slow under sanitizers); the client is then
+# stopped.  Earlier connections' processes are gone first.
+wait_until no_children "$listener"
 ssh "${base[@]}" -o IdentitiesOnly=yes -i "$TMP/ukey" -p "$port" \
-    "$u@127.0.0.1" 'sleep 3' >/dev/null 2>&1 &
+    "$u@127.0.0.1" 'echo up; exec sleep 120' >"$TMP/sess.out" 2>/dev/null &
 sess=$!
-post=
-for i in $(seq 1 30); do
+track_pid $sess
+find_post() {
+	local m c
 	for m in $(pgrep -P "$listener"); do
 		c=$(pgrep -u "$u" -P "$m" | head -1)
-		[ -n "$c" ] && post=$c && break
+		[ -n "$c" ] && post=$c && return 0
 	done
-	[ -n "$post" ] && break
-	sleep 0.1
-done
+	return 1
+}
+post=
 rc=2
-[ -n "$post" ] && { memhas "$post" "$seed"; rc=$?; }
+wait_file "$TMP/sess.out" && find_post && { memhas "$post" "$seed"; rc=$?; }
 ok "$( [ $rc -eq 1 ]; echo $?)" \
     "the post-auth process's memory holds no host private key"
-wait $sess
+stop_pid $sess
 # Host key signatures by the monitor for RSA, and SHA-1 ssh-rsa since
 # HostKeyAlgorithms enables it.
 for alg in rsa-sha2-512 ssh-rsa; do
@@ -278,20 +282,18 @@ setpriv --reuid="$u" --regid="$u" --init-groups env -i HOME="$ehome" \
 epid=$!
 track_pid $epid
 wait_port "$eport"
-for i in $(seq 1 50); do
-	[ -z "$(pgrep -P "$epid")" ] && break
-	sleep 0.1
-done
+wait_until no_children "$epid"
 exec 7<>"/dev/tcp/127.0.0.1/$eport"
 epre=
-for i in $(seq 1 50); do
+find_epre() {
+	local m
 	for m in $(pgrep -P "$epid"); do
 		epre=$(pgrep -P "$m" | head -1)
 		[ -n "$epre" ] && break
 	done
-	[ -n "$epre" ] && grep -q '^Seccomp:	2' /proc/$epre/status && break
-	sleep 0.1
-done
+	[ -n "$epre" ] && grep -q '^Seccomp:	2' /proc/$epre/status
+}
+wait_until find_epre
 ok "$( [ -n "$epre" ] &&
     grep -q '^Seccomp:	2' /proc/$epre/status &&
     [ "$(awk '/^Uid:/ {print $2}' /proc/$epre/status)" = "$(id -u "$u")" ]; echo $?)" \

@@ -86,7 +86,7 @@ server_pid=$!
 track_pid "$server_pid"
 wait_port "$port" || skip_all "fsshd did not start"
 keyfile=$home/.local/state/ferry/ssh_host_ed25519_key.pub
-for i in $(seq 1 50); do [ -s "$keyfile" ] && break; sleep 0.1; done
+wait_file "$keyfile"
 echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$keyfile")" >"$TMP/known"
 
 : >"$TMP/ssh.out"
@@ -96,10 +96,7 @@ ssh -F /dev/null -o UserKnownHostsFile="$TMP/known" \
     >"$TMP/ssh.out" 2>"$TMP/ssh.err" </dev/null &
 ssh_pid=$!
 track_pid "$ssh_pid"
-for i in $(seq 1 100); do
-	grep -q ready "$TMP/ssh.out" && break
-	sleep 0.1
-done
+wait_log "$TMP/ssh.out" ready
 ok "$(grep -q ready "$TMP/ssh.out"; echo $?)" "ssh runs a command through fsshd"
 
 # A master connection; an SFTP channel whose first message is too long.
@@ -111,11 +108,11 @@ ssh "${sshopts[@]}" -o ControlMaster=yes -N -f "$(id -un)@127.0.0.1" \
 ok $? "a master connection"
 at_exit "ssh ${sshopts[*]} -O exit $(id -un)@127.0.0.1"
 printf '\377\377\377\377\001\000\000\000\003' >"$TMP/bad"
-timeout 20 ssh "${sshopts[@]}" -s "$(id -un)@127.0.0.1" sftp <"$TMP/bad" \
+timeout 60 ssh "${sshopts[@]}" -s "$(id -un)@127.0.0.1" sftp <"$TMP/bad" \
     >"$TMP/bad.out" 2>"$TMP/bad.err"
 ok "$( [ $? -ne 124 ] && grep -q 'oversized first message' "$TMP/server.log"
     echo $?)" "an oversized first SFTP message ends the channel"
-out=$(timeout 20 ssh "${sshopts[@]}" "$(id -un)@127.0.0.1" 'echo alive' 2>&1)
+out=$(timeout 60 ssh "${sshopts[@]}" "$(id -un)@127.0.0.1" 'echo alive' 2>&1)
 ok "$( [ "$out" = alive ]; echo $?)" "and the connection goes on serving"
 
 if ! probe "$ssh_pid" >"$TMP/client" 2>"$TMP/probe.err"; then

@@ -6,6 +6,12 @@
 # kills every process registered with track_pid on exit, and provides TAP
 # output (ok, skip, done_testing), free loopback ports, and helpers to run
 # OpenSSH's sshd as a test server.
+#
+# Tests run on loaded machines (CI: two test jobs on two cores, and the
+# whole suite again under ASan): never sleep a fixed time to let something
+# happen, wait for it (wait_until, wait_file, wait_log, wait_port,
+# wait_gone, stop_pid, agent_start; $FERRY_WAIT seconds, 60), and assert
+# no upper bound on how long anything takes.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -31,7 +37,12 @@ _cleanup() {
 	for p in "${_at_exit[@]}"; do
 		eval "$p" >/dev/null 2>&1
 	done
-	rm -rf "$TMP"
+	if [ -f "$TMP.ports" ]; then
+		while read -r p; do
+			rmdir "$FERRY_PORT_DIR/$p"
+		done <"$TMP.ports" 2>/dev/null
+	fi
+	rm -rf "$TMP" "$TMP.ports"
 }
 trap _cleanup EXIT
 trap 'exit 130' INT TERM
@@ -98,28 +109,107 @@ done_testing() {
 	exit $?
 }
 
-# A free TCP port on 127.0.0.1 (bound to port 0 and read back).
-free_port() {
-	/usr/bin/python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
+# How long the wait_* helpers wait for their condition, in seconds.  The
+# deadline is generous on purpose: CI runs on a loaded two-core machine
+# (and under ASan), and a wait ends as soon as its condition holds, so only
+# a real failure ever pays for it.  Tests wait for a condition (a file, a
+# log line, a listening port, a process gone), never for a fixed time.
+: "${FERRY_WAIT:=60}"
 
-# wait_port PORT: wait until something accepts on 127.0.0.1:PORT.
-wait_port() {
-	local i
-	for i in $(seq 1 100); do
-		if /usr/bin/python3 -c 'import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)
-s.close()' "$1" 2>/dev/null; then
-			return 0
+# wait_until COMMAND...: run COMMAND every 0.1 s until it succeeds, for at
+# most $FERRY_WAIT seconds; 1 if it never did.
+wait_until() {
+	local end=$((SECONDS + FERRY_WAIT + 1))
+	until "$@"; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo "# timed out waiting for: $*" >&2
+			return 1
 		fi
 		sleep 0.1
 	done
+}
+
+# wait_file FILE: until FILE exists and is not empty.
+wait_file() { wait_until test -s "$1"; }
+
+# wait_log FILE ERE [COUNT]: until FILE has COUNT (1) lines matching ERE.
+_log_has() { [ "$(grep -Ec -- "$2" "$1" 2>/dev/null)" -ge "$3" ]; }
+wait_log() { wait_until _log_has "$1" "$2" "${3:-1}"; }
+
+# pid_alive PID: whether PID runs (a zombie, exited but not yet reaped,
+# counts as gone: kill -0 would still succeed on it).
+pid_alive() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "${st%% *}" != Z ]
+}
+_pid_gone() { ! pid_alive "$1"; }
+
+# wait_gone PID: until PID has exited; reaps it when it is our child.
+wait_gone() {
+	wait_until _pid_gone "$1" || return 1
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# stop_pid PID [SIGNAL]: send SIGNAL (TERM) to PID and wait until it has
+# exited, so that what it held (a listening port, a pid file) is free.
+stop_pid() {
+	kill -"${2:-TERM}" "$1" 2>/dev/null
+	wait_gone "$1"
+}
+
+# A free TCP port on 127.0.0.1 (bound to port 0 and read back).  The port
+# is only free when we look: the server binds it later.  Two things keep
+# another test from being handed the same port in between: a port is
+# never handed out twice while a test runs, neither to it nor to a
+# concurrent test (make check runs several at once): each port handed out
+# is reserved by a directory made atomically under $FERRY_PORT_DIR, listed
+# in $TMP.ports and removed at exit (reservations older than an hour,
+# left by a killed test, are cleared).
+: "${FERRY_PORT_DIR:=${TMPDIR:-/tmp}/ferry-ports-$(id -u)}"
+free_port() {
+	local p i
+	mkdir -p "$FERRY_PORT_DIR" 2>/dev/null
+	for i in $(seq 1 50); do
+		p=$(/usr/bin/python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()') || return 1
+		find "$FERRY_PORT_DIR" -maxdepth 1 -name "$p" -mmin +60 \
+		    -exec rmdir {} + 2>/dev/null
+		mkdir "$FERRY_PORT_DIR/$p" 2>/dev/null || continue
+		echo "$p" >>"$TMP.ports"
+		echo "$p"
+		return 0
+	done
+	# The reservation directory is unusable: the kernel's choice alone.
+	echo "$p"
+}
+
+# wait_port PORT: wait until something accepts on 127.0.0.1:PORT.
+_port_accepts() {
+	/usr/bin/python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+s.close()' "$1" 2>/dev/null
+}
+wait_port() {
+	wait_until _port_accepts "$1" 2>/dev/null && return 0
 	echo "# nothing listens on 127.0.0.1:$1" >&2
 	return 1
+}
+
+# agent_start SOCK: ssh-agent -D listening on SOCK (stopped at exit), once
+# it answers: the socket file appears when it binds, before it listens.
+_agent_answers() {
+	SSH_AUTH_SOCK=$1 ssh-add -l >/dev/null 2>&1
+	[ $? -le 1 ]	# 2: no connection
+}
+agent_start() {
+	ssh-agent -D -a "$1" >/dev/null 2>&1 &
+	track_pid $!
+	wait_until _agent_answers "$1"
 }
 
 # Program paths in the build tree.

@@ -39,10 +39,8 @@ for dir in up down; do
 	    2>>"$TMP/relay.log" &
 	track_pid $!
 done
-for i in $(seq 50); do
-	[ -s "$TMP/relay-up.port" ] && [ -s "$TMP/relay-down.port" ] && break
-	sleep 0.1
-done
+wait_file "$TMP/relay-up.port"
+wait_file "$TMP/relay-down.port"
 UP=$(cat "$TMP/relay-up.port")
 DOWN=$(cat "$TMP/relay-down.port")
 safety_known "$UP"
@@ -174,10 +172,9 @@ printf 'get slow slow\n' >"$TMP/batch2"
 (cd "$L" && timeout 120 "$FSFTP" "${SAFETY_SSH_OPTS[@]}" -P "$SAFETY_PORT" \
     -l 8000 -b "$TMP/batch2" "$SAFETY_USER@127.0.0.1") >"$TMP/out2" 2>"$TMP/err2" &
 client=$!
-for i in $(seq 100); do
-	[ -s "$L/slow" ] && [ "$(stat -c %s "$L/slow")" -gt 500000 ] && break
-	sleep 0.1
-done
+# At 1 MB/s the 6 MiB transfer cannot end by itself before the stop.
+half_a_mb() { [ -s "$L/slow" ] && [ "$(stat -c %s "$L/slow")" -gt 500000 ]; }
+wait_until half_a_mb
 got=$(stat -c %s "$L/slow" 2>/dev/null || echo 0)
 safety_fsshd_stop
 wait $client

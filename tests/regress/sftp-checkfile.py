@@ -113,7 +113,7 @@ try:
     import subprocess
     p = subprocess.run([server, "-e", "-l", "QUIET"], input=raw.u32(5) +
                        bytes([17]) + raw.u32(1), capture_output=True,
-                       timeout=10)
+                       timeout=60)
     ok(p.returncode != 0 and p.stdout == b"",
        "request before INIT: session ends, nothing sent")
 finally:

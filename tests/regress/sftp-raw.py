@@ -191,7 +191,7 @@ class Client:
 
     def finish(self):
         self.p.stdin.close()
-        rc = self.p.wait(timeout=10)
+        rc = self.p.wait(timeout=60)
         self.p.stdout.close()
         return rc
 

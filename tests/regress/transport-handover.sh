@@ -35,7 +35,7 @@ total=$((nhk + nc + nm + 1))
     -c "$(all $ciphers)" -m "$(all $macs)" -z none,zlib@openssh.com \
     "${hostkeys[@]}" >"$TMP/server.out" 2>"$TMP/server.err" &
 track_pid $!
-for i in $(seq 1 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
+wait_file "$TMP/port"
 port=$(cat "$TMP/port")
 [ -n "$port" ] || skip_all "ssh-probe server did not start"
 : >"$TMP/known"
@@ -47,7 +47,7 @@ ssh_to_ferry() { # what value extra-ssh-options...
 	local what=$1 val=$2
 	shift 2
 	ssh -F /dev/null -v -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=yes \
-	    -o UserKnownHostsFile="$TMP/known" -o ConnectTimeout=20 "$@" \
+	    -o UserKnownHostsFile="$TMP/known" -o ConnectTimeout=60 "$@" \
 	    probe@127.0.0.1 true >"$TMP/ssh.out" 2>&1
 	if grep -q "Permission denied (publickey,password)" "$TMP/ssh.out" &&
 	    grep -q "SSH2_MSG_SERVICE_ACCEPT received" "$TMP/ssh.out" &&
@@ -78,8 +78,7 @@ res=$([ $? -eq 0 ] && [ "$(grep -c '^kex ' "$TMP/probe.out")" -eq 2 ] &&
 ok "$res" "Ferry client -> Ferry server, both handed over, rekeyed in between"
 [ "$res" -eq 0 ] || sed 's/^/#   /' "$TMP/probe.out" | head -8
 
-wait_for() { for i in $(seq 1 100); do eval "$1" && return 0; sleep 0.1; done; return 1; }
-wait_for '[ "$(grep -c "^handovers" "$TMP/server.out")" -ge "$total" ]'
+wait_log "$TMP/server.out" '^handovers' "$total"
 ok "$([ "$(grep -cE '^handovers ([2-9]|[1-9][0-9]+)$' "$TMP/server.out")" -eq "$total" ]; echo $?)" \
     "every connection was handed over at least twice ($total connections)"
 grep -E '^handovers' "$TMP/server.out" | sort | uniq -c | sed 's/^/#   /'

@@ -40,7 +40,7 @@ total=$((nkex + nhk + nc + nm + 1))
     -c "$(all $ciphers)" -m "$(all $macs)" -z none,zlib \
     "${hostkeys[@]}" >"$TMP/server.out" 2>"$TMP/server.err" &
 track_pid $!
-for i in $(seq 1 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
+wait_file "$TMP/port"
 port=$(cat "$TMP/port")
 for k in "${hostkeys[@]}"; do
 	echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$k.pub")" >>"$TMP/known"
@@ -49,7 +49,7 @@ ssh_to_ferry() { # what-varies value extra-ssh-options...
 	local what=$1 val=$2
 	shift 2
 	ssh -F /dev/null -v -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=yes \
-	    -o UserKnownHostsFile="$TMP/known" -o ConnectTimeout=20 "$@" \
+	    -o UserKnownHostsFile="$TMP/known" -o ConnectTimeout=60 "$@" \
 	    probe@127.0.0.1 true >"$TMP/ssh.out" 2>&1
 	if grep -q "Permission denied (publickey,password)" "$TMP/ssh.out" &&
 	    grep -q "SSH2_MSG_SERVICE_ACCEPT received" "$TMP/ssh.out" &&

@@ -92,13 +92,13 @@ def paramiko_to_ferry(tmp, keys):
     server = subprocess.Popen(args, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE)
     try:
-        for _ in range(100):
+        for _ in range(1200):     # 60 s: CI machines are loaded
             if os.path.exists(portfile) and os.path.getsize(portfile) > 0:
                 break
             threading.Event().wait(0.05)
         port = int(open(portfile).read())
         for what, name in cases:
-            sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+            sock = socket.create_connection(("127.0.0.1", port), timeout=60)
             t = paramiko.Transport(sock)
             opts = t.get_security_options()
             try:
@@ -110,7 +110,7 @@ def paramiko_to_ferry(tmp, keys):
                     opts.digests = [name]
                 else:
                     opts.key_types = [name]
-                t.start_client(timeout=30)
+                t.start_client(timeout=60)
                 key = t.get_remote_server_key()
                 want = keys[HOSTKEYS.get(name, "ed25519")]
                 if what != "hostkey":
@@ -130,7 +130,7 @@ def paramiko_to_ferry(tmp, keys):
                 t.close()
     finally:
         try:
-            server.wait(timeout=30)
+            server.wait(timeout=60)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
@@ -151,13 +151,13 @@ def paramiko_to_handover(tmp, keys):
     server = subprocess.Popen(args, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
-        for _ in range(100):
+        for _ in range(1200):     # 60 s: CI machines are loaded
             if os.path.exists(portfile) and os.path.getsize(portfile) > 0:
                 break
             threading.Event().wait(0.05)
         port = int(open(portfile).read())
         for what, name in cases:
-            sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+            sock = socket.create_connection(("127.0.0.1", port), timeout=60)
             t = paramiko.Transport(sock)
             opts = t.get_security_options()
             try:
@@ -167,7 +167,7 @@ def paramiko_to_handover(tmp, keys):
                     opts.digests = [name]
                 else:
                     opts.key_types = [name]
-                t.start_client(timeout=30)
+                t.start_client(timeout=60)
                 allowed = []
                 for _ in range(2):
                     try:
@@ -187,7 +187,7 @@ def paramiko_to_handover(tmp, keys):
             finally:
                 t.close()
         try:
-            out, err = server.communicate(timeout=30)
+            out, err = server.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             server.kill()
             out, err = server.communicate()

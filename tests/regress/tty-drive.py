@@ -14,10 +14,15 @@
 #   cont        send SIGCONT
 #   prompt      wait for PROMPT to appear again ("prompt=again")
 #   line:TEXT   type TEXT and a newline
+#   wait:TEXT   wait until TEXT appears in the output (after what an earlier
+#               prompt or wait matched)
+#   file:PATH   wait until the file PATH exists and is not empty
 # At the end the driver waits for the program to end and prints
 # "status=exit N" or "status=signal N", the terminal's echo after it
 # ("final-echo=on|off") and everything the program wrote ("output=...").
-# Exit status 0, or 1 when something did not happen in time.
+# With TTY_DRIVE_OUT=FILE in the environment the output is also written
+# raw to FILE.  Exit status 0, or 1 when something did not happen in time
+# (TIMEOUT seconds for the whole run: generous, as CI machines are loaded).
 import fcntl
 import os
 import select
@@ -26,7 +31,7 @@ import sys
 import termios
 import time
 
-TIMEOUT = 20
+TIMEOUT = 60
 
 
 def main():
@@ -77,13 +82,14 @@ def main():
     out = b""
     deadline = time.time() + TIMEOUT
 
-    def pump(until):
+    def pump(until, step=None):
         nonlocal events, out
         while not until():
             left = deadline - time.time()
             if left <= 0:
                 return False
-            r, _, _ = select.select([master, rp], [], [], left)
+            r, _, _ = select.select([master, rp], [], [],
+                                    min(left, step) if step else left)
             if master in r:
                 try:
                     out += os.read(master, 4096)
@@ -105,10 +111,17 @@ def main():
     def saw_prompt():
         return out.count(prompt) > seen
 
+    def file_filled(path):
+        try:
+            return os.path.getsize(path) > 0
+        except OSError:
+            return False
+
     if not pump(saw_prompt):
         print("error=no prompt; output=%r" % out)
         return 1
     seen = out.count(prompt)
+    pos = out.rfind(prompt) + len(prompt)
     for a in actions:
         name, _, arg = a.partition(":")
         if name == "type":
@@ -135,7 +148,17 @@ def main():
                 print("error=no prompt again; output=%r" % out)
                 return 1
             seen = out.count(prompt)
+            pos = out.rfind(prompt) + len(prompt)
             print("prompt=again")
+        elif name == "wait":
+            if not pump(lambda: out.find(arg.encode(), pos) >= 0):
+                print("error=no %r; output=%r" % (arg, out))
+                return 1
+            pos = out.find(arg.encode(), pos) + len(arg)
+        elif name == "file":
+            if not pump(lambda: file_filled(arg), 0.05):
+                print("error=%s stays empty" % arg)
+                return 1
     if not pump(lambda: b"exit" in events or b"signal" in events):
         print("error=still running")
         os.kill(pid, signal.SIGKILL)
@@ -148,6 +171,9 @@ def main():
     on = termios.tcgetattr(slave)[3] & termios.ECHO
     print("final-echo=%s" % ("on" if on else "off"))
     print("output=%r" % out)
+    if os.environ.get("TTY_DRIVE_OUT"):
+        with open(os.environ["TTY_DRIVE_OUT"], "wb") as f:
+            f.write(out)
     return 0
 
 

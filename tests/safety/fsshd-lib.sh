@@ -33,7 +33,9 @@ safety_user() {
 }
 
 safety_fsshd_start() {
-	local key=$SAFETY_HOME/.local/state/ferry/ssh_host_ed25519_key
+	local key=$SAFETY_HOME/.local/state/ferry/ssh_host_ed25519_key n
+	# Ready once it logged its last start-up line (after it listens).
+	n=$(grep -c 'Connect with:' "$TMP/fsshd.log" 2>/dev/null)
 	# $! must be fsshd itself: no subshell in between.
 	setpriv --reuid="$SAFETY_USER" --regid="$SAFETY_USER" --init-groups \
 	    env -i HOME="$SAFETY_HOME" PATH=/usr/bin:/bin "$FSSHD" \
@@ -41,6 +43,7 @@ safety_fsshd_start() {
 	SAFETY_PID=$!
 	track_pid "$SAFETY_PID"
 	wait_port "$SAFETY_PORT" || return 1
+	wait_log "$TMP/fsshd.log" 'Connect with:' $((${n:-0} + 1)) || return 1
 	echo "[127.0.0.1]:$SAFETY_PORT $(cut -d' ' -f1,2 "$key.pub")" >"$TMP/known"
 	SAFETY_SSH_OPTS=(-F /dev/null -o UserKnownHostsFile="$TMP/known"
 	    -o StrictHostKeyChecking=yes -o BatchMode=yes

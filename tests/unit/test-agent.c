@@ -27,6 +27,12 @@
 
 static char dir[] = "/tmp/ferry-agent-XXXXXX";
 
+/*
+ * How long a reply that must come may take: generous, since CI runs the
+ * tests on a loaded machine under ASan; a reply ends the wait at once.
+ */
+#define REPLY_MS	60000
+
 static void
 sleep_ms(int ms)
 {
@@ -133,37 +139,37 @@ test_fake(void)
 	pid_t pid;
 	int fd;
 
-	is_int(fake_list(failure, sizeof(failure), 0, 2000, &ids, &ag),
+	is_int(fake_list(failure, sizeof(failure), 0, REPLY_MS, &ids, &ag),
 	    FERR_AGENT, "SSH_AGENT_FAILURE to a listing");
 	ok(ids == NULL, "no identities on failure");
 	is_int(agent_list(ag, &ids), FERR_CONN_CLOSED,
 	    "the fake agent went away after a refusal");
 	agent_close(ag);
-	is_int(fake_list(huge, sizeof(huge), 0, 2000, &ids, &ag),
+	is_int(fake_list(huge, sizeof(huge), 0, REPLY_MS, &ids, &ag),
 	    FERR_STRING_TOO_LARGE, "a reply over 256 KiB is refused");
 	is_int(agent_list(ag, &ids), FERR_CONN_CLOSED,
 	    "the connection is closed after a framing error");
 	agent_close(ag);
-	is_int(fake_list(empty, sizeof(empty), 0, 2000, &ids, NULL),
+	is_int(fake_list(empty, sizeof(empty), 0, REPLY_MS, &ids, NULL),
 	    FERR_FORMAT, "an empty reply");
-	is_int(fake_list(truncated, sizeof(truncated), 0, 2000, &ids, NULL),
+	is_int(fake_list(truncated, sizeof(truncated), 0, REPLY_MS, &ids, NULL),
 	    FERR_CONN_CLOSED, "a truncated reply");
-	is_int(fake_list(NULL, 0, 0, 2000, &ids, NULL), FERR_CONN_CLOSED,
+	is_int(fake_list(NULL, 0, 0, REPLY_MS, &ids, NULL), FERR_CONN_CLOSED,
 	    "the agent closes without a reply");
 	is_int(fake_list(none, sizeof(none), 400, 100, &ids, NULL),
 	    FERR_TIMEOUT, "a silent agent times out");
-	is_int(fake_list(trailing, sizeof(trailing), 0, 2000, &ids, NULL),
+	is_int(fake_list(trailing, sizeof(trailing), 0, REPLY_MS, &ids, NULL),
 	    FERR_TRAILING_DATA, "trailing data after the identities");
-	is_int(fake_list(many, sizeof(many), 0, 2000, &ids, NULL),
+	is_int(fake_list(many, sizeof(many), 0, REPLY_MS, &ids, NULL),
 	    FERR_NUMBER_RANGE, "too many identities");
-	is_int(fake_list(wrongtype, sizeof(wrongtype), 0, 2000, &ids, NULL),
+	is_int(fake_list(wrongtype, sizeof(wrongtype), 0, REPLY_MS, &ids, NULL),
 	    FERR_AGENT, "a stray message type");
-	is_int(fake_list(none, sizeof(none), 0, 2000, &ids, NULL), 0,
+	is_int(fake_list(none, sizeof(none), 0, REPLY_MS, &ids, NULL), 0,
 	    "an agent without identities");
 	ok(ids != NULL && ids->n == 0, "zero identities");
 	agent_identities_free(ids);
 	ids = NULL;
-	is_int(fake_list(dss, sizeof(dss), 0, 2000, &ids, NULL), 0,
+	is_int(fake_list(dss, sizeof(dss), 0, REPLY_MS, &ids, NULL), 0,
 	    "an identity of an unsupported type");
 	ok(ids != NULL && ids->n == 1 && ids->ids[0].key == NULL &&
 	    ids->ids[0].bloblen == 11 &&
@@ -178,7 +184,7 @@ test_fake(void)
 	    "\x0a" "ABCDEFGHIJ", 38);
 	fd = fake_agent(resp, 38, 0, &pid);
 	sig = buf_new();
-	if (agent_from_fd(fd, 2000, &ag) != 0 || sig == NULL)
+	if (agent_from_fd(fd, REPLY_MS, &ag) != 0 || sig == NULL)
 		abort();
 	ok(agent_sign(ag, k, NULL, (const uint8_t *)"x", 1, 0, sig) < 0 &&
 	    buf_len(sig) == 0, "a bad signature from the agent is refused");
@@ -293,9 +299,19 @@ test_real(void)
 		    (char *)NULL);
 		_exit(127);
 	}
-	for (tries = 0; tries < 100 && stat(sock, &st) == -1; tries++)
+	/*
+	 * The socket file appears when ssh-agent binds it, before it
+	 * listens: wait (up to 60 s) until a connection is accepted.
+	 */
+	for (tries = 0; tries < 1200; tries++) {
+		if (stat(sock, &st) == 0 && agent_connect(sock, REPLY_MS,
+		    &ag) == 0)
+			break;
 		sleep_ms(50);
-	ok(tries < 100, "ssh-agent -D -a listens");
+	}
+	ok(tries < 1200, "ssh-agent -D -a listens");
+	agent_close(ag);
+	ag = NULL;
 
 	for (i = 0; i < NKEYS; i++) {
 		file = buf_new();
@@ -313,7 +329,7 @@ test_real(void)
 		is_int(run(argv, sock), 0, "ssh-add %s", agent_keys[i].name);
 	}
 
-	is_int(agent_connect(sock, 5000, &ag), 0, "connect to the agent");
+	is_int(agent_connect(sock, REPLY_MS, &ag), 0, "connect to the agent");
 	is_int(agent_list(ag, &ids), 0, "list identities");
 	ok(ids != NULL && ids->n == NKEYS, "%zu identities",
 	    ids != NULL ? ids->n : 0);

@@ -57,6 +57,12 @@ struct io {
 	time_t deadline;
 };
 
+/*
+ * How long one session with OpenSSH may take: generous, since CI runs the
+ * tests on a loaded machine under ASan; a finished session ends at once.
+ */
+#define IO_DEADLINE	120
+
 /* Send output, wait for input up to ms, feed it; -1 when finished. */
 static int
 io_round(struct io *io, int ms)
@@ -413,7 +419,7 @@ test_client_vs_sshd(void)
 	io.in = io.out = sv[0];
 	io.t = c.t;
 	io.closed = 0;
-	io.deadline = time(NULL) + 30;
+	io.deadline = time(NULL) + IO_DEADLINE;
 	while (!c.done && r == 0 && io_round(&io, 200) == 0) {
 		while ((r = transport_poll(c.t, &ev)) == 0 &&
 		    ev.type != TRANSPORT_EV_NONE) {
@@ -625,7 +631,7 @@ serve(char **argv)
 	io.out = 1;
 	io.t = s.t;
 	io.closed = 0;
-	io.deadline = time(NULL) + 30;
+	io.deadline = time(NULL) + IO_DEADLINE;
 	(void)fcntl(1, F_SETFL, O_NONBLOCK);
 	while (r == 0 && io_round(&io, 200) == 0) {
 		while ((r = transport_poll(s.t, &ev)) == 0 &&

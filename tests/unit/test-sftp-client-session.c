@@ -373,8 +373,12 @@ test_limit(void)
 	r = sftp_session_run_xfer(s, x);
 	sftp_xfer_free(x);
 	ms = now_ms() - t0;
-	ok(r == 0 && ms >= 400 && ms < 5000,
-	    "-l 200000 B/s: 100 kB up take about half a second (%llu ms)",
+	/*
+	 * Only a lower bound: unlimited, 100 kB take milliseconds, while a
+	 * loaded machine (CI, ASan) may take any time longer.
+	 */
+	ok(r == 0 && ms >= 400,
+	    "-l 200000 B/s: 100 kB up take at least 0.4 s (%llu ms)",
 	    (unsigned long long)ms);
 	sftp_session_close(s);
 	is_int(reap(pid), 0, "the server saw an orderly end");
