@@ -90,7 +90,10 @@ raw(struct peer *p, uint8_t msg, struct buf *m)
 	free(list);
 }
 
-/* A server with every callback, global lists methods; service asked. */
+/*
+ * A server with every callback and the global lists methods, the
+ * ssh-userauth service already accepted.
+ */
 static void
 start(struct peer *c, struct peer *s, const char *methods)
 {
