@@ -137,15 +137,9 @@ fsshd_account_load(struct fsshd_account *a, const char *user)
 }
 
 /*
- * Configuration mode: the account and effective settings for user, and
- * whether the account may log in at all.  Names that could confuse the
- * Match specification are refused outright.  The embedded default
- * knows its one account.
- */
-/*
  * What the connection offers to Match for user (its groups from the
  * group database: none for a name the system does not know); 0 or a
- * code (logged).
+ * code (a name too long for the specification is refused, never cut).
  */
 static int
 fsshd_session_conn(const struct fsshd_authstate *as, const char *user,
@@ -163,6 +157,12 @@ fsshd_session_conn(const struct fsshd_authstate *as, const char *user,
 	return sshdconf_conn_parse(spec, conn);
 }
 
+/*
+ * Configuration mode: the account and effective settings for user, and
+ * whether the account may log in at all.  Names that could confuse the
+ * Match specification are refused outright.  The embedded default
+ * knows its one account.
+ */
 int
 fsshd_session_user_ok(struct fsshd_authstate *as, const char *user)
 {
