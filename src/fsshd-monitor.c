@@ -22,7 +22,9 @@
  * MON_USER comes with the first USERAUTH_REQUEST: the monitor answers
  * with the settings of that user (Match applied, as sshd's monitor
  * answers its PWNAM request), which the pre-auth process then offers.
- * It is allowed once, before any other request names a user, and fixes
+ * It is allowed once, naming the user of the requests before it if
+ * there were any (a signed publickey request reaches the monitor before
+ * the pre-auth process's auth engine asks for the settings), and fixes
  * the user name: a request for another user afterwards ends the
  * connection (the pre-auth process disconnects a client that changes
  * it).  A name without an account gets what Match gives the name alone,
@@ -1066,9 +1068,10 @@ fsshd_mon_put_settings(const struct sshdconf *c, struct buf *reply)
 }
 
 /*
- * The first request naming a user: its settings (Match applied), see
- * MON_USER.  Refused (ending the connection) when a user was named
- * already or the name is empty or longer than a request may carry.
+ * The user's settings (Match applied), see MON_USER.  Refused (ending
+ * the connection) the second time, for a user other than the one
+ * earlier requests named, and for a name that is empty or longer than a
+ * USERAUTH_REQUEST may carry.
  */
 static int
 fsshd_mon_user(struct fsshd_mon *m, struct buf *req, struct buf *reply)
@@ -1086,9 +1089,11 @@ fsshd_mon_user(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 		r = FERR_FORMAT;
 		goto out;
 	}
-	if (m->user_fixed || m->auser != NULL) {
-		log_error("monitor: user %.100s named again from %s",
-		    user, m->as.peer);
+	if (m->user_fixed || (m->auser != NULL &&
+	    strcmp(m->auser, user) != 0)) {
+		log_error("monitor: settings for %.100s asked again or after "
+		    "requests for %.100s from %s", user,
+		    m->auser != NULL ? m->auser : "?", m->as.peer);
 		r = FERR_PERMISSION;
 		goto out;
 	}

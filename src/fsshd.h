@@ -232,8 +232,8 @@ enum fsshd_mon_type {
 				 * byte status (AUTH_KBDINT_*); PROMPT:
 				 * string name, instruction, uint32 n,
 				 * n x (string prompt, bool echo) */
-	MON_USER,		/* string user, once and before any other
-				 * request naming a user -> byte enabled
+	MON_USER,		/* string user, once (the user of the
+				 * requests before, if any) -> byte enabled
 				 * (AUTH_SERVER_*), uint32 MaxAuthTries (0:
 				 * default), string AuthenticationMethods
 				 * ("any"), string PubkeyAcceptedAlgorithms

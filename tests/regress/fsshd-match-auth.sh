@@ -123,6 +123,31 @@ out=$(ossh "mag-$tag" key-mag ask-mag password 1 'id -un' 2>"$TMP/err7")
 ok "$( [ "$out" = "mag-$tag" ]; echo $?)" \
     "(control) PasswordAuthentication yes globally lets mag in"
 
+# Ferry's fssh sends a signed publickey request first (no "none"): the
+# monitor sees it before the settings are asked for.
+FSSH=$(ferry_bin fssh)
+# fssh_as USER KEY ASKPASS PREFERRED [args...]
+fssh_as() {
+	SSH_ASKPASS=$TMP/$3 SSH_ASKPASS_REQUIRE=force timeout 60 "$FSSH" \
+	    -F /dev/null -o UserKnownHostsFile="$TMP/known" -o BatchMode=no \
+	    -i "$TMP/$2" -o NumberOfPasswordPrompts=1 \
+	    -o PreferredAuthentications="$4" -p "$port" "$1@127.0.0.1" \
+	    "${@:5}" </dev/null
+}
+if [ -x "$FSSH" ]; then
+	out=$(fssh_as "mag-$tag" key-mag ask-bad publickey 'id -un' \
+	    2>"$TMP/err-f1")
+	ok "$( [ "$out" = "mag-$tag" ]; echo $?)" \
+	    "fssh: a signed key first logs in: $(tail -1 "$TMP/err-f1")"
+	out=$(fssh_as "mab-$tag" key-mab ask-mab publickey,password 'id -un' \
+	    2>"$TMP/err-f2")
+	ok "$( [ "$out" = "mab-$tag" ]; echo $?)" \
+	    "fssh: the key then the password for mab: $(tail -1 "$TMP/err-f2")"
+else
+	skip "fssh not built"
+	skip "fssh not built"
+fi
+
 # (5) MaxAuthTries 2 in Match (6 globally).
 ossh "mat-$tag" key-mat ask-bad password 5 true 2>"$TMP/err8"
 n=$(wc -l <"$TMP/ask-bad.n")

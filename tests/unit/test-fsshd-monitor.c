@@ -8,8 +8,8 @@
  * user whose account may log in with a key (else the checks are skipped).
  * MON_USER answers with the user's settings (Match applied; a name
  * without an account the same as an account no Match block names), is
- * strictly parsed, allowed once and only before another request names a
- * user, and fixes the user name for the requests after it.
+ * strictly parsed, allowed once and only for the user earlier requests
+ * named (if any), and fixes the user name for the requests after it.
  */
 #include "config.h"
 
@@ -333,10 +333,20 @@ test_user(void)
 	r = run_conf(text, in, out);
 	is_int(r, FERR_PERMISSION, "a second MON_USER is refused");
 	frame_password(in, "not the password");
-	frame_user(in, user, strlen(user), 0);
+	frame_user(in, other, strlen(other), 0);
 	r = run_conf(text, in, out);
 	is_int(r, FERR_PERMISSION,
-	    "MON_USER after a request named a user is refused");
+	    "MON_USER after a request named another user is refused");
+	frame_password(in, "not the password");
+	frame_user(in, user, strlen(user), 0);
+	frame_password(in, "not the password");
+	r = run_conf(text, in, out);
+	is_int(r, 0, "MON_USER after a request for the same user is answered");
+	frame_password(in, "not the password");
+	frame_user(in, user, strlen(user), 0);
+	frame_user(in, user, strlen(user), 0);
+	r = run_conf(text, in, out);
+	is_int(r, FERR_PERMISSION, "and only once");
 	frame_user(in, other, strlen(other), 0);
 	frame_password(in, "not the password");
 	r = run_conf(text, in, out);
