@@ -234,7 +234,10 @@ struct auth_server_user {
 /*
  * Called once, on the first USERAUTH_REQUEST, with its user name before
  * anything is answered: the program may call auth_server_set_user() on
- * a.  0, or a negative code that ends the connection (DISCONNECT).
+ * a.  0, or a negative code that ends the connection with a DISCONNECT
+ * (FERR_CONFIG: "no authentication methods enabled").  The user name
+ * cannot change later (a change disconnects), so the settings hold for
+ * the whole authentication.
  */
 typedef int auth_server_user_fn(struct auth_server *a, const char *user,
     void *ctx);
@@ -244,7 +247,8 @@ struct auth_server_config {
 	 * AuthenticationMethods: NULL or "any" for any one method; else
 	 * lists separated by spaces, each a comma-separated chain that must
 	 * be completed in order ("publickey,password publickey,keyboard-
-	 * interactive").  A method is offered only when its callback is set.
+	 * interactive").  A method is offered only when its callback is set
+	 * (and, after auth_server_set_user, enabled for the user).
 	 */
 	const char *methods;
 	/*
