@@ -4,6 +4,13 @@
  * methods decided by the program's policy callbacks, partial success
  * along AuthenticationMethods chains, the banner and MaxAuthTries.  See
  * ferry/auth.h for the contract.
+ *
+ * Per-user settings: the program's user_first hook runs once, on the
+ * first USERAUTH_REQUEST and before anything is answered, and may
+ * replace the methods offered, the lists, the failure limit and the
+ * signature algorithms with the user's (auth_server_set_user).  The
+ * user name cannot change afterwards, so these settings hold for the
+ * whole authentication.
  */
 #include "config.h"
 
@@ -44,6 +51,8 @@ struct auth_server {
 	auth_cert_allowed_fn *cert_allowed;
 	auth_password_check_fn *password;
 	auth_kbdint_server_fn *kbdint;
+	auth_server_user_fn *user_first;
+	unsigned int enabled;		/* AUTH_SERVER_* of the methods offered */
 	void *ctx;
 
 	int service_ok;
@@ -145,20 +154,43 @@ auth_kbdint_add_prompt(struct auth_kbdint *conv, const char *prompt, int echo)
 	return 0;
 }
 
-/* Whether method m has a policy callback. */
+/* The AUTH_SERVER_* bit of each method that has one. */
+static const struct {
+	int m;
+	unsigned int bit;
+} auth_server_bits[] = {
+	{ AUTH_METHOD_PUBLICKEY, AUTH_SERVER_PUBLICKEY },
+	{ AUTH_METHOD_PASSWORD, AUTH_SERVER_PASSWORD },
+	{ AUTH_METHOD_KBDINT, AUTH_SERVER_KBDINT },
+};
+#define AUTH_SERVER_ALL \
+	(AUTH_SERVER_PUBLICKEY | AUTH_SERVER_PASSWORD | AUTH_SERVER_KBDINT)
+
+/* Whether method m is offered: enabled and with a policy callback. */
 static int
 auth_server_enabled(const struct auth_server *a, int m)
 {
+	size_t i;
+	int cb;
+
 	switch (m) {
 	case AUTH_METHOD_PUBLICKEY:
-		return a->pubkey_allowed != NULL;
+		cb = a->pubkey_allowed != NULL;
+		break;
 	case AUTH_METHOD_PASSWORD:
-		return a->password != NULL;
+		cb = a->password != NULL;
+		break;
 	case AUTH_METHOD_KBDINT:
-		return a->kbdint != NULL;
+		cb = a->kbdint != NULL;
+		break;
 	default:
 		return 0;
 	}
+	for (i = 0; i < sizeof(auth_server_bits) / sizeof(auth_server_bits[0]);
+	    i++)
+		if (auth_server_bits[i].m == m)
+			return cb && (a->enabled & auth_server_bits[i].bit) != 0;
+	return 0;
 }
 
 /* Whether m may be attempted now: enabled and next in some chain. */
@@ -193,6 +225,8 @@ auth_server_new(struct transport *t, const struct auth_server_config *cfg,
 	a->cert_allowed = cfg->cert_allowed;
 	a->password = cfg->password;
 	a->kbdint = cfg->kbdint;
+	a->user_first = cfg->user_first;
+	a->enabled = AUTH_SERVER_ALL;
 	a->ctx = cfg->ctx;
 	a->max_tries = cfg->max_tries != 0 ? cfg->max_tries :
 	    AUTH_MAX_TRIES_DEFAULT;
@@ -243,6 +277,53 @@ auth_server_free(struct auth_server *a)
 	buf_free(a->done_methods);
 	free(a->done_str);
 	free(a);
+}
+
+int
+auth_server_set_user(struct auth_server *a, const struct auth_server_user *u)
+{
+	struct auth_chain chains[AUTH_CHAINS_MAX];
+	unsigned int saved = a->enabled;
+	size_t i, j, n, kept = 0;
+	char *algs = NULL;
+	int r;
+
+	if (a->done || buf_len(a->done_methods) > 0)
+		return FERR_ARGUMENT;
+	if ((r = auth_chains_parse(u->methods, chains, &n)) != 0)
+		return r;
+	if (u->pubkey_algs != NULL && (algs = strdup(u->pubkey_algs)) == NULL)
+		return FERR_ALLOC;
+	/* Lists naming a method not offered can never complete: skipped. */
+	a->enabled = u->enabled & AUTH_SERVER_ALL;
+	for (i = 0; i < n; i++) {
+		for (j = 0; chains[i].m[j] >= 0; j++)
+			if (!auth_server_enabled(a, chains[i].m[j]))
+				break;
+		if (chains[i].m[j] >= 0) {
+			log_verbose("auth: AuthenticationMethods list %zu "
+			    "skipped: %s is not offered", i + 1,
+			    auth_method_name(chains[i].m[j]));
+			continue;
+		}
+		chains[kept++] = chains[i];
+	}
+	if (n > 0 && kept == 0) {
+		a->enabled = saved;
+		free(algs);
+		return FERR_CONFIG;
+	}
+	memcpy(a->chains, chains, kept * sizeof(chains[0]));
+	a->nchains = kept;
+	a->max_tries = u->max_tries != 0 ? u->max_tries :
+	    AUTH_MAX_TRIES_DEFAULT;
+	if (algs != NULL) {
+		free(a->pubkey_algs);
+		a->pubkey_algs = algs;
+		a->sig_flags = auth_list_has(a->pubkey_algs,
+		    (const uint8_t *)"ssh-rsa", 7) ? KEY_SIG_ALLOW_SHA1 : 0;
+	}
+	return 0;
 }
 
 const char *
@@ -694,6 +775,16 @@ auth_server_request(struct auth_server *a, struct buf *m)
 	if (a->user == NULL) {
 		a->user = user;
 		user = NULL;
+		/* The user's settings, before anything is answered. */
+		if (a->user_first != NULL &&
+		    (r = a->user_first(a, a->user, a->ctx)) < 0) {
+			r = auth_server_fail(a, r, r == FERR_CONFIG ?
+			    TRANSPORT_DISC_NO_MORE_AUTH_METHODS :
+			    TRANSPORT_DISC_BY_APPLICATION, r == FERR_CONFIG ?
+			    "no authentication methods enabled" :
+			    "authentication not available");
+			goto out;
+		}
 	}
 	/* A new request abandons a keyboard-interactive conversation. */
 	auth_kbdint_free(a->kbd);

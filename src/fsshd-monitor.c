@@ -18,6 +18,17 @@
  * length counts type and payload).  Replies carry the request's type.
  * MON_LOG is one-way: the sandboxed process cannot reach syslog or a
  * log file, so its log lines travel here.
+ *
+ * MON_USER comes with the first USERAUTH_REQUEST: the monitor answers
+ * with the settings of that user (Match applied, as sshd's monitor
+ * answers its PWNAM request), which the pre-auth process then offers.
+ * It is allowed once, naming the user of the requests before it if
+ * there were any (a signed publickey request reaches the monitor before
+ * the pre-auth process's auth engine asks for the settings), and fixes
+ * the user name: a request for another user afterwards ends the
+ * connection (the pre-auth process disconnects a client that changes
+ * it).  A name without an account gets what Match gives the name alone,
+ * so the answer does not tell whether the account exists.
  */
 #include "config.h"
 
@@ -88,6 +99,7 @@ struct fsshd_mon {
 	struct fsshd_kbd *kbd;		/* keyboard-interactive in progress */
 	int pam_session;		/* a PAM session is open */
 	int attempted;			/* any authentication request */
+	int user_fixed;			/* MON_USER named auser for good */
 	int done;			/* MON_AUTHDONE accepted */
 	struct buf *tstate;		/* the transport state handed over */
 };
@@ -98,7 +110,7 @@ typedef int fsshd_mon_fn(struct fsshd_mon *m, struct buf *req,
 static fsshd_mon_fn fsshd_mon_log, fsshd_mon_pubkey,
     fsshd_mon_signed, fsshd_mon_password, fsshd_mon_sign,
     fsshd_mon_authdone, fsshd_mon_cert, fsshd_mon_kbd_start,
-    fsshd_mon_kbd_step;
+    fsshd_mon_kbd_step, fsshd_mon_user;
 
 static const struct {
 	enum fsshd_mon_type type;
@@ -118,6 +130,7 @@ static const struct {
 	{ MON_CERT, "cert", MON_ST_PREAUTH, 1, fsshd_mon_cert },
 	{ MON_KBD_START, "kbd-start", MON_ST_PREAUTH, 1, fsshd_mon_kbd_start },
 	{ MON_KBD_STEP, "kbd-step", MON_ST_PREAUTH, 1, fsshd_mon_kbd_step },
+	{ MON_USER, "user", MON_ST_PREAUTH, 1, fsshd_mon_user },
 };
 
 /* ---- framing, used by both sides ---- */
@@ -301,6 +314,50 @@ fsshd_monitor_ask_cert(int mon_fd, const char *user,
 	if ((r = buf_put_cstring(b, user)) == 0 &&
 	    (r = buf_put_string(b, cert->blob, cert->bloblen)) == 0)
 		r = fsshd_mon_ask(mon_fd, MON_CERT, b);
+	buf_free(b);
+	return r;
+}
+
+int
+fsshd_monitor_ask_user(int mon_fd, const char *user,
+    struct auth_server_user *u, char **methodsp, char **algsp)
+{
+	struct buf *b, *reply = NULL;
+	uint32_t max;
+	uint8_t enabled;
+	int r;
+
+	memset(u, 0, sizeof(*u));
+	*methodsp = *algsp = NULL;
+	if ((b = buf_new()) == NULL || (reply = buf_new()) == NULL) {
+		r = FERR_ALLOC;
+		goto out;
+	}
+	if ((r = buf_put_cstring(b, user)) != 0 ||
+	    (r = fsshd_mon_request(mon_fd, MON_USER, b, reply)) != 0 ||
+	    (r = buf_get_u8(reply, &enabled)) != 0 ||
+	    (r = buf_get_u32(reply, &max)) != 0 ||
+	    (r = buf_get_cstring(reply, methodsp, NULL)) != 0 ||
+	    (r = buf_get_cstring(reply, algsp, NULL)) != 0 ||
+	    (r = buf_expect_end(reply)) != 0)
+		goto out;
+	if ((enabled & ~(AUTH_SERVER_PUBLICKEY | AUTH_SERVER_PASSWORD |
+	    AUTH_SERVER_KBDINT)) != 0) {
+		r = FERR_FORMAT;
+		goto out;
+	}
+	u->enabled = enabled;
+	u->max_tries = max;
+	u->methods = strcmp(*methodsp, "any") == 0 ? NULL : *methodsp;
+	u->pubkey_algs = **algsp == '\0' ? NULL : *algsp;
+ out:
+	if (r != 0) {
+		free(*methodsp);
+		free(*algsp);
+		*methodsp = *algsp = NULL;
+		memset(u, 0, sizeof(*u));
+	}
+	buf_free(reply);
 	buf_free(b);
 	return r;
 }
@@ -655,15 +712,22 @@ fsshd_mon_log(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 
 /*
  * A new user name starts over: methods approved for one user never
- * count for another.
+ * count for another.  Once MON_USER fixed the name, another one is a
+ * protocol violation (FERR_PERMISSION, logged).
  */
-static void
+static int
 fsshd_mon_set_user(struct fsshd_mon *m, const char *user)
 {
 	if (m->auser != NULL && strcmp(m->auser, user) == 0)
-		return;
+		return 0;
+	if (m->user_fixed) {
+		log_error("monitor: request for %.100s after %.100s from %s: "
+		    "change of user name", user, m->auser, m->as.peer);
+		return FERR_PERMISSION;
+	}
 	free(m->auser);
-	m->auser = strdup(user);
+	if ((m->auser = strdup(user)) == NULL)
+		return FERR_ALLOC;
 	m->approved = 0;
 	m->nseq = 0;
 	key_free(m->signer);
@@ -672,6 +736,7 @@ fsshd_mon_set_user(struct fsshd_mon *m, const char *user)
 	m->signer_cert = NULL;
 	fsshd_kbd_free(m->kbd);
 	m->kbd = NULL;
+	return 0;
 }
 
 /*
@@ -689,8 +754,7 @@ fsshd_mon_query(struct fsshd_mon *m, struct buf *req, char **userp,
 	    (r = buf_expect_end(req)) != 0)
 		return r;
 	m->attempted = 1;
-	fsshd_mon_set_user(m, *userp);
-	return 0;
+	return fsshd_mon_set_user(m, *userp);
 }
 
 static int
@@ -748,7 +812,8 @@ fsshd_mon_signed(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 	    (r = buf_expect_end(msg)) != 0)
 		goto out;
 	m->attempted = 1;
-	fsshd_mon_set_user(m, user);
+	if ((r = fsshd_mon_set_user(m, user)) != 0)
+		goto out;
 	log_debug("monitor: signed %s attempt for %s (session id %s)",
 	    method, user, m->session_id != NULL ? "known" : "unknown");
 	if (strcmp(method, "publickey") != 0 || !hassig ||
@@ -819,9 +884,13 @@ fsshd_mon_password(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 	    (r = buf_expect_end(req)) != 0)
 		goto out;
 	m->attempted = 1;
-	fsshd_mon_set_user(m, user);
-	/* Only configuration mode offers passwords. */
-	if (m->o->conf != NULL && m->o->conf->password_authentication &&
+	if ((r = fsshd_mon_set_user(m, user)) != 0)
+		goto out;
+	/*
+	 * Only configuration mode offers passwords, by the user's
+	 * PasswordAuthentication (Match applied: fsshd_session_password_ok).
+	 */
+	if (m->o->conf != NULL &&
 	    fsshd_session_password_ok(&m->as, user, password) == 1 &&
 	    fsshd_mon_method_allowed(m, MON_M_PASSWORD)) {
 		ok = 1;
@@ -919,7 +988,8 @@ fsshd_mon_kbd_start(struct fsshd_mon *m, struct buf *req, struct buf *reply)
 	    (r = buf_expect_end(req)) != 0)
 		goto out;
 	m->attempted = 1;
-	fsshd_mon_set_user(m, user);
+	if ((r = fsshd_mon_set_user(m, user)) != 0)
+		goto out;
 	/* A new attempt: one left over ends here. */
 	fsshd_kbd_free(m->kbd);
 	m->kbd = NULL;
@@ -964,6 +1034,77 @@ fsshd_mon_kbd_step(struct fsshd_mon *m, struct buf *req, struct buf *reply)
  out:
 	for (i = 0; i < got; i++)
 		misc_freezero(resp[i], lens[i]);
+	return r;
+}
+
+/* Put the authentication settings of c (NULL: embedded) into reply. */
+static int
+fsshd_mon_put_settings(const struct sshdconf *c, struct buf *reply)
+{
+	char *methods = NULL;
+	uint8_t enabled = AUTH_SERVER_PUBLICKEY;
+	uint32_t max = 0;
+	int r;
+
+	if (c != NULL) {
+		enabled = (c->pubkey_authentication ? AUTH_SERVER_PUBLICKEY : 0) |
+		    (c->password_authentication ? AUTH_SERVER_PASSWORD : 0) |
+		    (c->kbd_interactive_authentication ?
+		    AUTH_SERVER_KBDINT : 0);
+		max = c->max_auth_tries > 0 ? (uint32_t)c->max_auth_tries : 0;
+		if (c->authentication_methods.n > 0 &&
+		    strcmp(c->authentication_methods.v[0], "any") != 0 &&
+		    (methods = fsshd_session_auth_methods(c)) == NULL)
+			return FERR_ALLOC;
+	}
+	if ((r = buf_put_u8(reply, enabled)) == 0 &&
+	    (r = buf_put_u32(reply, max)) == 0 &&
+	    (r = buf_put_cstring(reply, methods != NULL ? methods : "any")) == 0)
+		r = buf_put_cstring(reply, c != NULL &&
+		    c->pubkey_accepted_algorithms != NULL ?
+		    c->pubkey_accepted_algorithms : "");
+	free(methods);
+	return r;
+}
+
+/*
+ * The user's settings (Match applied), see MON_USER.  Refused (ending
+ * the connection) the second time, for a user other than the one
+ * earlier requests named, and for a name that is empty or longer than a
+ * USERAUTH_REQUEST may carry.
+ */
+static int
+fsshd_mon_user(struct fsshd_mon *m, struct buf *req, struct buf *reply)
+{
+	struct sshdconf *tmp = NULL;
+	const struct sshdconf *c;
+	char *user = NULL;
+	size_t len;
+	int r;
+
+	if ((r = buf_get_cstring(req, &user, &len)) != 0 ||
+	    (r = buf_expect_end(req)) != 0)
+		goto out;
+	if (len == 0 || len > AUTH_USER_MAX) {
+		r = FERR_FORMAT;
+		goto out;
+	}
+	if (m->user_fixed || (m->auser != NULL &&
+	    strcmp(m->auser, user) != 0)) {
+		log_error("monitor: settings for %.100s asked again or after "
+		    "requests for %.100s from %s", user,
+		    m->auser != NULL ? m->auser : "?", m->as.peer);
+		r = FERR_PERMISSION;
+		goto out;
+	}
+	if ((r = fsshd_mon_set_user(m, user)) != 0)
+		goto out;
+	m->user_fixed = 1;
+	c = fsshd_session_auth_conf(&m->as, user, &tmp);
+	r = fsshd_mon_put_settings(c, reply);
+ out:
+	sshdconf_free(tmp);
+	free(user);
 	return r;
 }
 

@@ -137,6 +137,27 @@ fsshd_account_load(struct fsshd_account *a, const char *user)
 }
 
 /*
+ * What the connection offers to Match for user (its groups from the
+ * group database: none for a name the system does not know); 0 or a
+ * code (a name too long for the specification is refused, never cut).
+ */
+static int
+fsshd_session_conn(const struct fsshd_authstate *as, const char *user,
+    struct sshdconf_conn *conn)
+{
+	char spec[2048];
+	int n;
+
+	memset(conn, 0, sizeof(*conn));
+	n = snprintf(spec, sizeof(spec),
+	    "user=%s,addr=%s,host=%s,laddr=%s,lport=%d", user, as->addr,
+	    as->addr, as->laddr, as->lport);
+	if (n < 0 || (size_t)n >= sizeof(spec))
+		return FERR_STRING_TOO_LARGE;
+	return sshdconf_conn_parse(spec, conn);
+}
+
+/*
  * Configuration mode: the account and effective settings for user, and
  * whether the account may log in at all.  Names that could confuse the
  * Match specification are refused outright.  The embedded default
@@ -146,7 +167,7 @@ int
 fsshd_session_user_ok(struct fsshd_authstate *as, const char *user)
 {
 	struct sshdconf_conn conn;
-	char spec[2048], why[256];
+	char why[256];
 	int ok = 0;
 
 	if (as->o->conf == NULL) {
@@ -168,9 +189,7 @@ fsshd_session_user_ok(struct fsshd_authstate *as, const char *user)
 		log_info("Invalid user %.100s from %s", user, as->peer);
 		return 0;
 	}
-	snprintf(spec, sizeof(spec), "user=%s,addr=%s,host=%s,laddr=%s,lport=%d",
-	    user, as->addr, as->addr, as->laddr, as->lport);
-	if (sshdconf_conn_parse(spec, &conn) != 0 ||
+	if (fsshd_session_conn(as, user, &conn) != 0 ||
 	    sshdconf_match(as->o->conf, &conn, &as->eff) != 0) {
 		log_error("cannot apply the configuration for %s", user);
 		goto out;
@@ -185,6 +204,34 @@ fsshd_session_user_ok(struct fsshd_authstate *as, const char *user)
  out:
 	sshdconf_conn_clear(&conn);
 	return ok;
+}
+
+const struct sshdconf *
+fsshd_session_auth_conf(struct fsshd_authstate *as, const char *user,
+    struct sshdconf **tmpp)
+{
+	struct sshdconf_conn conn;
+
+	*tmpp = NULL;
+	if (as->o->conf == NULL)
+		return NULL;
+	(void)fsshd_session_user_ok(as, user);
+	if (as->eff != NULL && as->acct.name != NULL &&
+	    strcmp(as->acct.name, user) == 0)
+		return as->eff;
+	/*
+	 * No such account: Match for the name alone, as for an account
+	 * without groups, so that what is offered does not tell whether
+	 * the account exists.  Names Match cannot be asked about get the
+	 * global settings.
+	 */
+	if (strpbrk(user, ",= \t") == NULL &&
+	    fsshd_session_conn(as, user, &conn) == 0) {
+		if (sshdconf_match(as->o->conf, &conn, tmpp) != 0)
+			*tmpp = NULL;
+		sshdconf_conn_clear(&conn);
+	}
+	return *tmpp != NULL ? *tmpp : as->o->conf;
 }
 
 int
@@ -329,6 +376,32 @@ fsshd_cert_allowed(const char *user, const struct key_cert *cert, void *ctx)
 	struct fsshd_session *s = ctx;
 
 	return fsshd_monitor_ask_cert(s->mon_fd, user, cert);
+}
+
+/*
+ * The first USERAUTH_REQUEST names the user: what is offered from now on
+ * is what the monitor says the user's settings are (Match applied).
+ */
+static int
+fsshd_user_first(struct auth_server *a, const char *user, void *ctx)
+{
+	struct fsshd_session *s = ctx;
+	struct auth_server_user u;
+	char *methods = NULL, *algs = NULL;
+	int r;
+
+	if ((r = fsshd_monitor_ask_user(s->mon_fd, user, &u, &methods,
+	    &algs)) != 0)
+		log_error("settings for %.100s from the monitor: %s", user,
+		    err_str(r));
+	else if ((r = auth_server_set_user(a, &u)) == FERR_CONFIG)
+		log_info("no AuthenticationMethods list for %.100s has only "
+		    "enabled methods", user);
+	else if (r != 0)
+		log_error("settings for %.100s: %s", user, err_str(r));
+	free(methods);
+	free(algs);
+	return r;
 }
 
 /* keyboard-interactive: the conversation itself lives in the monitor. */
@@ -1168,12 +1241,12 @@ fsshd_banner(const struct sshdconf *c)
 
 /*
  * AuthenticationMethods as one string ("any" is the default: NULL),
- * without submethods ("keyboard-interactive:pam" is keyboard-
+ * allocated, without submethods ("keyboard-interactive:pam" is keyboard-
  * interactive: each method has one device here, and the monitor
  * matches them the same way).
  */
-static char *
-fsshd_auth_methods(const struct sshdconf *c)
+char *
+fsshd_session_auth_methods(const struct sshdconf *c)
 {
 	struct buf *b;
 	const char *p;
@@ -1340,13 +1413,17 @@ fsshd_session_preauth(const struct fsshd_opts *o, int in_fd, int out_fd,
 		ac.pubkey_algs = conf->pubkey_accepted_algorithms;
 		ac.max_tries = conf->max_auth_tries > 0 ?
 		    (unsigned int)conf->max_auth_tries : 0;
-		if (conf->password_authentication)
-			ac.password = fsshd_password_check;
-		if (conf->kbd_interactive_authentication)
-			ac.kbdint = fsshd_kbdint_policy;
+		/*
+		 * Every method has its callback: which are offered, in
+		 * which lists, is decided per user (Match applied) on the
+		 * first request (fsshd_user_first).
+		 */
+		ac.password = fsshd_password_check;
+		ac.kbdint = fsshd_kbdint_policy;
 		ac.cert_allowed = fsshd_cert_allowed;
+		ac.user_first = fsshd_user_first;
 		ac.banner = banner = fsshd_banner(conf);
-		ac.methods = methods = fsshd_auth_methods(conf);
+		ac.methods = methods = fsshd_session_auth_methods(conf);
 	}
 	if ((r = fsshd_monitor_get_hostkeys(mon_fd, s.pubkeys,
 	    &s.npubkeys)) != 0) {

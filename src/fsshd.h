@@ -14,6 +14,7 @@
 #include "ferry/authkeys.h"
 
 struct auth_kbdint;
+struct auth_server_user;
 struct buf;
 struct key;
 struct key_cert;
@@ -128,6 +129,22 @@ int fsshd_session_password_ok(struct fsshd_authstate *as, const char *user,
  */
 int fsshd_session_cert_ok(struct fsshd_authstate *as, const char *user,
     const struct key_cert *cert);
+/*
+ * The settings that decide how user authenticates (configuration mode):
+ * the account's effective ones (Match applied, in as->eff) when it
+ * exists, else those Match gives the name alone (in a new *tmpp, for
+ * the caller to free), else the global ones; NULL in the embedded
+ * default.  Whether the account exists does not change the answer for
+ * a name that no Match block names.
+ */
+const struct sshdconf *fsshd_session_auth_conf(struct fsshd_authstate *as,
+    const char *user, struct sshdconf **tmpp);
+/*
+ * c's AuthenticationMethods as one allocated string of space-separated
+ * lists without submethods, or NULL for "any" (and on allocation
+ * failure, which the monitor's own checks turn into no login).
+ */
+char *fsshd_session_auth_methods(const struct sshdconf *c);
 /* Release what as holds (not as itself). */
 void fsshd_session_authstate_clear(struct fsshd_authstate *as);
 
@@ -180,6 +197,14 @@ int fsshd_monitor_ask_cert(int mon_fd, const char *user,
  */
 int fsshd_monitor_kbdint(int mon_fd, struct auth_kbdint *conv,
     const char *user);
+/*
+ * MON_USER, on the first USERAUTH_REQUEST: the user's settings (Match
+ * applied; see fsshd_session_auth_conf) into u, whose strings point to
+ * *methodsp and *algsp (allocated, for the caller to free; u->methods
+ * NULL for "any", u->pubkey_algs NULL for the default).  0 or a code.
+ */
+int fsshd_monitor_ask_user(int mon_fd, const char *user,
+    struct auth_server_user *u, char **methodsp, char **algsp);
 /* transport_sign_fn over the monitor; ctx is a pointer to the fd. */
 int fsshd_monitor_sign(const struct key *hostkey, const char *sigalg,
     const uint8_t *data, size_t len, struct buf *sig, void *ctx);
@@ -207,6 +232,12 @@ enum fsshd_mon_type {
 				 * byte status (AUTH_KBDINT_*); PROMPT:
 				 * string name, instruction, uint32 n,
 				 * n x (string prompt, bool echo) */
+	MON_USER,		/* string user, once (the user of the
+				 * requests before, if any) -> byte enabled
+				 * (AUTH_SERVER_*), uint32 MaxAuthTries (0:
+				 * default), string AuthenticationMethods
+				 * ("any"), string PubkeyAcceptedAlgorithms
+				 * (empty: the default) */
 };
 /*
  * Fuzzing and unit tests (tests/fuzz/fuzz-fsshd-monitor.c,

@@ -6,6 +6,10 @@
  * lists ask for a password too, a method out of order is refused, and
  * the claim must name the approved methods in their order.  Runs as any
  * user whose account may log in with a key (else the checks are skipped).
+ * MON_USER answers with the user's settings (Match applied; a name
+ * without an account the same as an account no Match block names), is
+ * strictly parsed, allowed once and only for the user earlier requests
+ * named (if any), and fixes the user name for the requests after it.
  */
 #include "config.h"
 
@@ -15,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ferry/auth.h"
 #include "ferry/buf.h"
 #include "ferry/err.h"
 #include "ferry/key.h"
@@ -165,6 +170,196 @@ run(const char *lists, const char *password, const char *methods,
 	return r;
 }
 
+/* MON_USER for name (len bytes, may hold NULs) appended to in. */
+static void
+frame_user(struct buf *in, const char *name, size_t len, int trailing)
+{
+	struct buf *p = buf_new();
+
+	if (p == NULL || buf_put_string(p, name, len) != 0 ||
+	    (trailing && buf_put_u8(p, 0) != 0))
+		abort();
+	frame(in, MON_USER, p);
+	buf_free(p);
+}
+
+/*
+ * Run the monitor over in under the configuration text; the replies
+ * into out (reset first).  Returns the monitor's code.
+ */
+static int
+run_conf(const char *text, struct buf *in, struct buf *out)
+{
+	struct fsshd_opts o;
+	struct sshdconf *c = NULL;
+	int r;
+
+	if (sshdconf_load_string(text, strlen(text), "test", NULL, 0,
+	    &c) != 0)
+		abort();
+	memset(&o, 0, sizeof(o));
+	o.conf = c;
+	buf_reset(out);
+	r = fsshd_monitor_fuzz(&o, hostkey, buf_ptr(in), buf_len(in), out);
+	buf_reset(in);
+	sshdconf_free(c);
+	return r;
+}
+
+/*
+ * The settings of one MON_USER reply in out: "enabled max methods" in
+ * text, PubkeyAcceptedAlgorithms in algstext (unless NULL).
+ */
+static void
+user_reply(struct buf *out, char *text, size_t len, char *algstext,
+    size_t algslen)
+{
+	struct buf *reply = buf_new();
+	char *methods = NULL, *algs = NULL;
+	uint32_t max;
+	uint8_t type, enabled;
+
+	text[0] = '\0';
+	if (reply == NULL)
+		abort();
+	if (buf_get_u8(out, &type) == 0 && type == MON_USER &&
+	    buf_get_stringb(out, reply) == 0 &&
+	    buf_get_u8(reply, &enabled) == 0 &&
+	    buf_get_u32(reply, &max) == 0 &&
+	    buf_get_cstring(reply, &methods, NULL) == 0 &&
+	    buf_get_cstring(reply, &algs, NULL) == 0 &&
+	    buf_expect_end(reply) == 0)
+		snprintf(text, len, "%u %u %s", enabled, max, methods);
+	if (algstext != NULL)
+		snprintf(algstext, algslen, "%s", algs != NULL ? algs : "");
+	free(methods);
+	free(algs);
+	buf_free(reply);
+}
+
+static void
+test_user(void)
+{
+	struct buf *in = buf_new(), *out = buf_new();
+	char text[2048], got[512], root[512], ghost[512], longname[1100];
+	char ralgs[1024], galgs[1024];
+	/* An account other than the test's (which may be root). */
+	const char *other = strcmp(user, "root") != 0 ? "root" : "daemon";
+	int r;
+
+	if (in == NULL || out == NULL)
+		abort();
+	if (getpwnam(other) == NULL) {
+		tap_skip("no account %s here", other);
+		return;
+	}
+	snprintf(text, sizeof(text), "UsePAM no\nPasswordAuthentication yes\n"
+	    "KbdInteractiveAuthentication no\nMaxAuthTries 5\n"
+	    "Match User %s,ghost-fsshd-test\n"
+	    "\tAuthenticationMethods publickey,password "
+	    "publickey,keyboard-interactive:pam\n"
+	    "\tMaxAuthTries 3\n\tKbdInteractiveAuthentication yes\n"
+	    "Match User %s\n\tPubkeyAcceptedAlgorithms ssh-ed25519\n",
+	    user, other);
+
+	/* The user's settings, Match applied. */
+	frame_user(in, user, strlen(user), 0);
+	r = run_conf(text, in, out);
+	user_reply(out, got, sizeof(got), NULL, 0);
+	ok(r == 0 && strcmp(got, "7 3 publickey,password "
+	    "publickey,keyboard-interactive") == 0,
+	    "MON_USER: the user's Match-applied settings (%s)", got);
+
+	/* A name without an account: what Match gives the name. */
+	frame_user(in, "ghost-fsshd-test", 16, 0);
+	r = run_conf(text, in, out);
+	user_reply(out, ghost, sizeof(ghost), NULL, 0);
+	is_int(strcmp(ghost, got), 0,
+	    "a name without an account named by Match: that block's settings");
+	frame_user(in, other, strlen(other), 0);
+	r = run_conf(text, in, out);
+	user_reply(out, got, sizeof(got), ralgs, sizeof(ralgs));
+	ok(r == 0 && strcmp(ralgs, "ssh-ed25519") == 0,
+	    "the user's PubkeyAcceptedAlgorithms (%s)", ralgs);
+	frame_user(in, "nosuch-fsshd-test", 17, 0);
+	r = run_conf(text, in, out);
+	user_reply(out, ghost, sizeof(ghost), NULL, 0);
+	ok(r == 0 && strcmp(ghost, "3 5 any") == 0,
+	    "a name without an account: the global settings (%s)", ghost);
+	snprintf(text, sizeof(text), "UsePAM no\nPasswordAuthentication yes\n"
+	    "KbdInteractiveAuthentication no\nMaxAuthTries 5\n"
+	    "Match User %s\n\tPasswordAuthentication no\n", user);
+	frame_user(in, other, strlen(other), 0);
+	r = run_conf(text, in, out);
+	user_reply(out, root, sizeof(root), ralgs, sizeof(ralgs));
+	frame_user(in, "nosuch-fsshd-test", 17, 0);
+	r = run_conf(text, in, out);
+	user_reply(out, ghost, sizeof(ghost), galgs, sizeof(galgs));
+	ok(root[0] != '\0' && strcmp(ralgs, galgs) == 0 && root[0] != '\0' && strcmp(root, ghost) == 0,
+	    "an account and a name without one get the same answer");
+	frame_user(in, user, strlen(user), 0);
+	r = run_conf(text, in, out);
+	user_reply(out, got, sizeof(got), NULL, 0);
+	ok(r == 0 && strcmp(got, "1 5 any") == 0,
+	    "Match PasswordAuthentication no: password not enabled (%s)", got);
+
+	/* Strict parsing. */
+	frame_user(in, user, strlen(user), 1);
+	r = run_conf(text, in, out);
+	ok(r != 0 && buf_len(out) == 0, "trailing data is refused");
+	frame_user(in, "", 0, 0);
+	r = run_conf(text, in, out);
+	ok(r != 0 && buf_len(out) == 0, "an empty name is refused");
+	frame_user(in, "ro\0ot", 5, 0);
+	r = run_conf(text, in, out);
+	ok(r != 0 && buf_len(out) == 0, "a name with a NUL is refused");
+	memset(longname, 'a', sizeof(longname));
+	frame_user(in, longname, AUTH_USER_MAX + 1, 0);
+	r = run_conf(text, in, out);
+	ok(r != 0 && buf_len(out) == 0, "an over-long name is refused");
+	frame_user(in, longname, AUTH_USER_MAX, 0);
+	r = run_conf(text, in, out);
+	ok(r == 0 && buf_len(out) > 0, "a name of the longest length is "
+	    "answered");
+	if (buf_put_u8(in, MON_USER) != 0 || buf_put_u32(in, 2) != 0 ||
+	    buf_put_u8(in, 0) != 0 || buf_put_u8(in, 0) != 0)
+		abort();
+	r = run_conf(text, in, out);
+	ok(r != 0 && buf_len(out) == 0, "a truncated string is refused");
+
+	/* Once, and first. */
+	frame_user(in, user, strlen(user), 0);
+	frame_user(in, user, strlen(user), 0);
+	r = run_conf(text, in, out);
+	is_int(r, FERR_PERMISSION, "a second MON_USER is refused");
+	frame_password(in, "not the password");
+	frame_user(in, other, strlen(other), 0);
+	r = run_conf(text, in, out);
+	is_int(r, FERR_PERMISSION,
+	    "MON_USER after a request named another user is refused");
+	frame_password(in, "not the password");
+	frame_user(in, user, strlen(user), 0);
+	frame_password(in, "not the password");
+	r = run_conf(text, in, out);
+	is_int(r, 0, "MON_USER after a request for the same user is answered");
+	frame_password(in, "not the password");
+	frame_user(in, user, strlen(user), 0);
+	frame_user(in, user, strlen(user), 0);
+	r = run_conf(text, in, out);
+	is_int(r, FERR_PERMISSION, "and only once");
+	frame_user(in, other, strlen(other), 0);
+	frame_password(in, "not the password");
+	r = run_conf(text, in, out);
+	is_int(r, FERR_PERMISSION,
+	    "a request for another user after MON_USER is refused");
+	frame_user(in, user, strlen(user), 0);
+	frame_password(in, "not the password");
+	r = run_conf(text, in, out);
+	is_int(r, 0, "a request for the same user goes on");
+	buf_free(in);
+	buf_free(out);
+}
+
 int
 main(void)
 {
@@ -187,6 +382,8 @@ main(void)
 	    fwrite(buf_ptr(line), 1, buf_len(line), f) != buf_len(line) ||
 	    fputc('\n', f) == EOF || fclose(f) != 0)
 		abort();
+
+	test_user();
 
 	/* The control: a key alone where a key alone is enough. */
 	r = run("publickey", NULL, "publickey", &sgn, &pwok);

@@ -209,12 +209,46 @@ int auth_kbdint_set_text(struct auth_kbdint *conv, const char *name,
 int auth_kbdint_add_prompt(struct auth_kbdint *conv, const char *prompt,
     int echo) FERRY_WUR;
 
+/*
+ * Settings for one user (sshd applies Match for the user named in the
+ * first request), given to auth_server_set_user().
+ */
+#define AUTH_SERVER_PUBLICKEY	0x01	/* bits of auth_server_user.enabled */
+#define AUTH_SERVER_PASSWORD	0x02
+#define AUTH_SERVER_KBDINT	0x04
+struct auth_server_user {
+	/*
+	 * Methods the user may use (AUTH_SERVER_* bits): a method is
+	 * offered when enabled here and its callback is set.
+	 */
+	unsigned int enabled;
+	/*
+	 * AuthenticationMethods as in auth_server_config.  Lists naming a
+	 * method that is not offered are dropped (as sshd drops them).
+	 */
+	const char *methods;
+	unsigned int max_tries;		/* 0: AUTH_MAX_TRIES_DEFAULT */
+	const char *pubkey_algs;	/* NULL: keep the server's */
+};
+
+/*
+ * Called once, on the first USERAUTH_REQUEST, with its user name before
+ * anything is answered: the program may call auth_server_set_user() on
+ * a.  0, or a negative code that ends the connection with a DISCONNECT
+ * (FERR_CONFIG: "no authentication methods enabled").  The user name
+ * cannot change later (a change disconnects), so the settings hold for
+ * the whole authentication.
+ */
+typedef int auth_server_user_fn(struct auth_server *a, const char *user,
+    void *ctx);
+
 struct auth_server_config {
 	/*
 	 * AuthenticationMethods: NULL or "any" for any one method; else
 	 * lists separated by spaces, each a comma-separated chain that must
 	 * be completed in order ("publickey,password publickey,keyboard-
-	 * interactive").  A method is offered only when its callback is set.
+	 * interactive").  A method is offered only when its callback is set
+	 * (and, after auth_server_set_user, enabled for the user).
 	 */
 	const char *methods;
 	/*
@@ -236,6 +270,8 @@ struct auth_server_config {
 	auth_cert_allowed_fn *cert_allowed;
 	auth_password_check_fn *password;
 	auth_kbdint_server_fn *kbdint;
+	/* NULL, or the hook for per-user settings (see above). */
+	auth_server_user_fn *user_first;
 	void *ctx;
 };
 
@@ -255,6 +291,18 @@ void auth_server_free(struct auth_server *a);
  */
 int auth_server_input(struct auth_server *a, uint8_t msg, struct buf *payload)
     FERRY_WUR;
+
+/*
+ * Replace the methods offered, the AuthenticationMethods lists, the
+ * failure limit and (unless NULL) the accepted signature algorithms
+ * with u's (strings copied), before any method has succeeded: from a
+ * user_first hook.  The failures counted so far stay.  Returns 0,
+ * FERR_CONFIG when u->methods is malformed or no list is left once
+ * those naming a method that is not offered are dropped (nothing is
+ * changed then), FERR_ARGUMENT after a method succeeded, FERR_ALLOC.
+ */
+int auth_server_set_user(struct auth_server *a,
+    const struct auth_server_user *u) FERRY_WUR;
 
 /* The user of the last request (the authenticated one after success). */
 const char *auth_server_user(const struct auth_server *a);
