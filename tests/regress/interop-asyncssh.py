@@ -12,7 +12,10 @@ name is the negotiated one whatever the server prefers.
 
 fsshd (as root: a test account) <- AsyncSSH's client: known_hosts, public
 key and password authentication, exec with exit status, SFTP put and get of
-16 MiB with rekeying every MiB, one connection per algorithm both share.
+16 MiB with rekeying every MiB (and zlib@openssh.com, AsyncSSH's first
+choice), one connection per kex, cipher, MAC and host key algorithm both
+share.  AsyncSSH sends the packet that crosses its rekey limit right after
+its KEXINIT: Ferry takes it, as OpenSSH does, both as client and server.
 """
 import asyncio
 import hashlib
@@ -467,8 +470,14 @@ def fsshd_run(tmp, user, home):
         for f in files:
             os.chown(os.path.join(d, f), uid.pw_uid, uid.pw_gid)
     hostkey = os.path.join(tmp, "fhostkey")
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
-                    hostkey], check=True, stdin=subprocess.DEVNULL)
+    hostkeys = []
+    for t, bits in (("ed25519", "256"), ("ecdsa", "256"), ("ecdsa", "384"),
+                    ("ecdsa", "521"), ("rsa", "3072")):
+        path = "%s-%s%s" % (hostkey, t, bits)
+        subprocess.run(["ssh-keygen", "-q", "-t", t, "-b", bits, "-N", "",
+                        "-f", path], check=True, stdin=subprocess.DEVNULL)
+        hostkeys.append(path)
+    hks = [a for a in ferry_list("HostKeyAlgorithms") if "cert" not in a]
     kexes = [a for a in ferry_list("kex") if a in names(get_kex_algs())]
     ciphers = [a for a in ferry_list("cipher")
                if a in names(get_encryption_algs())]
@@ -476,34 +485,38 @@ def fsshd_run(tmp, user, home):
     port = free_port()
     conf = os.path.join(tmp, "fsshd.conf")
     with open(conf, "w") as f:
-        f.write("Port %d\nListenAddress 127.0.0.1\nHostKey %s\n"
-                "PidFile %s/fsshd.pid\nAuthorizedKeysFile .ssh/authorized_keys\n"
+        f.write("Port %d\nListenAddress 127.0.0.1\n" % port)
+        for path in hostkeys:
+            f.write("HostKey %s\n" % path)
+        f.write("PidFile %s/fsshd.pid\nAuthorizedKeysFile .ssh/authorized_keys\n"
                 "PasswordAuthentication yes\nKbdInteractiveAuthentication no\n"
                 "UsePAM no\nPerSourcePenalties no\nLogLevel VERBOSE\n"
                 "Subsystem sftp internal-sftp\n"
                 "KexAlgorithms %s\nCiphers %s\nMACs %s\n"
-                % (port, hostkey, tmp, ",".join(kexes), ",".join(ciphers),
-                   ",".join(macs)))
+                "HostKeyAlgorithms %s\n"
+                % (tmp, ",".join(kexes), ",".join(ciphers), ",".join(macs),
+                   ",".join(hks)))
     log = open(os.path.join(tmp, "fsshd.log"), "w")
     server = subprocess.Popen([PROG["fsshd"], "-f", conf, "-e"], stderr=log)
     try:
         if not ok(wait_port(port), "fsshd listens"):
             return
         known = os.path.join(tmp, "fknown")
-        with open(hostkey + ".pub") as f:
-            hk = " ".join(f.read().split()[:2])
-        with open(known, "w") as f:
-            f.write("[127.0.0.1]:%d %s\n" % (port, hk))
-        fsshd_client(tmp, port, user, home, known, key, password, kexes,
-                     ciphers, macs)
+        with open(known, "w") as out:
+            for path in hostkeys:
+                with open(path + ".pub") as f:
+                    out.write("[127.0.0.1]:%d %s\n"
+                              % (port, " ".join(f.read().split()[:2])))
+        fsshd_client(tmp, port, user, home, known, key, password,
+                     (("kex_algs", kexes), ("encryption_algs", ciphers),
+                      ("mac_algs", macs), ("server_host_key_algs", hks)))
     finally:
         server.terminate()
         server.wait(10)
         log.close()
 
 
-def fsshd_client(tmp, port, user, home, known, key, password, kexes,
-                 ciphers, macs):
+def fsshd_client(tmp, port, user, home, known, key, password, lists):
     try:
         out, status = arun(client_session(port, user, known,
                                           client_keys=[key],
@@ -557,8 +570,7 @@ def fsshd_client(tmp, port, user, home, known, key, password, kexes,
     ok(rekeys >= 5, "with a rekey every MiB (%d key exchanges)" % rekeys)
 
     bad = []
-    for kw, lst in (("kex_algs", kexes), ("encryption_algs", ciphers),
-                    ("mac_algs", macs)):
+    for kw, lst in lists:
         for alg in lst:
             extra = {kw: [alg]}
             if kw == "mac_algs":
@@ -569,9 +581,9 @@ def fsshd_client(tmp, port, user, home, known, key, password, kexes,
                 out = repr(e)
             if out != "alg\n":
                 bad.append("%s (%s)" % (alg, out))
-    ok(kexes and ciphers and macs and not bad,
-       "AsyncSSH with each of %d kex, %d ciphers, %d MACs fsshd shares: "
-       "%s failed" % (len(kexes), len(ciphers), len(macs), bad))
+    ok(all(lst for _, lst in lists) and not bad,
+       "AsyncSSH with each of %s fsshd shares: %s failed"
+       % (", ".join("%d %s" % (len(lst), kw) for kw, lst in lists), bad))
 
 
 def main():
