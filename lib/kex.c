@@ -127,27 +127,41 @@ kex_guess_alg(const char *kexlist)
 }
 
 /*
- * Peers whose identification shows they treat a guessed packet as the
- * real one whatever the flag says (paramiko reads first_kex_packet_follows
- * and ignores it).  With them a guess is right when its method is the
- * negotiated one's, whatever the first names of the lists.
+ * Peers whose identification shows they judge the client's guessed packet
+ * by another rule than RFC 4253 7.1 (both sides' first kex and host key
+ * names), as the RFC-wrong guess they keep would otherwise be answered
+ * by the real packet as well.  paramiko reads first_kex_packet_follows
+ * and ignores it: the guess stands when its method is the negotiated
+ * one's.  AsyncSSH keeps the guess when the negotiated name is the
+ * client's first kex name, whatever the server prefers and whatever the
+ * host key algorithms.
  */
-static const char *const kex_guess_ignorers[] = {
-	"SSH-2.0-paramiko_",
+enum kex_guess_rule {
+	KEX_GUESS_RFC,		/* RFC 4253 7.1: both sides' first names */
+	KEX_GUESS_METHOD,	/* the negotiated method is the guessed one */
+	KEX_GUESS_NAME,		/* the negotiated name is the guessed one */
 };
 
-static int
-kex_peer_ignores_flag(const char *version)
+static const struct kex_guess_quirk {
+	const char *version;	/* identification prefix */
+	enum kex_guess_rule rule;
+} kex_guess_quirks[] = {
+	{ "SSH-2.0-paramiko_", KEX_GUESS_METHOD },
+	{ "SSH-2.0-AsyncSSH_", KEX_GUESS_NAME },
+};
+
+static enum kex_guess_rule
+kex_peer_guess_rule(const char *version)
 {
 	size_t i, n;
 
-	for (i = 0; version != NULL && i < sizeof(kex_guess_ignorers) /
-	    sizeof(kex_guess_ignorers[0]); i++) {
-		n = strlen(kex_guess_ignorers[i]);
-		if (strncmp(version, kex_guess_ignorers[i], n) == 0)
-			return 1;
+	for (i = 0; version != NULL && i < sizeof(kex_guess_quirks) /
+	    sizeof(kex_guess_quirks[0]); i++) {
+		n = strlen(kex_guess_quirks[i].version);
+		if (strncmp(version, kex_guess_quirks[i].version, n) == 0)
+			return kex_guess_quirks[i].rule;
 	}
-	return 0;
+	return KEX_GUESS_RFC;
 }
 
 void
@@ -331,14 +345,25 @@ kex_start(struct transport *t)
 /*
  * Client, the peer's KEXINIT is in: keep the guessed packet when the
  * server takes it (RFC 4253 7.1: both sides prefer the same kex and host
- * key algorithms), else forget it and begin the negotiated method.
+ * key algorithms, or the peer's own rule in kex_guess_quirks), else
+ * forget it and begin the negotiated method.
  */
 static int
 kex_client_after_guess(struct transport *t, struct kex *k, int right)
 {
-	if (k->guess != NULL && kex_peer_ignores_flag(t->peer_version))
+	switch (k->guess != NULL ? kex_peer_guess_rule(t->peer_version) :
+	    KEX_GUESS_RFC) {
+	case KEX_GUESS_METHOD:
 		right = k->guess->kind == k->alg->kind &&
 		    k->guess->param == k->alg->param;
+		break;
+	case KEX_GUESS_NAME:
+		right = strcmp(k->guess->name, k->alg->name) == 0;
+		break;
+	case KEX_GUESS_RFC:
+	default:
+		break;
+	}
 	if (k->guess != NULL && right) {
 		log_debug("kex: the guessed %s packet stands", k->guess->name);
 		k->expect = KEX_MSG_ECDH_REPLY;

@@ -40,7 +40,8 @@ struct client_slot {
 
 struct client_ext {
 	char *name;
-	char *data;
+	char *data;		/* NUL-terminated copy of the data string */
+	size_t datalen;		/* its length, which may hold NULs */
 };
 
 struct sftp_client {
@@ -213,8 +214,8 @@ sftp_client_has_ext(const struct sftp_client *c, const char *name,
 	for (i = 0; i < c->nexts; i++) {
 		if (strcmp(c->exts[i].name, name) != 0)
 			continue;
-		if (ver != NULL &&
-		    strncmp(c->exts[i].data, ver, strlen(ver)) != 0)
+		if (ver != NULL && (c->exts[i].datalen < strlen(ver) ||
+		    memcmp(c->exts[i].data, ver, strlen(ver)) != 0))
 			continue;
 		if (datap != NULL)
 			*datap = c->exts[i].data;
@@ -452,7 +453,9 @@ static int
 client_version(struct sftp_client *c, struct buf *m)
 {
 	uint8_t type;
-	char *name = NULL, *data = NULL;
+	char *name = NULL;
+	uint8_t *data = NULL;
+	size_t datalen;
 	int r;
 
 	if ((r = buf_get_u8(m, &type)) != 0 || type != SSH_FXP_VERSION)
@@ -463,22 +466,28 @@ client_version(struct sftp_client *c, struct buf *m)
 	if (c->version < SFTP_VERSION)
 		return client_fail(c, FERR_PROTOCOL,
 		    "server speaks SFTP version %u", c->version);
+	/*
+	 * Extension data is a string of any bytes (draft-ietf-secsh-
+	 * filexfer-02 4; AsyncSSH's vendor-id holds lengths and a uint64).
+	 */
 	while (buf_len(m) > 0) {
 		if ((r = buf_get_cstring(m, &name, NULL)) != 0 ||
-		    (r = buf_get_cstring(m, &data, NULL)) != 0) {
+		    (r = buf_get_string(m, &data, &datalen)) != 0) {
 			free(name);
 			return client_fail(c, FERR_PROTOCOL,
 			    "malformed VERSION extension");
 		}
 		if (c->nexts < CLIENT_MAX_EXTS) {
 			c->exts[c->nexts].name = name;
-			c->exts[c->nexts].data = data;
+			c->exts[c->nexts].data = (char *)data;
+			c->exts[c->nexts].datalen = datalen;
 			c->nexts++;
 		} else {
 			free(name);
 			free(data);
 		}
-		name = data = NULL;
+		name = NULL;
+		data = NULL;
 	}
 	c->ready = 1;
 	return 0;

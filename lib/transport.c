@@ -959,10 +959,14 @@ transport_dispatch(struct transport *t, uint8_t msg, struct buf *m,
 		return transport_fail(t, FERR_PROTOCOL,
 		    TRANSPORT_DISC_PROTOCOL_ERROR,
 		    "message %u before the first key exchange completed", msg);
-	if (t->kex != NULL && t->kex->got_kexinit)
-		return transport_fail(t, FERR_PROTOCOL,
-		    TRANSPORT_DISC_PROTOCOL_ERROR,
-		    "message %u during key exchange", msg);
+	/*
+	 * RFC 4253 7.1 forbids a side to send these between its KEXINIT
+	 * and its NEWKEYS, but only our own sending is held back: as
+	 * OpenSSH (whose key exchange takes over messages 1 to 49 alone),
+	 * one the peer sent during a rekey is taken under the current keys.
+	 * AsyncSSH sends the packet that crosses its rekey limit just
+	 * after its KEXINIT.
+	 */
 	ev->type = TRANSPORT_EV_PACKET;
 	ev->msg = msg;
 	ev->payload = m;

@@ -719,6 +719,56 @@ fake_start(void)
 	return c;
 }
 
+/*
+ * VERSION whose extension data is any bytes: AsyncSSH sends vendor-id
+ * (three strings and a uint64, so NULs); the extensions after it count.
+ * A data string cut short is still refused.
+ */
+static void
+test_version_exts(void)
+{
+	struct sftp_client *c;
+	struct buf *v, *vend, *f;
+	const char *data;
+	int r;
+
+	H((v = buf_new()) == NULL || (vend = buf_new()) == NULL ||
+	    (f = buf_new()) == NULL);
+	H(buf_put_cstring(vend, "Test"));
+	H(buf_put_cstring(vend, "Fake"));
+	H(buf_put_cstring(vend, "1.0"));
+	H(buf_put_u64(vend, 7));
+	H(buf_put_u8(v, SSH_FXP_VERSION));
+	H(buf_put_u32(v, 3));
+	H(buf_put_cstring(v, "vendor-id"));
+	H(buf_put_stringb(v, vend));
+	H(buf_put_cstring(v, "statvfs@openssh.com"));
+	H(buf_put_cstring(v, "2"));
+	H(buf_put_stringb(f, v));
+	H((c = sftp_client_new()) == NULL);
+	r = sftp_client_input(c, buf_ptr(f), buf_len(f));
+	ok(r == 0 && sftp_client_ready(c),
+	    "VERSION with binary extension data (vendor-id) is accepted");
+	ok(sftp_client_has_ext(c, "vendor-id", NULL, &data) &&
+	    sftp_client_has_ext(c, "statvfs@openssh.com", "2", NULL) &&
+	    !sftp_client_has_ext(c, "vendor-id", "Test", NULL),
+	    "and its extensions are recorded, binary data compared by bytes");
+	sftp_client_free(c);
+
+	/* The same with the last data string one byte short. */
+	buf_reset(f);
+	H(buf_put_u32(f, (uint32_t)buf_len(v) - 1));
+	H(buf_put(f, buf_ptr(v), buf_len(v) - 1));
+	H((c = sftp_client_new()) == NULL);
+	r = sftp_client_input(c, buf_ptr(f), buf_len(f));
+	ok(r != 0 || sftp_client_error(c) != 0,
+	    "a VERSION extension cut short is refused");
+	sftp_client_free(c);
+	buf_free(v);
+	buf_free(vend);
+	buf_free(f);
+}
+
 static int
 fake_reply(struct sftp_client *c, const struct buf *body)
 {
@@ -919,5 +969,6 @@ main(void)
 	session_end();
 	test_hostile();
 	test_vis();
+	test_version_exts();
 	return tap_done();
 }

@@ -461,6 +461,51 @@ guess_first_flight(struct side *c, struct side *s)
 	return s->err == 0 && raw_has_msg(transport_output(s->t), 31);
 }
 
+/*
+ * A client guessing ecdh-sha2-nistp256 (its first, and negotiated) meets
+ * a server preferring curve25519-sha256 that identifies as version:
+ * 1 when the client sends a second ECDH_INIT once the server's KEXINIT
+ * is in (RFC 4253 7.1: the guess was wrong).
+ */
+static int
+guess_client_resends(const char *version)
+{
+	struct transport_config cc, sc;
+	struct side c, s;
+	struct buf *o;
+	int resent;
+
+	side_init(&c);
+	side_init(&s);
+	memset(&cc, 0, sizeof(cc));
+	memset(&sc, 0, sizeof(sc));
+	cc.kex_algorithms = "ecdh-sha2-nistp256,curve25519-sha256";
+	cc.hostkey_algorithms = "ssh-ed25519";
+	sc.kex_algorithms = "curve25519-sha256,ecdh-sha2-nistp256";
+	sc.server = 1;
+	sc.version = version;
+	sc.hostkeys = hostkeys;
+	sc.nhostkeys = nhostkeys;
+	if (transport_new(&cc, &c.t) != 0 || transport_new(&sc, &s.t) != 0)
+		abort();
+	if (!raw_has_msg(transport_output(c.t), 30))
+		abort();
+	/* One flight each way: the client's output is then what follows. */
+	move(&c, &s, (size_t)-1);
+	side_poll(&s);
+	move(&s, &c, (size_t)-1);
+	side_poll(&c);
+	/* raw_has_msg skips a version line: put one in front. */
+	if ((o = buf_new()) == NULL || buf_putf(o, "x\n") != 0 ||
+	    buf_putb(o, transport_output(c.t)) != 0)
+		abort();
+	resent = c.err == 0 && raw_has_msg(o, 30);
+	buf_free(o);
+	side_free(&c);
+	side_free(&s);
+	return resent;
+}
+
 /* RFC 4253 7.1: the client's first_kex_packet_follows guess. */
 static void
 test_kex_guess(void)
@@ -530,6 +575,18 @@ test_kex_guess(void)
 	    "is replaced by the negotiated method's packet");
 	side_free(&c);
 	side_free(&s);
+
+	/*
+	 * A server that calls itself AsyncSSH keeps a guess whose name is
+	 * negotiated even when it prefers another method: the client must
+	 * not follow it with the real packet.  Any other server gets it.
+	 */
+	ok(guess_client_resends(NULL), "an RFC 4253 server that prefers "
+	    "another kex gets the real packet after the guess");
+	ok(!guess_client_resends("AsyncSSH_2.10.1"), "AsyncSSH, whose rule "
+	    "keeps a guess whose name is negotiated, gets no second packet");
+	ok(!guess_client_resends("paramiko_3.0.0"),
+	    "nor paramiko, which ignores the flag");
 
 	/* DH and GEX first: nothing is guessed. */
 	guess_pair(&c, &s, "diffie-hellman-group14-sha256", NULL,
