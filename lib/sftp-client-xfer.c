@@ -352,6 +352,13 @@ sftp_xfer_get(struct sftp_xfer *x, const char *rpath, const char *lpath)
 }
 
 int
+sftp_xfer_get_known(struct sftp_xfer *x, const char *rpath,
+    const char *lpath, const struct sftp_attrs *sa)
+{
+	return xfer_enqueue(x, 0, rpath, lpath, sa);
+}
+
+int
 sftp_xfer_put(struct sftp_xfer *x, const char *lpath, const char *rpath)
 {
 	return xfer_enqueue(x, 1, rpath, lpath, NULL);

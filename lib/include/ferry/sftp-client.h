@@ -240,6 +240,12 @@ void sftp_xfer_free(struct sftp_xfer *x);
 /* Queue a download of remote path rpath to local path lpath. */
 int sftp_xfer_get(struct sftp_xfer *x, const char *rpath,
     const char *lpath) FERRY_WUR;
+/*
+ * As sftp_xfer_get() when the caller has the attributes a STAT of rpath
+ * returned (sa): the transfer starts with OPEN, not with its own STAT.
+ */
+int sftp_xfer_get_known(struct sftp_xfer *x, const char *rpath,
+    const char *lpath, const struct sftp_attrs *sa) FERRY_WUR;
 /* Queue an upload of local path lpath to remote path rpath. */
 int sftp_xfer_put(struct sftp_xfer *x, const char *lpath,
     const char *rpath) FERRY_WUR;
