@@ -134,6 +134,8 @@ session_new(const struct sftp_session_opts *o)
 		free(s);
 		return NULL;
 	}
+	/* Both pumps take the output with output_copy or output_fill. */
+	sftp_client_allow_deferred(s->c, 1);
 	return s;
 }
 
@@ -178,6 +180,7 @@ session_chan_write(struct sftp_session *s)
 {
 	struct buf *out = sftp_client_output(s->c);
 	size_t len, sent;
+	uint8_t *dp;
 	int r;
 
 	while (s->writing && !s->chan_gone && buf_len(out) > 0) {
@@ -188,11 +191,23 @@ session_chan_write(struct sftp_session *s)
 			if (len > SESSION_LIMIT_CHUNK)
 				len = SESSION_LIMIT_CHUNK;
 		}
-		if ((r = conn_write(s->conn, s->chan, buf_ptr(out), len,
+		/*
+		 * One CHANNEL_DATA packet: the engine copies its message
+		 * bytes and reads WRITE file data straight into it.
+		 */
+		if ((r = conn_data_start(s->conn, s->chan, len, &dp,
 		    &sent)) != 0)
 			return r;
 		if (sent == 0)
 			break;
+		if ((r = sftp_client_output_copy(s->c, dp, sent)) != 0) {
+			/* The begun packet goes, empty. */
+			if (conn_data_commit(s->conn, 0) != 0)
+				log_debug("cannot end the empty packet");
+			return r;
+		}
+		if ((r = conn_data_commit(s->conn, sent)) != 0)
+			return r;
 		if ((r = buf_consume(out, sent)) != 0)
 			return r;
 		s->moved += sent;
@@ -476,6 +491,9 @@ session_fds_pump(struct sftp_session *s, int (*done)(void *), void *arg)
 			want = buf_len(out);
 			if (s->o.limit_bps != 0 && want > SESSION_LIMIT_CHUNK)
 				want = SESSION_LIMIT_CHUNK;
+			/* WRITE file data is read into the buffer now. */
+			if ((r = sftp_client_output_fill(s->c, want)) != 0)
+				return r;
 			n = write(s->out_fd, buf_ptr(out), want);
 			if (n < 0 && errno != EINTR && errno != EAGAIN) {
 				session_end(s, FERR_CONN_CLOSED,
