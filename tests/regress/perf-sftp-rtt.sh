@@ -6,7 +6,9 @@
 # limits@openssh.com and the first STAT go with INIT, so the first OPEN
 # follows VERSION.  Before that, fsftp waited for VERSION, the limits
 # reply, the REALPATH reply and the STAT reply, one round trip each:
-# 3 flights more than the bounds here.  No timing is measured.
+# 3 flights more than the bounds here.  Over pipes (-D) against
+# OpenSSH's sftp-server and fsftp-server, -vv shows the REALPATH and STAT
+# replies taken from the requests sent with INIT.  No timing is measured.
 # PERF_FSFTP names another fsftp to count (e.g. an older build).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/fsshd-lib.sh"
@@ -86,6 +88,21 @@ rc=$?
 ok "$( [ $rc -eq 0 ] && grep -q "Remote working directory: $home" \
     "$TMP/out.log" && cmp -s "$home/small" "$TMP/got5"; echo $?)" \
     "fsshd, pwd then get"
+
+# Over pipes (-D, no relay): OpenSSH's sftp-server and fsftp-server run
+# directly take the early requests too; -vv says the prefetched replies
+# were used.
+FSS=$(ferry_bin fsftp-server)
+for srv in /usr/lib/openssh/sftp-server "$FSS"; do
+	[ -x "$srv" ] || { skip "$srv is not installed"; continue; }
+	rm -f "$TMP/got6"
+	printf 'get %s %s\n' "$home/small" "$TMP/got6" >"$TMP/b6"
+	"$FSFTP" -vv -b "$TMP/b6" -D "$srv" >"$TMP/o6" 2>&1
+	ok "$(cmp -s "$home/small" "$TMP/got6" &&
+	    grep -q "request 16 \. was sent with INIT" "$TMP/o6" &&
+	    grep -q "request 17 $home/small was sent with INIT" "$TMP/o6"
+	    echo $?)" "-D $(basename "$srv"): REALPATH and STAT sent with INIT"
+done
 
 # OpenSSH's sshd with OpenSSH's sftp-server (limits@openssh.com).
 SS=/usr/lib/openssh/sftp-server
