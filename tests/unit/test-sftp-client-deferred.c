@@ -95,7 +95,8 @@ test_same_bytes(void)
 	for (fill = 0; fill < 2; fill++) {
 		ref = new_engine(0);
 		c = new_engine(1);
-		if (ref == NULL || c == NULL || (fd = write_data(DATA_LEN)) < 0) {
+		fd = write_data(DATA_LEN);
+		if (ref == NULL || c == NULL || fd < 0) {
 			ok(0, "setup");
 			return;
 		}
