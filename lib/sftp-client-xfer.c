@@ -352,6 +352,13 @@ sftp_xfer_get(struct sftp_xfer *x, const char *rpath, const char *lpath)
 }
 
 int
+sftp_xfer_get_known(struct sftp_xfer *x, const char *rpath,
+    const char *lpath, const struct sftp_attrs *sa)
+{
+	return xfer_enqueue(x, 0, rpath, lpath, sa);
+}
+
+int
 sftp_xfer_put(struct sftp_xfer *x, const char *lpath, const char *rpath)
 {
 	return xfer_enqueue(x, 1, rpath, lpath, NULL);
@@ -573,6 +580,15 @@ xfer_issue_write(struct xjob *j)
 	q->off = j->issue;
 	q->len = len;
 	q->sent_ns = xfer_now(x);
+	if (sftp_client_deferred(x->c)) {
+		/* Read when sent, straight into the channel packet. */
+		if ((r = sftp_client_write_fd(x->c, j->handle, j->hlen,
+		    j->issue, len, j->fd, j->issue, xfer_data_cb, q)) != 0) {
+			free(q);
+			return r;
+		}
+		goto issued;
+	}
 	/* Read the file straight into the outgoing message. */
 	if ((r = sftp_client_write(x->c, j->handle, j->hlen, j->issue, len,
 	    &p, xfer_data_cb, q)) != 0) {
@@ -598,6 +614,7 @@ xfer_issue_write(struct xjob *j)
 		j->size = j->issue + (uint64_t)n;
 		return xfer_issue_write(j);
 	}
+ issued:
 	j->issue += len;
 	j->inflight++;
 	x->data_inflight++;

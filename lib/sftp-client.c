@@ -6,9 +6,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ferry/buf.h"
 #include "ferry/err.h"
@@ -31,11 +33,25 @@
 
 struct client_slot {
 	int used;
+	int bad_data;		/* WRITE whose file read came up short */
 	uint32_t id;
 	uint8_t type;
 	uint32_t maxdata;
 	sftp_client_cb *cb;
 	void *arg;
+};
+
+/*
+ * File data of a WRITE not yet read (sftp_client_write_fd): len bytes of
+ * the output stream at stream offset pos come from fd (a duplicate the
+ * segment owns) at foff when the output is copied out.
+ */
+struct client_seg {
+	uint64_t pos;
+	uint32_t len;
+	uint32_t id;
+	int fd;
+	uint64_t foff;
 };
 
 struct client_ext {
@@ -61,6 +77,13 @@ struct sftp_client {
 	size_t build_off;
 	uint8_t build_type;
 	uint64_t lim_read, lim_write, lim_handles;
+	/* Stream offset of the end of the last complete message. */
+	uint64_t out_total;
+	/* Deferred file data, in stream order: segs[seghead, nseg). */
+	struct client_seg *segs;
+	size_t nseg, seghead, segcap;
+	int seg_pending;	/* the request being built has a segment */
+	int defer_ok;		/* the sender copies with output_copy/fill */
 };
 
 /* Which replies each request may get. */
@@ -149,6 +172,7 @@ sftp_client_new(void)
 		sftp_client_free(c);
 		return NULL;
 	}
+	c->out_total = buf_len(c->out);
 	return c;
 }
 
@@ -156,9 +180,13 @@ void
 sftp_client_free(struct sftp_client *c)
 {
 	unsigned int i;
+	size_t k;
 
 	if (c == NULL)
 		return;
+	for (k = c->seghead; k < c->nseg; k++)
+		close(c->segs[k].fd);
+	free(c->segs);
 	for (i = 0; i < c->nexts; i++) {
 		free(c->exts[i].name);
 		free(c->exts[i].data);
@@ -320,6 +348,10 @@ sftp_client_abort(struct sftp_client *c)
 		return;
 	client_unbuild(c);
 	c->building = 0;
+	if (c->seg_pending) {
+		close(c->segs[--c->nseg].fd);
+		c->seg_pending = 0;
+	}
 }
 
 int
@@ -343,6 +375,8 @@ sftp_client_end(struct sftp_client *c, uint32_t maxdata, sftp_client_cb *cb,
 		return r;
 	}
 	c->building = 0;
+	c->seg_pending = 0;
+	c->out_total += len + 4;
 	s = &c->slots[id & (CLIENT_SLOTS - 1)];
 	s->used = 1;
 	s->id = id;
@@ -445,6 +479,186 @@ sftp_client_write(struct sftp_client *c, const uint8_t *h, size_t hlen,
 		return r;
 	}
 	return sftp_client_end(c, 0, cb, arg, NULL);
+}
+
+/* Room for one more segment (compacting the consumed ones first). */
+static int
+client_seg_room(struct sftp_client *c)
+{
+	struct client_seg *n;
+	size_t cap;
+
+	if (c->seghead > 0 && c->nseg == c->segcap) {
+		memmove(c->segs, c->segs + c->seghead,
+		    (c->nseg - c->seghead) * sizeof(*c->segs));
+		c->nseg -= c->seghead;
+		c->seghead = 0;
+	}
+	if (c->nseg < c->segcap)
+		return 0;
+	cap = c->segcap == 0 ? 64 : c->segcap * 2;
+	if ((n = reallocarray(c->segs, cap, sizeof(*n))) == NULL)
+		return FERR_ALLOC;
+	c->segs = n;
+	c->segcap = cap;
+	return 0;
+}
+
+int
+sftp_client_write_fd(struct sftp_client *c, const uint8_t *h, size_t hlen,
+    uint64_t off, uint32_t len, int fd, uint64_t foff, sftp_client_cb *cb,
+    void *arg)
+{
+	struct client_seg *g;
+	struct buf *b;
+	uint8_t *dp;
+	int r, dfd;
+
+	if (!c->defer_ok)
+		return FERR_ARGUMENT;
+	if ((r = client_seg_room(c)) != 0)
+		return r;
+	if ((dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return FERR_SYSTEM;
+	if ((r = sftp_client_begin(c, SSH_FXP_WRITE, NULL, &b)) != 0) {
+		close(dfd);
+		return r;
+	}
+	g = &c->segs[c->nseg++];
+	c->seg_pending = 1;
+	g->fd = dfd;
+	g->len = len;
+	g->foff = foff;
+	g->id = c->next_id;
+	if ((r = buf_put_string(b, h, hlen)) != 0 ||
+	    (r = buf_put_u64(b, off)) != 0 ||
+	    (r = buf_put_u32(b, len)) != 0) {
+		sftp_client_abort(c);
+		return r;
+	}
+	/* Stream offset of the data: what precedes it in the output. */
+	g->pos = c->out_total + (buf_len(b) - c->build_off);
+	/* The room is kept in the output; the bytes are read when sent. */
+	if ((r = buf_reserve(b, len, &dp)) != 0) {
+		sftp_client_abort(c);
+		return r;
+	}
+	return sftp_client_end(c, 0, cb, arg, NULL);
+}
+
+/* A segment's file data could not all be read: its WRITE fails. */
+static void
+client_seg_short(struct sftp_client *c, const struct client_seg *g)
+{
+	struct client_slot *s = &c->slots[g->id & (CLIENT_SLOTS - 1)];
+
+	if (s->used && s->id == g->id)
+		s->bad_data = 1;
+}
+
+/* Read part of a segment: n bytes at offset at into dst (short: zeros). */
+static void
+client_seg_read(struct sftp_client *c, const struct client_seg *g,
+    size_t at, uint8_t *dst, size_t n)
+{
+	ssize_t got;
+	size_t done = 0;
+
+	while (done < n) {
+		got = pread(g->fd, dst + done, n - done,
+		    (off_t)(g->foff + at + done));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		done += (size_t)got;
+	}
+	if (done < n) {
+		/* Shrunk or failed: the length went out, so send zeros. */
+		memset(dst + done, 0, n - done);
+		client_seg_short(c, g);
+	}
+}
+
+int
+sftp_client_output_copy(struct sftp_client *c, uint8_t *dst, size_t len)
+{
+	const uint8_t *src = buf_ptr(c->out);
+	uint64_t front, pos, end;
+	struct client_seg *g;
+	size_t at, n, i;
+
+	if (c->building || len > buf_len(c->out))
+		return FERR_ARGUMENT;
+	if (c->seghead == c->nseg) {
+		if (dst != src)
+			memcpy(dst, src, len);
+		return 0;
+	}
+	/* Stream offset of the output's first byte. */
+	front = c->out_total - buf_len(c->out);
+	for (at = 0; at < len;) {
+		/* Segments wholly behind the front were sent already. */
+		while (c->seghead < c->nseg && c->segs[c->seghead].pos +
+		    c->segs[c->seghead].len <= front + at) {
+			close(c->segs[c->seghead].fd);
+			c->seghead++;
+		}
+		pos = front + at;
+		g = c->seghead < c->nseg ? &c->segs[c->seghead] : NULL;
+		if (g == NULL || g->pos >= front + len) {
+			if (dst != src)
+				memcpy(dst + at, src + at, len - at);
+			break;
+		}
+		if (g->pos > pos) {
+			/* Message bytes before the segment's data. */
+			n = (size_t)(g->pos - pos);
+			if (dst != src)
+				memcpy(dst + at, src + at, n);
+			at += n;
+			continue;
+		}
+		end = g->pos + g->len;
+		n = (size_t)(end - pos) < len - at ? (size_t)(end - pos) :
+		    len - at;
+		client_seg_read(c, g, (size_t)(pos - g->pos), dst + at, n);
+		at += n;
+	}
+	/* Segments the copy finished are done with. */
+	for (i = c->seghead; i < c->nseg && c->segs[i].pos + c->segs[i].len
+	    <= front + len; i = c->seghead) {
+		close(c->segs[i].fd);
+		c->seghead++;
+	}
+	return 0;
+}
+
+int
+sftp_client_output_fill(struct sftp_client *c, size_t len)
+{
+	size_t have = buf_len(c->out);
+
+	if (c->building)
+		return FERR_ARGUMENT;
+	if (len > have)
+		len = have;
+	if (c->seghead == c->nseg || len == 0)
+		return 0;
+	/* In place: the message bytes copy onto themselves. */
+	return sftp_client_output_copy(c, buf_mutable_ptr(c->out), len);
+}
+
+void
+sftp_client_allow_deferred(struct sftp_client *c, int on)
+{
+	c->defer_ok = on;
+}
+
+int
+sftp_client_deferred(const struct sftp_client *c)
+{
+	return c->defer_ok;
 }
 
 /* ---- Replies ---- */
@@ -641,6 +855,14 @@ client_dispatch(struct sftp_client *c, struct buf *m)
 	slot = *s;
 	memset(s, 0, sizeof(*s));
 	c->inflight--;
+	if (slot.bad_data) {
+		/* Zeros went where file data was missing: never "OK". */
+		free((char *)rep.errmsg);
+		rep.type = SSH_FXP_STATUS;
+		rep.status = SSH_FX_FAILURE;
+		rep.errmsg = strdup("the local file shrank or could not be "
+		    "read while it was sent");
+	}
 	if (rep.type == SSH_FXP_STATUS && rep.errmsg == NULL)
 		rep.errmsg = strdup(sftp_status_str(rep.status));
 	if (rep.type == SSH_FXP_STATUS && rep.errmsg == NULL) {

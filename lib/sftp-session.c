@@ -34,6 +34,22 @@
 /* How often a waiting transfer looks at the interrupt flag, in ms. */
 #define SESSION_INTR_POLL	100
 
+/* A blocking call waiting for its reply. */
+struct session_wait {
+	int done;
+	int err;
+	struct sftp_session_reply *rep;
+};
+
+/* A request sent with INIT (sftp_session_opts.prefetch). */
+struct session_pre {
+	uint8_t type;
+	char *path;
+	int dropped;		/* no call will ask for it: reply ignored */
+	struct session_wait w;	/* w.rep points to rep */
+	struct sftp_session_reply rep;
+};
+
 struct sftp_session {
 	struct sftp_client *c;
 	struct sftp_session_opts o;
@@ -63,6 +79,12 @@ struct sftp_session {
 	/* -l accounting. */
 	uint64_t moved;		/* bytes sent and received */
 	uint64_t start_ms;
+
+	/* Overlapped start-up. */
+	int lim_done;		/* the limits@openssh.com reply came */
+	struct session_pre pre[SFTP_SESSION_MAX_PREFETCH];
+	size_t npre;		/* prefetched requests */
+	size_t pre_next;	/* the next one a call may take */
 };
 
 static void
@@ -102,6 +124,9 @@ session_new(const struct sftp_session_opts *o)
 	s->in_fd = s->out_fd = -1;
 	if (o != NULL)
 		s->o = *o;
+	/* The program's list is copied by session_pre_queue(). */
+	s->o.prefetch = NULL;
+	s->o.nprefetch = 0;
 	s->start_ms = evloop_now_ms();
 	if ((s->c = sftp_client_new()) == NULL ||
 	    (s->inq = buf_new()) == NULL) {
@@ -109,6 +134,8 @@ session_new(const struct sftp_session_opts *o)
 		free(s);
 		return NULL;
 	}
+	/* Both pumps take the output with output_copy or output_fill. */
+	sftp_client_allow_deferred(s->c, 1);
 	return s;
 }
 
@@ -153,6 +180,7 @@ session_chan_write(struct sftp_session *s)
 {
 	struct buf *out = sftp_client_output(s->c);
 	size_t len, sent;
+	uint8_t *dp;
 	int r;
 
 	while (s->writing && !s->chan_gone && buf_len(out) > 0) {
@@ -163,11 +191,23 @@ session_chan_write(struct sftp_session *s)
 			if (len > SESSION_LIMIT_CHUNK)
 				len = SESSION_LIMIT_CHUNK;
 		}
-		if ((r = conn_write(s->conn, s->chan, buf_ptr(out), len,
+		/*
+		 * One CHANNEL_DATA packet: the engine copies its message
+		 * bytes and reads WRITE file data straight into it.
+		 */
+		if ((r = conn_data_start(s->conn, s->chan, len, &dp,
 		    &sent)) != 0)
 			return r;
 		if (sent == 0)
 			break;
+		if ((r = sftp_client_output_copy(s->c, dp, sent)) != 0) {
+			/* The begun packet goes, empty. */
+			if (conn_data_commit(s->conn, 0) != 0)
+				log_debug("cannot end the empty packet");
+			return r;
+		}
+		if ((r = conn_data_commit(s->conn, sent)) != 0)
+			return r;
 		if ((r = buf_consume(out, sent)) != 0)
 			return r;
 		s->moved += sent;
@@ -451,6 +491,9 @@ session_fds_pump(struct sftp_session *s, int (*done)(void *), void *arg)
 			want = buf_len(out);
 			if (s->o.limit_bps != 0 && want > SESSION_LIMIT_CHUNK)
 				want = SESSION_LIMIT_CHUNK;
+			/* WRITE file data is read into the buffer now. */
+			if ((r = sftp_client_output_fill(s->c, want)) != 0)
+				return r;
 			n = write(s->out_fd, buf_ptr(out), want);
 			if (n < 0 && errno != EINTR && errno != EAGAIN) {
 				session_end(s, FERR_CONN_CLOSED,
@@ -482,8 +525,10 @@ session_fds_pump(struct sftp_session *s, int (*done)(void *), void *arg)
 
 /* ---- common ---- */
 
-int
-sftp_session_pump(struct sftp_session *s, int (*done)(void *), void *arg)
+static void session_pre_drop(struct sftp_session *s);
+
+static int
+session_pump(struct sftp_session *s, int (*done)(void *), void *arg)
 {
 	/*
 	 * -l: the rate is kept over each call; time spent idle between
@@ -494,6 +539,14 @@ sftp_session_pump(struct sftp_session *s, int (*done)(void *), void *arg)
 	if (s->cl != NULL)
 		return session_chan_pump(s, done, arg);
 	return session_fds_pump(s, done, arg);
+}
+
+int
+sftp_session_pump(struct sftp_session *s, int (*done)(void *), void *arg)
+{
+	/* The caller may have sent requests of its own meanwhile. */
+	session_pre_drop(s);
+	return session_pump(s, done, arg);
 }
 
 int
@@ -508,7 +561,7 @@ sftp_session_wait_readable(struct sftp_session *s, int fd)
 	if ((r = evloop_add_fd(s->loop, fd, EVLOOP_READ, session_fd_ready,
 	    s)) != 0)
 		return r;
-	r = sftp_session_pump(s, session_fd_ready_done, s);
+	r = session_pump(s, session_fd_ready_done, s);
 	if ((r2 = evloop_del_fd(s->loop, fd)) != 0 && r == 0)
 		r = r2;
 	return r;
@@ -523,41 +576,142 @@ session_ready(void *arg)
 }
 
 static int
-session_idle(void *arg)
+session_lim_done(void *arg)
 {
 	struct sftp_session *s = arg;
 
-	return sftp_client_inflight(s->c) == 0;
+	return s->lim_done;
 }
 
+/*
+ * The limits@openssh.com reply, asked for before VERSION came: used only
+ * when VERSION advertised the extension.  A STATUS (a server that does
+ * not know it says SSH_FX_OP_UNSUPPORTED) means no limits, as does a
+ * reply from a server that did not advertise it.
+ */
 static int
 session_limits_cb(void *arg, const struct sftp_client_reply *rep)
 {
 	struct sftp_session *s = arg;
 
-	if (rep->type == SSH_FXP_EXTENDED_REPLY &&
-	    sftp_client_set_limits(s->c, rep->data, rep->len) != 0)
+	s->lim_done = 1;
+	if (rep->type != SSH_FXP_EXTENDED_REPLY) {
+		log_debug("limits@openssh.com: %s: default sizes",
+		    rep->type == SSH_FXP_STATUS ? rep->errmsg : "no reply");
+		return 0;
+	}
+	if (!sftp_client_has_ext(s->c, "limits@openssh.com", "1", NULL)) {
+		log_debug("limits@openssh.com not advertised: reply ignored");
+		return 0;
+	}
+	if (sftp_client_set_limits(s->c, rep->data, rep->len) != 0)
 		log_error("malformed limits@openssh.com reply: ignored");
 	return 0;
 }
 
-/* INIT/VERSION (INIT is queued by sftp_client_new) and the limits. */
+/* A prefetched request's reply: kept for the call that asks for it. */
+static int session_copy_cb(void *arg, const struct sftp_client_reply *rep);
+
 static int
-session_init(struct sftp_session *s)
+session_pre_cb(void *arg, const struct sftp_client_reply *rep)
+{
+	struct session_pre *p = arg;
+
+	if (p->dropped) {
+		p->w.done = 1;
+		return 0;
+	}
+	return session_copy_cb(&p->w, rep);
+}
+
+/* Check and copy the program's prefetch list; FERR_ARGUMENT if bad. */
+static int
+session_pre_set(struct sftp_session *s, const struct sftp_session_opts *o)
+{
+	const struct sftp_session_prefetch *q;
+	size_t i;
+
+	if (o == NULL || o->nprefetch == 0)
+		return 0;
+	if (o->nprefetch > SFTP_SESSION_MAX_PREFETCH || o->prefetch == NULL) {
+		session_seterr(s, "too many requests to prefetch");
+		return FERR_ARGUMENT;
+	}
+	for (i = 0; i < o->nprefetch; i++) {
+		q = &o->prefetch[i];
+		if ((q->type != SSH_FXP_REALPATH && q->type != SSH_FXP_STAT &&
+		    q->type != SSH_FXP_LSTAT) || q->path == NULL) {
+			session_seterr(s, "request type %u cannot be "
+			    "prefetched", q->type);
+			return FERR_ARGUMENT;
+		}
+		if ((s->pre[i].path = strdup(q->path)) == NULL)
+			return FERR_ALLOC;
+		s->pre[i].type = q->type;
+		s->pre[i].w.rep = &s->pre[i].rep;
+		s->npre = i + 1;
+	}
+	return 0;
+}
+
+/*
+ * Queue limits@openssh.com and the prefetched requests behind INIT
+ * (queued by sftp_client_new): all go before VERSION is seen.
+ */
+static int
+session_queue_early(struct sftp_session *s)
 {
 	struct buf *b;
+	size_t i;
 	int r;
 
-	if ((r = sftp_session_pump(s, session_ready, s)) != 0)
-		return r;
-	log_debug("sftp protocol version %u", sftp_client_version(s->c));
-	if (!sftp_client_has_ext(s->c, "limits@openssh.com", "1", NULL))
-		return 0;
 	if ((r = sftp_client_begin(s->c, SSH_FXP_EXTENDED,
 	    "limits@openssh.com", &b)) != 0 ||
 	    (r = sftp_client_end(s->c, 0, session_limits_cb, s, NULL)) != 0)
 		return r;
-	return sftp_session_pump(s, session_idle, s);
+	for (i = 0; i < s->npre; i++)
+		if ((r = sftp_client_path(s->c, s->pre[i].type,
+		    s->pre[i].path, session_pre_cb, &s->pre[i])) != 0)
+			return r;
+	return 0;
+}
+
+/* No call will take the prefetched replies left. */
+static void
+session_pre_drop(struct sftp_session *s)
+{
+	for (; s->pre_next < s->npre; s->pre_next++)
+		s->pre[s->pre_next].dropped = 1;
+}
+
+static int
+session_pre_match(const struct sftp_session *s, uint8_t type,
+    const char *path)
+{
+	const struct session_pre *p = &s->pre[s->pre_next];
+
+	return s->pre_next < s->npre && p->type == type &&
+	    strcmp(p->path, path) == 0;
+}
+
+int
+sftp_session_prefetched(const struct sftp_session *s, uint8_t type,
+    const char *path)
+{
+	return session_pre_match(s, type, path);
+}
+
+/* INIT was sent with the early requests: VERSION, then the limits. */
+static int
+session_init(struct sftp_session *s)
+{
+	int r;
+
+	if ((r = session_pump(s, session_ready, s)) != 0)
+		return r;
+	log_debug("sftp protocol version %u", sftp_client_version(s->c));
+	/* In order behind VERSION: no round trip of its own. */
+	return session_pump(s, session_lim_done, s);
 }
 
 static int
@@ -589,6 +743,8 @@ sftp_session_open_client(struct client *cl, const char *subsystem,
 	if ((s = session_new(o)) == NULL)
 		return FERR_ALLOC;
 	*sp = s;
+	if ((r = session_pre_set(s, o)) != 0)
+		return r;
 	s->cl = cl;
 	s->conn = client_conn(cl);
 	s->loop = client_evloop(cl);
@@ -603,7 +759,7 @@ sftp_session_open_client(struct client *cl, const char *subsystem,
 		return r;
 	}
 	client_flush(cl);
-	if ((r = sftp_session_pump(s, session_opened, s)) != 0)
+	if ((r = session_pump(s, session_opened, s)) != 0)
 		return r;
 	if (s->chan_gone)
 		return FERR_CONN_CLOSED;
@@ -621,15 +777,20 @@ sftp_session_open_client(struct client *cl, const char *subsystem,
 	/*
 	 * INIT follows the request without waiting for its reply (the
 	 * server takes channel data once the subsystem runs, and a server
-	 * that opens the window only then, as sshd does, gets it then).
+	 * that opens the window only then, as sshd does, gets it then),
+	 * and the early requests follow INIT.
 	 */
+	if ((r = session_queue_early(s)) != 0) {
+		session_seterr(s, "%s", err_str(r));
+		return r;
+	}
 	s->writing = 1;
 	if ((r = session_chan_write(s)) != 0) {
 		session_seterr(s, "%s", err_str(r));
 		return r;
 	}
 	client_flush(cl);
-	if ((r = sftp_session_pump(s, session_replied, s)) != 0)
+	if ((r = session_pump(s, session_replied, s)) != 0)
 		return r;
 	if (!s->reply_ok || s->chan_gone) {
 		session_seterr(s, "%s request failed on channel %u",
@@ -657,11 +818,17 @@ sftp_session_open_fds(int in_fd, int out_fd,
 	*sp = s;
 	s->in_fd = in_fd;
 	s->out_fd = out_fd;
+	if ((r = session_pre_set(s, o)) != 0)
+		return r;
 	if ((s->rb = malloc(SESSION_READ_SIZE)) == NULL)
 		return FERR_ALLOC;
 	if ((r = misc_set_nonblock(in_fd, 1)) != 0 ||
 	    (r = misc_set_nonblock(out_fd, 1)) != 0) {
 		session_seterr(s, "fcntl: %s", strerror(errno));
+		return r;
+	}
+	if ((r = session_queue_early(s)) != 0) {
+		session_seterr(s, "%s", err_str(r));
 		return r;
 	}
 	return session_init(s);
@@ -708,7 +875,8 @@ sftp_session_run_xfer(struct sftp_session *s, struct sftp_xfer *x)
 	w.x = x;
 	if (s->o.interrupted != NULL)
 		*s->o.interrupted = 0;
-	if ((r = sftp_session_pump(s, session_xfer_done, &w)) != 0)
+	session_pre_drop(s);
+	if ((r = session_pump(s, session_xfer_done, &w)) != 0)
 		return r;
 	if (w.err != 0) {
 		/*
@@ -724,12 +892,6 @@ sftp_session_run_xfer(struct sftp_session *s, struct sftp_xfer *x)
 }
 
 /* ---- blocking calls ---- */
-
-struct session_wait {
-	int done;
-	int err;
-	struct sftp_session_reply *rep;
-};
 
 static int
 session_copy_names(struct sftp_session_reply *o,
@@ -799,17 +961,36 @@ sftp_session_call_end(struct sftp_session *s, struct sftp_session_reply *rep)
 	memset(rep, 0, sizeof(*rep));
 	memset(&w, 0, sizeof(w));
 	w.rep = rep;
+	session_pre_drop(s);
 	if ((r = sftp_client_end(s->c, 0, session_copy_cb, &w, NULL)) != 0) {
 		session_seterr(s, "%s", err_str(r));
 		return r;
 	}
-	if ((r = sftp_session_pump(s, session_wait_done, &w)) != 0) {
+	if ((r = session_pump(s, session_wait_done, &w)) != 0) {
 		/* The engine answered the request already (CONN_LOST). */
 		return r;
 	}
 	if (w.err != 0)
 		session_seterr(s, "%s", err_str(w.err));
 	return w.err;
+}
+
+/* The call asks what the next prefetched request asked: its reply. */
+static int
+session_pre_take(struct sftp_session *s, struct sftp_session_reply *rep)
+{
+	struct session_pre *p = &s->pre[s->pre_next++];
+	int r;
+
+	log_debug2("sftp: request %u %s was sent with INIT", p->type,
+	    p->path);
+	if ((r = session_pump(s, session_wait_done, &p->w)) != 0)
+		return r;
+	*rep = p->rep;
+	memset(&p->rep, 0, sizeof(p->rep));
+	if (p->w.err != 0)
+		session_seterr(s, "%s", err_str(p->w.err));
+	return p->w.err;
 }
 
 int
@@ -820,6 +1001,9 @@ sftp_session_call_path(struct sftp_session *s, uint8_t type,
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
+	if (session_pre_match(s, type, path))
+		return session_pre_take(s, rep);
+	session_pre_drop(s);
 	if ((r = sftp_client_begin(s->c, type, NULL, &b)) != 0)
 		return r;
 	if ((r = buf_put_cstring(b, path)) != 0) {
@@ -837,6 +1021,7 @@ sftp_session_call_handle(struct sftp_session *s, uint8_t type,
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
+	session_pre_drop(s);
 	if ((r = sftp_client_begin(s->c, type, NULL, &b)) != 0)
 		return r;
 	if ((r = buf_put_string(b, h, hlen)) != 0) {
@@ -883,6 +1068,8 @@ session_close_timeout(struct evloop *loop, void *ctx)
 void
 sftp_session_close(struct sftp_session *s)
 {
+	size_t i;
+
 	if (s == NULL)
 		return;
 	if (s->cl != NULL && s->opened && !s->chan_gone) {
@@ -919,6 +1106,10 @@ sftp_session_close(struct sftp_session *s)
 	if (s->out_fd != -1 && s->out_fd != s->in_fd)
 		close(s->out_fd);
 	sftp_client_free(s->c);
+	for (i = 0; i < s->npre; i++) {
+		free(s->pre[i].path);
+		sftp_session_reply_free(&s->pre[i].rep);
+	}
 	buf_free(s->inq);
 	free(s->rb);
 	free(s);

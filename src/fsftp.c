@@ -847,6 +847,23 @@ static const struct xfer_dir xfer_dir_put = {
 };
 
 /*
+ * Queue one file.  A download whose STAT went with INIT (prefetch_first)
+ * takes that reply, and the transfer starts with OPEN.
+ */
+static int
+xfer_queue(struct sftp_xfer *xf, const struct xfer_dir *d, const char *src,
+    const char *to)
+{
+	struct sftp_attrs a;
+
+	if (d == &xfer_dir_get &&
+	    sftp_session_prefetched(ss, SSH_FXP_STAT, src) &&
+	    remote_stat(src, 0, &a, NULL) == 0)
+		return sftp_xfer_get_known(xf, src, to, &a);
+	return d->queue(xf, src, to);
+}
+
+/*
  * Queue every source of g toward dst (into it when dst_is_dir, under each
  * source's own name when dst is NULL) and run the transfer.
  */
@@ -876,7 +893,7 @@ xfer_all(struct cmd_ctx *x, const struct glist *g, const char *dst,
 		    gflags | x->flags | extra, quiet, showprogress);
 		if (ar <= 0)
 			afail |= ar;
-		else if (d->queue(xf, g->v[i], to) != 0)
+		else if (xfer_queue(xf, d, g->v[i], to) != 0)
 			fatal("out of memory");
 		free(b);
 		free(to);
@@ -2565,6 +2582,89 @@ connect_inproc(struct prog_client_opts *opts, const char *host,
 	}
 }
 
+/*
+ * Requests to send with INIT (sftp_session_opts.prefetch): the first
+ * REALPATH, and the STATs the first command will make when the command
+ * line or the first line of a batch file already names an absolute
+ * remote path: host:/path (is it a directory, then the get's own STAT),
+ * "get /src [dst]" (the transfer's STAT) or "put src /dst" (is the
+ * destination a directory).  A batch line counts only when it is plain:
+ * no flags, quotes, escapes or glob characters.
+ */
+struct prefetch {
+	struct sftp_session_prefetch v[4];
+	size_t n;
+	char *line;
+};
+
+static void
+prefetch_add(struct prefetch *pf, uint8_t type, const char *path)
+{
+	if (pf->n < sizeof(pf->v) / sizeof(pf->v[0])) {
+		pf->v[pf->n].type = type;
+		pf->v[pf->n].path = path;
+		pf->n++;
+	}
+}
+
+/* Whether word is an absolute path without quoting or glob characters. */
+static int
+prefetch_plain(const char *word)
+{
+	return word[0] == '/' && strpbrk(word, "\"'*?[]") == NULL;
+}
+
+/* The first command line of a batch file, rewound after reading. */
+static void
+prefetch_batch(struct prefetch *pf, FILE *in)
+{
+	struct stat st;
+	char *w[4], *p, *tok, *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int nw = 0;
+
+	if (fstat(fileno(in), &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	do {
+		if ((n = getline(&line, &cap, in)) < 0)
+			break;
+		p = line + strspn(line, " \t\n");
+	} while (*p == '\0' || *p == '#');
+	rewind(in);
+	if (n < 0) {
+		free(line);
+		return;
+	}
+	pf->line = line;
+	while (nw < 4 && (tok = strsep(&p, " \t\n")) != NULL)
+		if (*tok != '\0')
+			w[nw++] = tok;
+	if (nw >= 2 && nw <= 3 && strcmp(w[0], "get") == 0 &&
+	    prefetch_plain(w[1]))
+		prefetch_add(pf, SSH_FXP_STAT, w[1]);
+	else if (nw == 3 && strcmp(w[0], "put") == 0 && prefetch_plain(w[2]))
+		prefetch_add(pf, SSH_FXP_STAT, w[2]);
+}
+
+/* What the session sends with INIT: see struct prefetch. */
+static void
+prefetch_setup(struct prefetch *pf, const char *path, FILE *in,
+    struct sftp_session_opts *so)
+{
+	prefetch_add(pf, SSH_FXP_REALPATH, ".");
+	if (path != NULL && *path != '\0') {
+		if (path[0] == '/') {
+			prefetch_add(pf, SSH_FXP_STAT, path);
+			if (prefetch_plain(path))
+				prefetch_add(pf, SSH_FXP_STAT, path);
+		}
+	} else if (in != stdin)
+		prefetch_batch(pf, in);
+	so->prefetch = pf->v;
+	so->nprefetch = pf->n;
+}
+
 /* Run the -S program or the -D server on pipes. */
 static pid_t
 connect_external(char *const argv[], const struct sftp_session_opts *so)
@@ -2586,6 +2686,7 @@ main(int argc, char **argv)
 	struct prog_client_opts opts;
 	struct prog_client *pc = NULL;
 	struct sftp_session_opts so;
+	struct prefetch pf;
 	char *direct = NULL, *ssh_program = NULL, *sftp_server = NULL;
 	char *batchfile = NULL, *user, *host = NULL, *port, *path;
 	char *dest = NULL, *config_file = NULL;
@@ -2722,6 +2823,7 @@ main(int argc, char **argv)
 		fatal("Couldn't open \"%s\": %s", batchfile, strerror(errno));
 	interactive = !batchmode && isatty(STDIN_FILENO);
 	memset(&so, 0, sizeof(so));
+	memset(&pf, 0, sizeof(pf));
 	so.limit_bps = (uint64_t)limit * 1024 / 8;
 	so.interrupted = &interrupted;
 	path = NULL;
@@ -2746,6 +2848,7 @@ main(int argc, char **argv)
 			argl_add(&args, user);
 			prog_client_opt(&opts, "User", user);
 		}
+		prefetch_setup(&pf, path, in, &so);
 		if (ssh_program == NULL) {
 			connect_inproc(&opts, host, config_file, verbose,
 			    qflag, sftp_server, &so, &pc);
@@ -2770,6 +2873,7 @@ main(int argc, char **argv)
 			free(dargv[i]);
 			dargv[i] = u;
 		}
+		prefetch_setup(&pf, NULL, in, &so);
 		pid = connect_external(dargv, &so);
 	}
 	sc = sftp_session_engine(ss);
@@ -2818,6 +2922,7 @@ main(int argc, char **argv)
 	if (in != stdin)
 		fclose(in);
 	free(rcwd);
+	free(pf.line);
 	for (i = 0; i < (int)args.n; i++)
 		free(args.v[i]);
 	free(args.v);

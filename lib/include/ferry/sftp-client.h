@@ -168,6 +168,30 @@ int sftp_client_write(struct sftp_client *c, const uint8_t *h, size_t hlen,
     uint64_t off, uint32_t len, uint8_t **datap, sftp_client_cb *cb,
     void *arg) FERRY_WUR;
 
+/*
+ * Uploads without a copy: sftp_client_write_fd() queues a WRITE whose
+ * len data bytes are read from fd at foff only when the output is copied
+ * out (the engine keeps a duplicate of fd until then), so a sender can
+ * read file data straight into its packet.  Allowed only once the sender
+ * said, with sftp_client_allow_deferred(c, 1), that it takes the output
+ * with sftp_client_output_copy() (len bytes from the front into dst, file
+ * data read in place; then buf_consume() them) or makes the front len
+ * bytes real in the buffer with sftp_client_output_fill() before sending
+ * from it (both: FERR_ARGUMENT while a request is being built).  When
+ * the file yields fewer bytes than promised (it shrank, or read failed)
+ * zeros are sent in their place and the WRITE's reply becomes an
+ * SSH_FX_FAILURE STATUS whatever the server said.
+ * sftp_client_deferred() says whether the sender allowed it.
+ */
+void sftp_client_allow_deferred(struct sftp_client *c, int on);
+int sftp_client_deferred(const struct sftp_client *c);
+int sftp_client_write_fd(struct sftp_client *c, const uint8_t *h,
+    size_t hlen, uint64_t off, uint32_t len, int fd, uint64_t foff,
+    sftp_client_cb *cb, void *arg) FERRY_WUR;
+int sftp_client_output_copy(struct sftp_client *c, uint8_t *dst,
+    size_t len) FERRY_WUR;
+int sftp_client_output_fill(struct sftp_client *c, size_t len) FERRY_WUR;
+
 /* An SSH_FX_* code as the errno the local side reports it with. */
 int sftp_client_status_errno(uint32_t status);
 
@@ -240,6 +264,12 @@ void sftp_xfer_free(struct sftp_xfer *x);
 /* Queue a download of remote path rpath to local path lpath. */
 int sftp_xfer_get(struct sftp_xfer *x, const char *rpath,
     const char *lpath) FERRY_WUR;
+/*
+ * As sftp_xfer_get() when the caller has the attributes a STAT of rpath
+ * returned (sa): the transfer starts with OPEN, not with its own STAT.
+ */
+int sftp_xfer_get_known(struct sftp_xfer *x, const char *rpath,
+    const char *lpath, const struct sftp_attrs *sa) FERRY_WUR;
 /* Queue an upload of local path lpath to remote path rpath. */
 int sftp_xfer_put(struct sftp_xfer *x, const char *lpath,
     const char *rpath) FERRY_WUR;

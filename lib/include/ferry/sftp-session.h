@@ -12,6 +12,19 @@
  * directly).  Either way sftp_session_open_*() performs the INIT/VERSION
  * exchange and, when the server offers it, limits@openssh.com.
  *
+ * Start-up is overlapped: limits@openssh.com and the requests the
+ * program names in sftp_session_opts.prefetch (its first REALPATH and
+ * STATs) are sent right behind INIT, without waiting for VERSION, so
+ * that the first data request follows VERSION with no round trip in
+ * between.  A version 3 server answers requests in order, VERSION first.
+ * The limits reply is used only when VERSION advertised
+ * limits@openssh.com (a STATUS, e.g. SSH_FX_OP_UNSUPPORTED from a server
+ * that does not know it, or any reply when VERSION did not advertise
+ * it, means the defaults).  A prefetched reply is handed to the first
+ * blocking call that asks the same question, provided no other call
+ * came first (otherwise it is dropped): the answer is then exactly the
+ * one that call would have got.
+ *
  * Over a channel, engine output is written up to the peer's window and
  * maximum packet size, received data is fed to the engine at once and
  * acknowledged with conn_consumed() (the client runs with manual
@@ -44,6 +57,18 @@ struct sftp_session;
  */
 #define SFTP_SESSION_WINDOW	(16U * 1024 * 1024)
 
+/* Most requests sftp_session_opts.prefetch may name. */
+#define SFTP_SESSION_MAX_PREFETCH	8
+
+/*
+ * A request sent with INIT: SSH_FXP_REALPATH, SSH_FXP_STAT or
+ * SSH_FXP_LSTAT (requests without side effects) of path.
+ */
+struct sftp_session_prefetch {
+	uint8_t type;
+	const char *path;
+};
+
 struct sftp_session_opts {
 	/*
 	 * -l: bytes per second, counting both directions; 0: no limit.
@@ -57,6 +82,14 @@ struct sftp_session_opts {
 	 * session clears it when a transfer starts.
 	 */
 	volatile sig_atomic_t *interrupted;
+	/*
+	 * Requests to send right behind INIT (at most
+	 * SFTP_SESSION_MAX_PREFETCH; the session copies them), in the
+	 * order the program will make them with sftp_session_call_path().
+	 * Any other call or transfer drops those not yet asked for.
+	 */
+	const struct sftp_session_prefetch *prefetch;
+	size_t nprefetch;
 };
 
 /*
@@ -64,7 +97,8 @@ struct sftp_session_opts {
  * must outlive the session): a session channel, then the subsystem
  * request for subsystem (NULL: "sftp"), or an exec request of it when
  * it contains '/', then INIT/VERSION and limits@openssh.com.  o may be
- * NULL.  The session installs its own connection handler on cl
+ * NULL (FERR_ARGUMENT when its prefetch list is too long or names
+ * another request type).  The session installs its own connection handler on cl
  * (client_set_handler; events of other channels are ignored while it is
  * open) and removes it in sftp_session_close(), after which the client
  * may serve other channels or another session.  Returns 0 with *sp
@@ -86,12 +120,21 @@ int sftp_session_open_client(struct client *cl, const char *subsystem,
 int sftp_session_open_fds(int in_fd, int out_fd,
     const struct sftp_session_opts *o, struct sftp_session **sp) FERRY_WUR;
 
+/*
+ * Whether the next sftp_session_call_path(s, type, path, ...) would be
+ * answered by a prefetched reply (no round trip of its own).
+ */
+int sftp_session_prefetched(const struct sftp_session *s, uint8_t type,
+    const char *path);
+
 /* The engine, for building requests and transfers. */
 struct sftp_client *sftp_session_engine(struct sftp_session *s);
 
 /*
  * Send the engine's output and feed what arrives to it until done(arg)
  * is true (checked before each wait; it may queue more requests).
+ * Prefetched replies not yet asked for are dropped first (the caller
+ * may have sent requests of its own on the engine).
  * Returns 0, or a negative code when the session ended (the engine then
  * failed its outstanding requests): see sftp_session_error().
  */
@@ -137,7 +180,9 @@ struct sftp_session_reply {
  * (CLOSE, FSTAT, READDIR); sftp_session_call_end: the caller began the
  * request with sftp_client_begin() on sftp_session_engine() and added
  * the fields.  0 once a reply arrived (whatever its type), else a
- * negative code (session ended, out of memory).
+ * negative code (session ended, out of memory).  A call_path that
+ * matches the next prefetched request takes its reply instead of
+ * sending one; any other call drops the prefetched replies left.
  */
 int sftp_session_call_path(struct sftp_session *s, uint8_t type,
     const char *path, struct sftp_session_reply *rep) FERRY_WUR;
