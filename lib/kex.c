@@ -127,13 +127,18 @@ kex_guess_alg(const char *kexlist)
 }
 
 /*
- * Peers whose identification shows they treat a guessed packet as the
- * real one whatever the flag says (paramiko reads first_kex_packet_follows
- * and ignores it).  With them a guess is right when its method is the
- * negotiated one's, whatever the first names of the lists.
+ * Peers whose identification shows they judge a guess otherwise than RFC
+ * 4253 7.1 (both sides' first kex and host key names alike): paramiko
+ * reads first_kex_packet_follows and ignores it; TinySSH takes the guess
+ * as right whenever the client's first kex algorithm is the one it picks,
+ * whatever its own first names are (sshcrypto_kex_select), and answers
+ * that packet.  With them a guess is right when its method is the
+ * negotiated one's; for TinySSH, which picks the client's first name
+ * when it has it, that is the same as the same name.
  */
 static const char *const kex_guess_ignorers[] = {
 	"SSH-2.0-paramiko_",
+	"SSH-2.0-tinyssh_",
 };
 
 static int
