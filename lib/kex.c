@@ -1125,6 +1125,8 @@ kex_recv_method(struct transport *t, uint8_t msg, struct buf *payload)
 	if (k->ignore_guess) {
 		/* The peer guessed wrong: its first method packet is void. */
 		k->ignore_guess = 0;
+		log_debug("kex: the peer's guessed packet (message %u) is "
+		    "ignored", msg);
 		return 0;
 	}
 	if (msg != k->expect)
