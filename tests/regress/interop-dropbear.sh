@@ -320,6 +320,14 @@ out=$(DROPBEAR_PASSWORD=$pw dbc "$pport" 127.0.0.1 'echo ok' </dev/null 2>"$TMP/
 ok "$( [ "$out" = ok ] && grep -q "Accepted password for $user" "$TMP/fsshd-$pport.log"; echo $?)" \
     "dbclient -> fsshd: DROPBEAR_PASSWORD by the password method"
 
+# fsshd rekeys every 1 MiB (its RekeyLimit) while dbclient streams.
+rport=$(free_port)
+fsshd_with "$rport" "RekeyLimit 1M" "LogLevel DEBUG1"
+dbc "$rport" -i "$TMP/uk_ed25519.db" 127.0.0.1 cat <"$TMP/rand" >"$TMP/back" 2>"$TMP/err"
+nrk=$(grep -c 'transport: rekeying after' "$TMP/fsshd-$rport.log")
+ok "$(cmp -s "$TMP/rand" "$TMP/back" && [ "$nrk" -ge 6 ]; echo $?)" \
+    "dbclient -> fsshd: 8 MiB both ways byte-exact while fsshd rekeys every 1 MiB (saw $nrk)"
+
 # dbclient sends its curve25519-sha256 guess whatever the server has: an
 # fsshd preferring another kex must drop it and answer the next packet.
 for k in $(shared_algs kex "$TMP/db.kexinit"); do
