@@ -771,6 +771,10 @@ client_hostkey_algs(struct client *cl, const char **specp, char **allocp)
 	free(*allocp);
 	*specp = *allocp = ordered;
  out:
+	if (r != 0) {
+		free(*allocp);
+		*allocp = NULL;
+	}
 	buf_free(b);
 	free(def);
 	free(name);
