@@ -593,6 +593,87 @@ client_ca_entry(const char *raw, unsigned long lineno,
 	return knownhosts_entry_matches(ent, ctx) ? 1 : 0;
 }
 
+/* What client_known_type_entry collects: the host's plain key types. */
+struct client_known_types {
+	const char *name;	/* the host's known_hosts name */
+	unsigned int types;	/* bit (1 << enum key_type) per known type */
+};
+
+/* Note the key type of a plain (unmarked) entry for the host. */
+static int
+client_known_type_entry(const char *raw, unsigned long lineno,
+    enum knownhosts_line_kind kind, const struct knownhosts_entry *ent,
+    void *ctx)
+{
+	struct client_known_types *kt = ctx;
+
+	(void)raw;
+	(void)lineno;
+	if (kind == KNOWNHOSTS_LINE_ENTRY && ent != NULL && ent->key != NULL &&
+	    ent->marker == KNOWNHOSTS_MARKER_NONE &&
+	    knownhosts_entry_matches(ent, kt->name))
+		kt->types |= 1U << key_get_type(ent->key);
+	return 0;
+}
+
+/*
+ * The key type of the host key algorithm of n bytes at alg (a
+ * certificate algorithm: the type of the key it certifies).
+ */
+static enum key_type
+client_alg_key_type(const char *alg, size_t n)
+{
+	static const char sfx[] = "-cert-v01@openssh.com";
+	static const char rsa_sha2[] = "rsa-sha2-";
+	char name[64];
+
+	if (n > sizeof(sfx) - 1 &&
+	    strncmp(alg + n - (sizeof(sfx) - 1), sfx, sizeof(sfx) - 1) == 0)
+		n -= sizeof(sfx) - 1;
+	if (n >= sizeof(name))
+		return KEY_UNSPEC;
+	memcpy(name, alg, n);
+	name[n] = '\0';
+	/* RSA signature algorithms name no key type of their own. */
+	if (strncmp(name, rsa_sha2, sizeof(rsa_sha2) - 1) == 0)
+		return KEY_RSA;
+	return key_type_from_name(name);
+}
+
+/*
+ * Append to b the names of list whose key type is (known 1) or is not
+ * (known 0) among the bits of types; a certificate algorithm counts as
+ * known when certs is set.
+ */
+static int
+client_algs_known(const char *list, unsigned int types, int certs,
+    int known, struct buf *b)
+{
+	static const char sfx[] = "-cert-v01@openssh.com";
+	const char *p, *e;
+	size_t n;
+	int r, is_known;
+
+	for (p = list; *p != '\0'; p = *e != '\0' ? e + 1 : e) {
+		if ((e = strchr(p, ',')) == NULL)
+			e = p + strlen(p);
+		if ((n = (size_t)(e - p)) == 0)
+			continue;
+		if (n > sizeof(sfx) - 1 && strncmp(e - (sizeof(sfx) - 1), sfx,
+		    sizeof(sfx) - 1) == 0)
+			is_known = certs;
+		else
+			is_known = (types & (1U << client_alg_key_type(p, n))) !=
+			    0;
+		if (is_known != known)
+			continue;
+		if ((r = buf_putf(b, "%s%.*s", buf_len(b) > 0 ? "," : "",
+		    (int)n, p)) != 0)
+			return r;
+	}
+	return 0;
+}
+
 /*
  * Append the names of list that are (cert 1) or are not (cert 0)
  * certificate algorithms to b, comma-separated.
@@ -623,15 +704,20 @@ client_algs_filter(const char *list, int cert, struct buf *b)
  * The host key algorithms to offer.  Left at the default, they are
  * ordered as OpenSSH orders them: the certificate algorithms first when
  * a @cert-authority entry names the host, else after the plain ones
- * (so a known plain key is what the server shows).  *specp gets the
- * configured list or *allocp, an allocated one.
+ * (so a known plain key is what the server shows).  Then, unless the
+ * first one's key type is known for the host, the algorithms of the key
+ * types known_hosts holds for it (and the certificate ones, with a CA)
+ * go before the others, keeping their order: a server with several host
+ * keys shows the one the user knows (OpenSSH's order_hostkeyalgs).
+ * *specp gets the configured list or *allocp, an allocated one.
  */
 static int
 client_hostkey_algs(struct client *cl, const char **specp, char **allocp)
 {
 	const struct sshconf *conf = cl->conf;
 	const char *files[2 * SSHCONF_MAX_HOSTS_FILES];
-	char *name = NULL, *def = NULL;
+	struct client_known_types kt = { NULL, 0 };
+	char *name = NULL, *def = NULL, *ordered;
 	struct buf *b = NULL;
 	size_t i, n;
 	int r, found = 0;
@@ -666,7 +752,29 @@ client_hostkey_algs(struct client *cl, const char **specp, char **allocp)
 		goto out;
 	}
 	*specp = *allocp;
+	kt.name = name;
+	for (i = 0; i < n; i++)
+		if (knownhosts_foreach(files[i], client_known_type_entry,
+		    &kt) != 0)
+			continue;	/* unreadable: it knows no key */
+	if (kt.types == 0 || (kt.types & (1U << client_alg_key_type(*allocp,
+	    strcspn(*allocp, ",")))) != 0)
+		goto out;
+	buf_reset(b);
+	if ((r = client_algs_known(*allocp, kt.types, found, 1, b)) != 0 ||
+	    (r = client_algs_known(*allocp, kt.types, found, 0, b)) != 0 ||
+	    (ordered = buf_dup_string(b)) == NULL) {
+		r = r != 0 ? r : FERR_ALLOC;
+		goto out;
+	}
+	log_debug("Known host key types for %s: preferring %s", name, ordered);
+	free(*allocp);
+	*specp = *allocp = ordered;
  out:
+	if (r != 0) {
+		free(*allocp);
+		*allocp = NULL;
+	}
 	buf_free(b);
 	free(def);
 	free(name);

@@ -134,7 +134,9 @@ kex_guess_alg(const char *kexlist)
  * and ignores it: the guess stands when its method is the negotiated
  * one's.  AsyncSSH keeps the guess when the negotiated name is the
  * client's first kex name, whatever the server prefers and whatever the
- * host key algorithms.
+ * host key algorithms; so does TinySSH, which answers the guessed packet
+ * whenever the client's first kex algorithm is the one it picks
+ * (whatever its own first names are).
  */
 enum kex_guess_rule {
 	KEX_GUESS_RFC,		/* RFC 4253 7.1: both sides' first names */
@@ -148,6 +150,7 @@ static const struct kex_guess_quirk {
 } kex_guess_quirks[] = {
 	{ "SSH-2.0-paramiko_", KEX_GUESS_METHOD },
 	{ "SSH-2.0-AsyncSSH_", KEX_GUESS_NAME },
+	{ "SSH-2.0-tinyssh_", KEX_GUESS_NAME },
 };
 
 static enum kex_guess_rule
@@ -1145,6 +1148,8 @@ kex_recv_method(struct transport *t, uint8_t msg, struct buf *payload)
 	if (k->ignore_guess) {
 		/* The peer guessed wrong: its first method packet is void. */
 		k->ignore_guess = 0;
+		log_debug("kex: the peer's guessed packet (message %u) is "
+		    "ignored", msg);
 		return 0;
 	}
 	if (msg != k->expect)
