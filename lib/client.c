@@ -724,7 +724,7 @@ client_hostkey_algs(struct client *cl, const char **specp, char **allocp)
 
 	*allocp = NULL;
 	*specp = conf->hostkey_algorithms;
-	if ((def = transport_query("key", 0)) == NULL)
+	if ((def = transport_query("key", TRANSPORT_QUERY_CLIENT)) == NULL)
 		return FERR_ALLOC;
 	if (conf->hostkey_algorithms != NULL &&
 	    strcmp(conf->hostkey_algorithms, def) != 0) {

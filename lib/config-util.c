@@ -640,14 +640,16 @@ config_lower(char *s)
 }
 
 int
-config_assemble_algs(const char *kind, const char *spec, char **outp)
+config_assemble_algs(const char *kind, int server, const char *spec,
+    char **outp)
 {
 	char *def, *all;
 	int r;
 
 	*outp = NULL;
-	def = transport_query(kind, 0);
-	all = transport_query(kind, 1);
+	def = transport_query(kind, server ? TRANSPORT_QUERY_SERVER :
+	    TRANSPORT_QUERY_CLIENT);
+	all = transport_query(kind, TRANSPORT_QUERY_ALL);
 	if (def == NULL || all == NULL)
 		r = FERR_ALLOC;
 	else
@@ -663,7 +665,7 @@ config_check_algs(const char *kind, const char *spec)
 	char *out;
 	int r;
 
-	r = config_assemble_algs(kind, spec, &out);
+	r = config_assemble_algs(kind, 0, spec, &out);
 	free(out);
 	return r;
 }

@@ -139,10 +139,12 @@ int config_check_algs(const char *kind, const char *spec);
 
 /*
  * The algorithm list spec (NULL: none written) makes from the defaults
- * and the supported algorithms of kind: *outp gets it allocated (NULL on
- * an error).  0, FERR_CONFIG or FERR_ALLOC.
+ * (a server's when server is not 0, else a client's) and the supported
+ * algorithms of kind: *outp gets it allocated (NULL on an error).  0,
+ * FERR_CONFIG or FERR_ALLOC.
  */
-int config_assemble_algs(const char *kind, const char *spec, char **outp);
+int config_assemble_algs(const char *kind, int server, const char *spec,
+    char **outp);
 
 /* Lowercase s in place and return it. */
 char *config_lower(char *s);

@@ -33,12 +33,13 @@ confprint_default_list(struct config_strv *l, const char *const *defs)
 }
 
 int
-confprint_default_algs(char **specp, const char *kind, const char *kw)
+confprint_default_algs(char **specp, const char *kind, int server,
+    const char *kw)
 {
 	char *out;
 	int r;
 
-	if ((r = config_assemble_algs(kind, *specp, &out)) != 0) {
+	if ((r = config_assemble_algs(kind, server, *specp, &out)) != 0) {
 		if (kw != NULL && r != FERR_ALLOC)
 			log_error("Bad %s list '%s'", kw, *specp != NULL ?
 			    *specp : "");

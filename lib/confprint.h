@@ -23,11 +23,13 @@ int confprint_default_list(struct config_strv *l, const char *const *defs);
 
 /*
  * Replace *specp (NULL: none written) by the algorithm list it makes
- * for kind (config_assemble_algs()).  On an error *specp is unchanged;
+ * for kind from a server's defaults when server is not 0, else from a
+ * client's (config_assemble_algs()).  On an error *specp is unchanged;
  * when the list is bad (not out of memory) and kw is not NULL, "Bad KW
  * list" is logged.
  */
-int confprint_default_algs(char **specp, const char *kind, const char *kw);
+int confprint_default_algs(char **specp, const char *kind, int server,
+    const char *kw);
 
 /* Append "KW VALUE\n" for each entry of l. */
 int confprint_lines(struct buf *b, const char *kw,

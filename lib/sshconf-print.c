@@ -241,15 +241,15 @@ sshconf_fill_defaults(struct sshconf *c, const struct sshconf_env *env)
 	    (r = confprint_default_list(
 	    sshconf_strv(&c->global_known_hosts_files), gknown)) != 0)
 		return r;
-	if ((r = confprint_default_algs(&c->kex_algorithms, "kex",
+	if ((r = confprint_default_algs(&c->kex_algorithms, "kex", 0,
 	    "KexAlgorithms")) != 0 ||
-	    (r = confprint_default_algs(&c->ciphers, "cipher",
+	    (r = confprint_default_algs(&c->ciphers, "cipher", 0,
 	    "Ciphers")) != 0 ||
-	    (r = confprint_default_algs(&c->macs, "mac", "MACs")) != 0 ||
-	    (r = confprint_default_algs(&c->hostkey_algorithms, "key",
+	    (r = confprint_default_algs(&c->macs, "mac", 0, "MACs")) != 0 ||
+	    (r = confprint_default_algs(&c->hostkey_algorithms, "key", 0,
 	    "HostKeyAlgorithms")) != 0 ||
 	    (r = confprint_default_algs(&c->pubkey_accepted_algorithms, "key",
-	    "PubkeyAcceptedAlgorithms")) != 0)
+	    0, "PubkeyAcceptedAlgorithms")) != 0)
 		return r;
 	/* As ssh does before it prints or connects. */
 	for (i = 0; i < c->user_known_hosts_files.n; i++) {

@@ -306,13 +306,15 @@ sshdconf_fill_defaults(struct sshdconf *c)
 	    (r = confprint_default_list(
 	    sshdconf_strv(&c->authentication_methods), any)) != 0)
 		return r;
-	if ((r = confprint_default_algs(&c->kex_algorithms, "kex", NULL)) != 0 ||
-	    (r = confprint_default_algs(&c->ciphers, "cipher", NULL)) != 0 ||
-	    (r = confprint_default_algs(&c->macs, "mac", NULL)) != 0 ||
-	    (r = confprint_default_algs(&c->hostkey_algorithms, "key",
+	/* A server's defaults (stricter than a client's). */
+	if ((r = confprint_default_algs(&c->kex_algorithms, "kex", 1,
+	    NULL)) != 0 ||
+	    (r = confprint_default_algs(&c->ciphers, "cipher", 1, NULL)) != 0 ||
+	    (r = confprint_default_algs(&c->macs, "mac", 1, NULL)) != 0 ||
+	    (r = confprint_default_algs(&c->hostkey_algorithms, "key", 1,
 	    NULL)) != 0 ||
 	    (r = confprint_default_algs(&c->pubkey_accepted_algorithms, "key",
-	    NULL)) != 0)
+	    1, NULL)) != 0)
 		return r;
 	return 0;
 }

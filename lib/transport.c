@@ -313,13 +313,14 @@ transport_kind_lists(const char *kind, int server, char **defp, char **allp)
 }
 
 char *
-transport_query(const char *kind, int all)
+transport_query(const char *kind, int what)
 {
 	char *def, *sup;
 
-	if (transport_kind_lists(kind, 0, &def, &sup) != 0)
+	if (transport_kind_lists(kind, what == TRANSPORT_QUERY_SERVER, &def,
+	    &sup) != 0)
 		return NULL;
-	if (all) {
+	if (what == TRANSPORT_QUERY_ALL) {
 		free(def);
 		return sup;
 	}

@@ -434,7 +434,8 @@ fssh_query(const char *what)
 		if (strcasecmp(what, fssh_queries[i].name) == 0)
 			break;
 	if (i == sizeof(fssh_queries) / sizeof(fssh_queries[0]) ||
-	    (list = transport_query(fssh_queries[i].kind, 1)) == NULL)
+	    (list = transport_query(fssh_queries[i].kind,
+	    TRANSPORT_QUERY_ALL)) == NULL)
 		fatal("Unsupported query \"%s\"", what);
 	for (cp = list; (name = strsep(&cp, ",")) != NULL;) {
 		if (*name == '\0' || (fssh_queries[i].plain &&

@@ -371,13 +371,18 @@ unsigned int transport_kex_count(const struct transport *t);
 const char *transport_error(const struct transport *t);
 
 /*
- * The algorithm lists: a client's default for each kind and every
- * supported name (legacy ones too), for `-Q`-style queries.  A server's
- * default kex and MAC lists are stricter (see ferry-algorithms(7)).  kind is "kex",
- * "cipher", "mac", "key" (host key algorithms) or "compression".  The
- * result is an allocated, comma-separated list; NULL for an unknown kind.
+ * The algorithm lists of a kind: with what TRANSPORT_QUERY_CLIENT a
+ * client's default, TRANSPORT_QUERY_ALL every supported name (legacy ones
+ * too), for `-Q`-style queries, TRANSPORT_QUERY_SERVER a server's default
+ * (its kex and MAC lists are stricter, see ferry-algorithms(7)).  kind is
+ * "kex", "cipher", "mac", "key" (host key algorithms) or "compression".
+ * The result is an allocated, comma-separated list; NULL for an unknown
+ * kind.
  */
-char *transport_query(const char *kind, int all);
+#define TRANSPORT_QUERY_CLIENT	0
+#define TRANSPORT_QUERY_ALL	1
+#define TRANSPORT_QUERY_SERVER	2
+char *transport_query(const char *kind, int what);
 
 /*
  * Apply an OpenSSH-style list spec (see struct transport_config) to a
