@@ -1868,6 +1868,8 @@ main(int argc, char **argv)
 	prog_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
 	fscp_signals_init();
+	/* SIGTERM and SIGHUP stop an archive stream as SIGINT does. */
+	fsftp_archive_scp_signals();
 	memset(&g, 0, sizeof(g));
 	/* What scp hands its ssh first: nothing may override these. */
 	ssh_arg("-x");
