@@ -240,7 +240,9 @@ fscp_meter(const char *name, uint64_t size, uint64_t done, int finished)
  * Anywhere else (connecting, a prompt, listing a directory, closing)
  * nothing is half written: the handler ends the program at once, after
  * stopping and reaping the transport processes.  A prompt restores the
- * terminal before the signal reaches this handler (prog-tty.h).
+ * terminal before the signal reaches this handler (prog-tty.h).  While
+ * an archive stream of -r runs, its own handler takes all three signals
+ * (fsftp_archive_scp_signals()) and stops the stream in order.
  */
 #define FSCP_EXIT_INTERRUPTED	1
 #define FSCP_MAX_KIDS		4
