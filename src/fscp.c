@@ -17,6 +17,7 @@
 #include <fnmatch.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "ferry/buf.h"
 #include "ferry/client.h"
@@ -237,7 +240,9 @@ fscp_meter(const char *name, uint64_t size, uint64_t done, int finished)
  * Anywhere else (connecting, a prompt, listing a directory, closing)
  * nothing is half written: the handler ends the program at once, after
  * stopping and reaping the transport processes.  A prompt restores the
- * terminal before the signal reaches this handler (prog-tty.h).
+ * terminal before the signal reaches this handler (prog-tty.h).  While
+ * an archive stream of -r runs, its own handler takes all three signals
+ * (fsftp_archive_scp_signals()) and stops the stream in order.
  */
 #define FSCP_EXIT_INTERRUPTED	1
 #define FSCP_MAX_KIDS		4
@@ -1378,6 +1383,266 @@ fscp_r2r_issue_reads(struct fscp_r2r *t, const uint8_t *h, size_t hlen,
 }
 
 /*
+ * -3 -a: the verified resume of uploads and downloads
+ * (lib/sftp-client-xfer.c), between two servers.  The target's length
+ * comes from its handle.  Its prefix is compared with the same range of
+ * the source by sha256 when both servers offer check-file-handle, else
+ * by reading up to four 32 KiB samples (the start, the end, two between)
+ * from both and comparing them byte by byte.  A target larger than the
+ * source or with a prefix that differs is refused, with the messages of
+ * the other directions, and left as it is: nothing is ever appended to
+ * a prefix that is not the source's.
+ */
+#define FSCP_R2R_SAMPLE		(32U * 1024)
+#define FSCP_R2R_SAMPLES	4U
+#define FSCP_SHA256_LEN		32U
+
+/* A message about one file, made visible; after a signal, nothing. */
+static void
+fscp_r2r_msg(int is_error, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+fscp_r2r_msg(int is_error, const char *fmt, ...)
+{
+	char raw[2048], *v;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	if ((v = sftp_client_vis(raw)) == NULL)
+		fatal("out of memory");
+	fscp_xfer_msg(NULL, is_error, v);
+	free(v);
+}
+
+/* The size of the open file h on s; -1 when the server gives none. */
+static int
+fscp_r2r_fsize(struct sftp_session *s, const uint8_t *h, size_t hlen,
+    uint64_t *sizep)
+{
+	struct sftp_session_reply rep;
+	int r = -1;
+
+	if (sftp_session_call_handle(s, SSH_FXP_FSTAT, h, hlen, &rep) != 0)
+		fatal("%s", sftp_session_error(s));
+	if (rep.type == SSH_FXP_ATTRS &&
+	    (rep.attrs.flags & SSH_FILEXFER_ATTR_SIZE)) {
+		*sizep = rep.attrs.size;
+		r = 0;
+	}
+	sftp_session_reply_free(&rep);
+	return r;
+}
+
+static int
+fscp_r2r_has_checkfile(struct sftp_session *s)
+{
+	const char *data;
+
+	return sftp_client_has_ext(sftp_session_engine(s),
+	    "check-file-handle", NULL, &data) && data != NULL &&
+	    strstr(data, "sha256") != NULL;
+}
+
+/*
+ * sha256 of the first len bytes of the open file h on s, by
+ * check-file-handle.  0, or -1 when the server did not give one.
+ */
+static int
+fscp_r2r_checkfile(struct sftp_session *s, const uint8_t *h, size_t hlen,
+    uint64_t len, uint8_t digest[FSCP_SHA256_LEN])
+{
+	struct sftp_session_reply rep;
+	const uint8_t *alg;
+	struct buf *b;
+	size_t alen;
+	int r;
+
+	if ((r = sftp_client_begin(sftp_session_engine(s), SSH_FXP_EXTENDED,
+	    "check-file-handle", &b)) != 0 ||
+	    (r = buf_put_string(b, h, hlen)) != 0 ||
+	    (r = buf_put_cstring(b, "sha256")) != 0 ||
+	    (r = buf_put_u64(b, 0)) != 0 ||
+	    (r = buf_put_u64(b, len)) != 0 ||
+	    (r = buf_put_u32(b, 0)) != 0) {
+		sftp_client_abort(sftp_session_engine(s));
+		fatal_r(r, "building a request");
+	}
+	if (sftp_session_call_end(s, &rep) != 0)
+		fatal("%s", sftp_session_error(s));
+	r = -1;
+	/* string "sha256", then the one digest of the whole range. */
+	if (rep.type == SSH_FXP_EXTENDED_REPLY &&
+	    (b = buf_from(rep.data, rep.len)) != NULL) {
+		if (buf_get_string_direct(b, &alg, &alen) == 0 &&
+		    alen == 6 && memcmp(alg, "sha256", 6) == 0 &&
+		    buf_get(b, digest, FSCP_SHA256_LEN) == 0 &&
+		    buf_expect_end(b) == 0)
+			r = 0;
+		buf_free(b);
+	}
+	sftp_session_reply_free(&rep);
+	return r;
+}
+
+/* One READ of the resume check: its reply, copied. */
+struct fscp_r2r_read {
+	uint8_t *p;
+	uint32_t want, got;
+	int done, eof, failed;
+};
+
+static int
+fscp_r2r_pread_cb(void *arg, const struct sftp_client_reply *rep)
+{
+	struct fscp_r2r_read *rd = arg;
+
+	rd->done = 1;
+	if (rep->type == SSH_FXP_DATA && rep->len <= rd->want) {
+		memcpy(rd->p, rep->data, rep->len);
+		rd->got = (uint32_t)rep->len;
+	} else if (rep->type == SSH_FXP_STATUS && rep->status == SSH_FX_EOF)
+		rd->eof = 1;
+	else
+		rd->failed = 1;
+	return 0;
+}
+
+static int
+fscp_r2r_pread_done(void *arg)
+{
+	const struct fscp_r2r_read *rd = arg;
+
+	return rd->done || fscp_sig;
+}
+
+/*
+ * Read len bytes at off from the open file h on s into p, in requests of
+ * at most req bytes.  The count read (less at the end of the file), or
+ * -1 when a read failed or a signal came.
+ */
+static int64_t
+fscp_r2r_pread(struct sftp_session *s, const uint8_t *h, size_t hlen,
+    uint32_t req, uint64_t off, uint32_t len, uint8_t *p)
+{
+	struct fscp_r2r_read rd;
+	uint32_t got = 0;
+	int r;
+
+	while (got < len) {
+		memset(&rd, 0, sizeof(rd));
+		rd.p = p + got;
+		rd.want = len - got < req ? len - got : req;
+		if ((r = sftp_client_read(sftp_session_engine(s), h, hlen,
+		    off + got, rd.want, fscp_r2r_pread_cb, &rd)) != 0)
+			fatal_r(r, "queueing a read");
+		if (sftp_session_pump(s, fscp_r2r_pread_done, &rd) != 0)
+			fatal("%s", sftp_session_error(s));
+		if (fscp_sig || rd.failed)
+			return -1;
+		if (rd.eof || rd.got == 0)
+			break;
+		got += rd.got;
+	}
+	return got;
+}
+
+/*
+ * Whether the first len bytes of the target (h2 on t->s2) are those of
+ * the source (h1 on t->s1) by samples: 0 the same, 1 they differ, -1 a
+ * read failed or a signal came.
+ */
+static int
+fscp_r2r_samples(struct fscp_r2r *t, const uint8_t *h1, size_t h1len,
+    const uint8_t *h2, size_t h2len, uint64_t len)
+{
+	uint64_t pos[FSCP_R2R_SAMPLES];
+	uint32_t n = len < FSCP_R2R_SAMPLE ? (uint32_t)len : FSCP_R2R_SAMPLE;
+	uint8_t *a, *b;
+	int64_t ga, gb;
+	unsigned int i;
+	int r = 0;
+
+	pos[0] = 0;
+	pos[1] = len - n;
+	pos[2] = (len - n) / 3;
+	pos[3] = (len - n) / 3 * 2;
+	if ((a = malloc(n)) == NULL || (b = malloc(n)) == NULL)
+		fatal("out of memory");
+	for (i = 0; i < FSCP_R2R_SAMPLES && r == 0; i++) {
+		if (i > 0 && pos[i] == pos[i - 1])
+			continue;
+		ga = fscp_r2r_pread(t->s1, h1, h1len, t->req, pos[i], n, a);
+		gb = ga < 0 ? -1 :
+		    fscp_r2r_pread(t->s2, h2, h2len, t->req, pos[i], n, b);
+		if (ga < 0 || gb < 0)
+			r = -1;
+		else if (ga != n || gb != n || memcmp(a, b, n) != 0)
+			r = 1;
+	}
+	free(a);
+	free(b);
+	return r;
+}
+
+/*
+ * -a: where to go on with the target dst (open as h2, READ and WRITE),
+ * in *startp: its length once its prefix is verified, 0 when it is
+ * empty.  0, or 1 after a message (or a signal): the target is then
+ * left as it is.
+ */
+static int
+fscp_r2r_resume(struct fscp_r2r *t, const char *src, const char *dst,
+    uint64_t size, const uint8_t *h1, size_t h1len, const uint8_t *h2,
+    size_t h2len, uint64_t *startp)
+{
+	uint8_t d1[FSCP_SHA256_LEN], d2[FSCP_SHA256_LEN];
+	uint64_t start;
+	int r = -2;
+
+	*startp = 0;
+	if (fscp_r2r_fsize(t->s2, h2, h2len, &start) != 0) {
+		fscp_r2r_msg(1, "Unable to resume copy to \"%s\": its size "
+		    "is unknown", dst);
+		return 1;
+	}
+	if (start == 0)
+		return 0;
+	if (start > size) {
+		fscp_r2r_msg(1, "Unable to resume copy of \"%s\": "
+		    "destination is larger than source", src);
+		return 1;
+	}
+	if (fscp_r2r_has_checkfile(t->s1) && fscp_r2r_has_checkfile(t->s2)) {
+		if (fscp_r2r_checkfile(t->s1, h1, h1len, start, d1) == 0 &&
+		    fscp_r2r_checkfile(t->s2, h2, h2len, start, d2) == 0)
+			r = CRYPTO_memcmp(d1, d2, sizeof(d1)) != 0;
+		else
+			fscp_r2r_msg(0, "check-file failed: comparing "
+			    "samples");
+	}
+	if (r == -2)
+		r = fscp_r2r_samples(t, h1, h1len, h2, h2len, start);
+	if (r < 0) {
+		if (!fscp_sig)
+			fscp_r2r_msg(1, "Cannot resume \"%s\": reading the "
+			    "part already transferred failed", dst);
+		return 1;
+	}
+	if (r == 1) {
+		fscp_r2r_msg(1, "Cannot resume \"%s\": the part already "
+		    "transferred differs from the source", dst);
+		return 1;
+	}
+	fscp_r2r_msg(0, "Resuming copy to \"%s\" at %llu bytes", dst,
+	    (unsigned long long)start);
+	*startp = start;
+	return 0;
+}
+
+/*
  * Stream the regular file src (attributes sa) to dst.  0, or 1 after a
  * message.
  */
@@ -1388,8 +1653,8 @@ fscp_r2r_file(struct fscp_r2r *t, const char *src, const char *dst,
 	struct sftp_attrs oa;
 	uint8_t *h1 = NULL, *h2 = NULL, *p;
 	size_t h1len = 0, h2len = 0;
-	uint64_t next, done = 0, total = sa->size;
-	uint32_t st1, st2;
+	uint64_t next, start = 0, done, total;
+	uint32_t st1, st2, pflags;
 	unsigned int i;
 	int r, eof = 0, rc = 0;
 
@@ -1400,15 +1665,27 @@ fscp_r2r_file(struct fscp_r2r *t, const char *src, const char *dst,
 		oa.flags = SSH_FILEXFER_ATTR_PERMISSIONS;
 		oa.perm = sa->perm & 07777;
 	}
-	if (fscp_r2r_open(t->s2, dst, SSH_FXF_WRITE | SSH_FXF_CREAT |
-	    SSH_FXF_TRUNC, &oa, &h2, &h2len) != 0) {
+	/* -a keeps what is there (and reads it back to compare). */
+	pflags = SSH_FXF_WRITE | SSH_FXF_CREAT |
+	    (g.resume ? SSH_FXF_READ : SSH_FXF_TRUNC);
+	if (fscp_r2r_open(t->s2, dst, pflags, &oa, &h2, &h2len) != 0) {
 		fscp_r2r_close_handle(t->s1, h1, h1len, &st1);
 		return 1;
 	}
+	total = (sa->flags & SSH_FILEXFER_ATTR_SIZE) ? sa->size : 0;
+	if (g.resume && fscp_r2r_resume(t, src, dst, total, h1, h1len, h2,
+	    h2len, &start) != 0) {
+		if (fscp_sig)
+			goto interrupted;
+		fscp_r2r_close_handle(t->s1, h1, h1len, &st1);
+		fscp_r2r_close_handle(t->s2, h2, h2len, &st2);
+		return 1;
+	}
+	done = start;
 	t->read_status = t->write_status = SSH_FX_OK;
 	t->write_failed = 0;
-	fscp_meter(fscp_basename(src), total, 0, 0);
-	fscp_r2r_issue_reads(t, h1, h1len, 0);
+	fscp_meter(fscp_basename(src), total, done, 0);
+	fscp_r2r_issue_reads(t, h1, h1len, start);
 	while (!eof && rc == 0) {
 		if (sftp_session_pump(t->s1, fscp_r2r_reads_done, t) != 0)
 			fatal("%s", sftp_session_error(t->s1));
@@ -1894,6 +2171,8 @@ main(int argc, char **argv)
 	prog_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
 	fscp_signals_init();
+	/* SIGTERM and SIGHUP stop an archive stream as SIGINT does. */
+	fsftp_archive_scp_signals();
 	memset(&g, 0, sizeof(g));
 	/* What scp hands its ssh first: nothing may override these. */
 	ssh_arg("-x");

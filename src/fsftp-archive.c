@@ -29,6 +29,7 @@
 static enum sftp_archive_mode archive_mode = SFTP_ARCHIVE_AUTO;
 static int archive_gzip;
 static volatile sig_atomic_t archive_intr;
+static int archive_scp_signals;		/* fsftp_archive_scp_signals() */
 
 int
 fsftp_archive_xopt(const char *v)
@@ -111,6 +112,12 @@ fsftp_archive_interrupted(void)
 	return archive_intr != 0;
 }
 
+void
+fsftp_archive_scp_signals(void)
+{
+	archive_scp_signals = 1;
+}
+
 struct archive_run {
 	struct sftp_archive_xfer *x;
 	int err;
@@ -139,20 +146,25 @@ static int
 archive_run(struct sftp_session *ss, struct sftp_archive_xfer *x,
     const char *what)
 {
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct archive_run w = { x, 0, 0 };
-	struct sigaction sa, old;
+	struct sigaction sa, old[sizeof(sigs) / sizeof(sigs[0])];
 	const struct sftp_archive_stats *st;
 	const char *msg;
 	time_t start = time(NULL);
+	size_t i, nsigs = archive_scp_signals ? sizeof(sigs) /
+	    sizeof(sigs[0]) : 1;
 	int r;
 
 	archive_intr = 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = archive_sigint;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old);
+	for (i = 0; i < nsigs; i++)
+		sigaction(sigs[i], &sa, &old[i]);
 	r = sftp_session_pump(ss, archive_run_done, &w);
-	sigaction(SIGINT, &old, NULL);
+	for (i = 0; i < nsigs; i++)
+		sigaction(sigs[i], &old[i], NULL);
 	if (r != 0)
 		fatal("%s", sftp_session_error(ss));
 	if (w.err != 0)
@@ -160,7 +172,9 @@ archive_run(struct sftp_session *ss, struct sftp_archive_xfer *x,
 	if ((r = sftp_archive_xfer_result(x, &msg)) != 0) {
 		if (r == FERR_NOT_SUPPORTED)
 			return r;
-		archive_err(what, msg);
+		/* scp's way: the program says "interrupted" once. */
+		if (!(archive_scp_signals && archive_intr))
+			archive_err(what, msg);
 		return -1;
 	}
 	st = sftp_archive_xfer_stats(x);

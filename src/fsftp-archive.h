@@ -23,8 +23,20 @@ int fsftp_archive_xopt(const char *v);
 int fsftp_archive_tree(struct sftp_session *ss, int put, const char *src,
     const char *dst, unsigned int xflags, int quiet, int progress);
 
-/* Whether the last archive transfer was stopped by SIGINT. */
+/*
+ * Whether the last archive transfer was stopped by SIGINT (or, after
+ * fsftp_archive_scp_signals(), by SIGTERM or SIGHUP).
+ */
 int fsftp_archive_interrupted(void);
+
+/*
+ * fscp's signal rules for every later stream (fsftp keeps the default,
+ * SIGINT alone): SIGTERM and SIGHUP stop a stream in order exactly as
+ * SIGINT does (the transfer is cancelled, the session stays usable to be
+ * closed, fsftp_archive_interrupted() is true), and a stream stopped so
+ * is not reported here: the program says "interrupted" once for all.
+ */
+void fsftp_archive_scp_signals(void);
 
 /*
  * getarchive (put == 0: remote directory src into the local archive file
