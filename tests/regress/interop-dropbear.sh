@@ -190,22 +190,8 @@ sftp_server=$(strings "$(command -v dropbear)" 2>/dev/null | grep -m1 '/sftp-ser
 copts=(-F /dev/null -o UserKnownHostsFile="$TMP/dbknown" -o StrictHostKeyChecking=yes
     -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityAgent=none -i "$TMP/uk_ed25519")
 if [ -n "$sftp_server" ] && [ -x "$sftp_server" ]; then
-	cat >"$TMP/batch" <<EOB
-put $TMP/rand up.bin
-get up.bin $TMP/sftp-back.bin
-mkdir d
-rename up.bin d/moved.bin
-ls d
-EOB
-	timeout 60 "$FSFTP" "${copts[@]}" -b "$TMP/batch" -P "$dport" \
-	    "$user@127.0.0.1" >"$TMP/sftp.out" 2>&1
-	ok $? "Dropbear: fsftp batch ($sftp_server)"
-	ok "$(cmp -s "$TMP/rand" "$TMP/sftp-back.bin" && cmp -s "$TMP/rand" "$home/d/moved.bin" &&
-	    grep -q moved.bin "$TMP/sftp.out"; echo $?)" "Dropbear: fsftp put, get, mkdir, rename, ls"
-	timeout 60 "$FSCP" "${copts[@]}" -P "$dport" "$TMP/rand" "$user@127.0.0.1:scp.bin" &&
-	    timeout 60 "$FSCP" "${copts[@]}" -P "$dport" "$user@127.0.0.1:scp.bin" "$TMP/scp-back.bin"
-	ok "$(cmp -s "$TMP/rand" "$home/scp.bin" && cmp -s "$TMP/rand" "$TMP/scp-back.bin"; echo $?)" \
-	    "Dropbear: fscp (SFTP) upload and download"
+	interop_sftp Dropbear "$dport" "$home" "${copts[@]}"
+	diag "sftp-server: $sftp_server"
 else
 	skip "Dropbear's sftp-server (${sftp_server:-none named}) is not installed"
 	skip "fsftp against Dropbear"
@@ -285,9 +271,12 @@ fsshd_with() {
 	    fsshd_config "$TMP/fsshd-$p.conf" "$p" "$TMP/fsshd-$p.pid"
 	fsshd_start "$TMP/fsshd-$p.conf" "$TMP/fsshd-$p.log" "$p"
 }
+# Dropbear 2022.83 has no -etm MACs: its CTR ciphers need one that the
+# server defaults leave out (ssh-audit), added back here with '+'.
 cport=$(free_port)
 fsshd_with "$cport" "LogLevel DEBUG1" "PasswordAuthentication yes" \
-    "KbdInteractiveAuthentication yes" || skip_all "fsshd did not start"
+    "KbdInteractiveAuthentication yes" "MACs +hmac-sha2-256,hmac-sha1" ||
+	skip_all "fsshd did not start"
 for t in ed25519 rsa ecdsa-256 ecdsa-521; do
 	out=$(dbc "$cport" -i "$TMP/uk_$t.db" 127.0.0.1 'echo ok' </dev/null 2>"$TMP/err")
 	ok "$( [ "$out" = ok ]; echo $?)" "dbclient -> fsshd: $t user key $(head -1 "$TMP/err")"

@@ -61,3 +61,33 @@ shared_algs() {
 		done
 	fi
 }
+
+# interop_sftp PEER PORT HOME OPTS...: fsftp (put, get, mkdir, rename, ls
+# in one batch) and fscp over SFTP (upload, download) with $TMP/rand
+# against the server on 127.0.0.1:PORT as $user whose home is HOME, with
+# the client options OPTS (four checks named after PEER).
+interop_sftp() {
+	local peer=$1 port=$2 home=$3
+	shift 3
+	cat >"$TMP/batch" <<EOB
+put $TMP/rand up.bin
+get up.bin $TMP/sftp-back.bin
+mkdir d
+rename up.bin d/moved.bin
+ls d
+EOB
+	timeout 60 "$(ferry_bin fsftp)" "$@" -b "$TMP/batch" -P "$port" \
+	    "$user@127.0.0.1" >"$TMP/sftp.out" 2>&1
+	ok $? "$peer: fsftp batch"
+	ok "$(cmp -s "$TMP/rand" "$TMP/sftp-back.bin" &&
+	    cmp -s "$TMP/rand" "$home/d/moved.bin" &&
+	    grep -q moved.bin "$TMP/sftp.out"; echo $?)" \
+	    "$peer: fsftp put, get, mkdir, rename, ls"
+	timeout 60 "$(ferry_bin fscp)" "$@" -P "$port" "$TMP/rand" \
+	    "$user@127.0.0.1:scp.bin" &&
+	    timeout 60 "$(ferry_bin fscp)" "$@" -P "$port" \
+	    "$user@127.0.0.1:scp.bin" "$TMP/scp-back.bin"
+	ok "$(cmp -s "$TMP/rand" "$home/scp.bin" &&
+	    cmp -s "$TMP/rand" "$TMP/scp-back.bin"; echo $?)" \
+	    "$peer: fscp (SFTP) upload and download"
+}

@@ -175,22 +175,8 @@ ok "$( [ "$out" = proxied ]; echo $?)" "TinySSH: tinysshd as the ProxyCommand"
 copts=(-F /dev/null -o UserKnownHostsFile="$TMP/known" -o StrictHostKeyChecking=yes
     -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityAgent=none -i "$TMP/id")
 if [ -n "$sftp_server" ]; then
-	cat >"$TMP/batch" <<EOB
-put $TMP/rand up.bin
-get up.bin $TMP/sftp-back.bin
-mkdir d
-rename up.bin d/moved.bin
-ls d
-EOB
-	timeout 60 "$FSFTP" "${copts[@]}" -b "$TMP/batch" -P "$port" \
-	    "$user@127.0.0.1" >"$TMP/sftp.out" 2>&1
-	ok $? "TinySSH: fsftp batch ($sftp_server)"
-	ok "$(cmp -s "$TMP/rand" "$TMP/sftp-back.bin" && cmp -s "$TMP/rand" "$home/d/moved.bin" &&
-	    grep -q moved.bin "$TMP/sftp.out"; echo $?)" "TinySSH: fsftp put, get, mkdir, rename, ls"
-	timeout 60 "$FSCP" "${copts[@]}" -P "$port" "$TMP/rand" "$user@127.0.0.1:scp.bin" &&
-	    timeout 60 "$FSCP" "${copts[@]}" -P "$port" "$user@127.0.0.1:scp.bin" "$TMP/scp-back.bin"
-	ok "$(cmp -s "$TMP/rand" "$home/scp.bin" && cmp -s "$TMP/rand" "$TMP/scp-back.bin"; echo $?)" \
-	    "TinySSH: fscp (SFTP) upload and download"
+	interop_sftp TinySSH "$port" "$home" "${copts[@]}"
+	diag "sftp-server: $sftp_server"
 else
 	skip "OpenSSH's sftp-server (for tinysshd -x sftp=...) is not installed"
 	skip "fsftp against TinySSH"
