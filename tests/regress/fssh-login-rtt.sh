@@ -9,24 +9,13 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/fsshd-lib.sh"
 fsshd_require setpriv /usr/bin/python3
 FSSH=$(ferry_bin fssh)
-RELAY=$top_srcdir/tests/regress/login-relay.py
 [ -x "$FSSH" ] || skip_all "fssh not built"
 
 # flights PORT COUNTFILE FSSH-ARGS...: run fssh through a fresh relay.
 flights() {
-	local port=$1 count=$2 pf=$TMP/relay.port
-	shift 2
-	rm -f "$pf" "$count"
-	/usr/bin/python3 "$RELAY" "$pf" "$port" "$count" &
-	local rpid=$!
-	wait_file "$pf"
-	timeout 60 "$FSSH" -F /dev/null -o StrictHostKeyChecking=yes \
-	    -p "$(cat "$pf")" "$@" true </dev/null
-	local rc=$?
-	wait "$rpid"
-	return $rc
+	relay_flights "$1" "$2" -p "$FSSH" -o StrictHostKeyChecking=yes \
+	    "${@:3}" true
 }
-nflights() { sed -n 's/^flights //p' "$1"; }
 
 user=ferry-rtt$$
 home=$TMP/home

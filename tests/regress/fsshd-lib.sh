@@ -94,3 +94,24 @@ fsshd_embedded() {
 	echo "[127.0.0.1]:${3:-$port} $(cut -d' ' -f1,2 "$keyfile.pub")" \
 	    >"$TMP/known"
 }
+
+# relay_flights PORT COUNTFILE PORTFLAG PROGRAM ARGS...: run the client
+# PROGRAM -F /dev/null PORTFLAG RELAYPORT ARGS... (stdin empty) through a
+# fresh login-relay.py to 127.0.0.1:PORT, which writes the round-trip
+# flights it counted to COUNTFILE; PROGRAM's exit status.
+relay_flights() {
+	local port=$1 count=$2 flag=$3 prog=$4 pf=$TMP/relay.port rpid rc
+	shift 4
+	rm -f "$pf" "$count"
+	/usr/bin/python3 "$top_srcdir/tests/regress/login-relay.py" "$pf" \
+	    "$port" "$count" &
+	rpid=$!
+	wait_file "$pf"
+	timeout 60 "$prog" -F /dev/null "$flag" "$(cat "$pf")" "$@" </dev/null
+	rc=$?
+	wait "$rpid"
+	return $rc
+}
+
+# nflights COUNTFILE: the number of flights relay_flights counted.
+nflights() { sed -n 's/^flights //p' "$1"; }

@@ -14,25 +14,13 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/fsshd-lib.sh"
 fsshd_require setpriv /usr/bin/python3 cmp
 FSFTP=${PERF_FSFTP:-$(ferry_bin fsftp)}
-RELAY=$top_srcdir/tests/regress/login-relay.py
 [ -x "$FSFTP" ] || skip_all "fsftp not built"
 
 # flights PORT COUNTFILE FSFTP-ARGS...: run fsftp through a fresh relay
 # to 127.0.0.1:PORT; the destination is the relay.
 flights() {
-	local port=$1 count=$2 pf=$TMP/relay.port
-	shift 2
-	rm -f "$pf" "$count"
-	/usr/bin/python3 "$RELAY" "$pf" "$port" "$count" &
-	local rpid=$!
-	for _ in $(seq 100); do [ -s "$pf" ] && break; sleep 0.05; done
-	timeout 60 "$FSFTP" -F /dev/null -q -P "$(cat "$pf")" "$@" \
-	    </dev/null >"$TMP/out.log" 2>&1
-	local rc=$?
-	wait "$rpid"
-	return $rc
+	relay_flights "$1" "$2" -P "$FSFTP" -q "${@:3}" >"$TMP/out.log" 2>&1
 }
-nflights() { sed -n 's/^flights //p' "$1"; }
 
 # check_flights NAME MAX COUNTFILE RC: the run succeeded within MAX.
 check_flights() {
