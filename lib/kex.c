@@ -167,6 +167,40 @@ kex_peer_guess_rule(const char *version)
 	return KEX_GUESS_RFC;
 }
 
+/* What each list is, for the message when nothing in it matches. */
+static const char *const kex_list_what[KEX_NLISTS] = {
+	[KEX_L_KEX] = "key exchange method",
+	[KEX_L_HOSTKEY] = "host key type",
+	[KEX_L_ENC_CS] = "cipher",
+	[KEX_L_ENC_SC] = "cipher",
+	[KEX_L_MAC_CS] = "MAC",
+	[KEX_L_MAC_SC] = "MAC",
+	[KEX_L_COMP_CS] = "compression method",
+	[KEX_L_COMP_SC] = "compression method",
+};
+
+/*
+ * End the exchange whose negotiation failed with r, saying which kind
+ * found no match and what the peer offered (as OpenSSH says it).
+ */
+static int
+kex_nomatch(struct transport *t, const struct kex *k, int r,
+    char *peer[KEX_NLISTS])
+{
+	const char *offer;
+
+	if ((r != FERR_NO_KEX_MATCH && r != FERR_NO_HOSTKEY_MATCH &&
+	    r != FERR_NO_CIPHER_MATCH && r != FERR_NO_MAC_MATCH &&
+	    r != FERR_NO_COMPRESS_MATCH) || k->nomatch < 0 ||
+	    k->nomatch >= KEX_NLISTS || kex_list_what[k->nomatch] == NULL)
+		return transport_fail(t, r, TRANSPORT_DISC_KEX_FAILED,
+		    "key exchange negotiation failed");
+	offer = peer[k->nomatch] != NULL ? peer[k->nomatch] : "";
+	return transport_fail(t, r, TRANSPORT_DISC_KEX_FAILED,
+	    "no matching %s found. Their offer: %.400s",
+	    kex_list_what[k->nomatch], offer);
+}
+
 void
 kex_free(struct kex *k)
 {
@@ -462,11 +496,13 @@ kex_negotiate(struct transport *t, struct kex *k, char *peer[KEX_NLISTS],
 #define KEX_S(i) (t->server ? mine[i] : peer[i])
 	if ((k->names[TRANSPORT_ALG_KEX] = kex_match(KEX_C(KEX_L_KEX),
 	    KEX_S(KEX_L_KEX), kex_is_method)) == NULL) {
+		k->nomatch = KEX_L_KEX;
 		r = FERR_NO_KEX_MATCH;
 		goto out;
 	}
 	if ((k->names[TRANSPORT_ALG_HOSTKEY] = kex_match(KEX_C(KEX_L_HOSTKEY),
 	    KEX_S(KEX_L_HOSTKEY), NULL)) == NULL) {
+		k->nomatch = KEX_L_HOSTKEY;
 		r = FERR_NO_HOSTKEY_MATCH;
 		goto out;
 	}
@@ -475,6 +511,7 @@ kex_negotiate(struct transport *t, struct kex *k, char *peer[KEX_NLISTS],
 		s = KEX_S(KEX_L_ENC_CS + i);
 		if ((k->names[TRANSPORT_ALG_CIPHER_CTOS + i] =
 		    kex_match(c, s, NULL)) == NULL) {
+			k->nomatch = KEX_L_ENC_CS + i;
 			r = FERR_NO_CIPHER_MATCH;
 			goto out;
 		}
@@ -483,12 +520,14 @@ kex_negotiate(struct transport *t, struct kex *k, char *peer[KEX_NLISTS],
 		    (k->names[TRANSPORT_ALG_MAC_CTOS + i] =
 		    kex_match(KEX_C(KEX_L_MAC_CS + i), KEX_S(KEX_L_MAC_CS + i),
 		    NULL)) == NULL) {
+			k->nomatch = KEX_L_MAC_CS + i;
 			r = FERR_NO_MAC_MATCH;
 			goto out;
 		}
 		if ((k->names[TRANSPORT_ALG_COMP_CTOS + i] =
 		    kex_match(KEX_C(KEX_L_COMP_CS + i), KEX_S(KEX_L_COMP_CS + i),
 		    NULL)) == NULL) {
+			k->nomatch = KEX_L_COMP_CS + i;
 			r = FERR_NO_COMPRESS_MATCH;
 			goto out;
 		}
@@ -620,13 +659,7 @@ kex_recv_kexinit(struct transport *t, struct buf *payload)
 		goto out;
 	}
 	if ((r = kex_negotiate(t, k, peer, follows)) != 0) {
-		r = transport_fail(t, r, TRANSPORT_DISC_KEX_FAILED,
-		    "no matching %s found: client %s server %s",
-		    r == FERR_NO_KEX_MATCH ? "key exchange method" :
-		    r == FERR_NO_HOSTKEY_MATCH ? "host key type" :
-		    r == FERR_NO_CIPHER_MATCH ? "cipher" :
-		    r == FERR_NO_MAC_MATCH ? "MAC" : "compression method",
-		    t->server ? "(peer)" : "(us)", t->server ? "(us)" : "(peer)");
+		r = kex_nomatch(t, k, r, peer);
 		goto out;
 	}
 	/* Strict kex: the first KEXINIT must be the very first packet. */

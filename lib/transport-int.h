@@ -36,6 +36,7 @@ struct kex {
 	int got_kexinit;
 	int ignore_guess;		/* discard the peer's wrong guess */
 	int guess_right;		/* both sides prefer the same methods */
+	int nomatch;			/* the list (KEX_L_*) without a match */
 	const struct kexalg *guess;	/* client: the method guessed */
 	int sent_newkeys, got_newkeys;
 	char *names[TRANSPORT_NALG];

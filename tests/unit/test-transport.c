@@ -684,6 +684,64 @@ test_tamper(void)
 	is_int(bad, 0, "a flipped bit after NEWKEYS ends the connection (%zu cases)", n);
 }
 
+/*
+ * A negotiation that finds nothing in common says what kind and what
+ * the peer offered (OpenSSH's "no matching cipher found. Their offer:"),
+ * on both sides, and ends the connection with KEX_FAILED.
+ */
+static void
+test_nomatch(void)
+{
+	static const struct {
+		const char *kex, *cipher, *mac, *what;
+	} cases[] = {
+		{ "ecdh-sha2-nistp256", NULL, NULL, "key exchange method" },
+		{ NULL, "aes128-ctr", NULL, "cipher" },
+		{ NULL, "aes256-ctr", "hmac-sha2-512", "MAC" },
+	};
+	struct transport_config cc, sc;
+	struct side c, s;
+	char want_c[256], want_s[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		side_init(&c);
+		side_init(&s);
+		memset(&cc, 0, sizeof(cc));
+		cc.kex_algorithms = cases[i].kex;
+		cc.ciphers = cases[i].cipher;
+		cc.macs = cases[i].mac;
+		memset(&sc, 0, sizeof(sc));
+		sc.server = 1;
+		sc.hostkeys = hostkeys;
+		sc.nhostkeys = nhostkeys;
+		sc.kex_algorithms = cases[i].kex != NULL ? "curve25519-sha256" :
+		    NULL;
+		sc.ciphers = cases[i].cipher != NULL ? "aes256-ctr" : NULL;
+		sc.macs = cases[i].mac != NULL ? "hmac-sha2-256" : NULL;
+		if (transport_new(&cc, &c.t) != 0 ||
+		    transport_new(&sc, &s.t) != 0)
+			abort();
+		pump(&c, &s);
+		snprintf(want_c, sizeof(want_c), "no matching %s found. "
+		    "Their offer: %s", cases[i].what, cases[i].kex != NULL ?
+		    "curve25519-sha256," : cases[i].mac != NULL ?
+		    "hmac-sha2-256" : "aes256-ctr");
+		snprintf(want_s, sizeof(want_s), "no matching %s found. "
+		    "Their offer: %s", cases[i].what, cases[i].kex != NULL ?
+		    "ecdh-sha2-nistp256," : cases[i].mac != NULL ?
+		    "hmac-sha2-512" : "aes128-ctr");
+		ok(c.err != 0 && s.err != 0 && c.kex_done == 0 &&
+		    strncmp(transport_error(c.t), want_c, strlen(want_c)) == 0 &&
+		    strncmp(transport_error(s.t), want_s, strlen(want_s)) == 0,
+		    "no common %s: both sides say so with the peer's offer "
+		    "(client: %s; server: %s)", cases[i].what,
+		    transport_error(c.t), transport_error(s.t));
+		side_free(&c);
+		side_free(&s);
+	}
+}
+
 static void
 test_misc(void)
 {
@@ -1372,6 +1430,7 @@ main(void)
 	test_hostile_kex_values();
 	test_kex_guess();
 	test_tamper();
+	test_nomatch();
 	test_misc();
 	test_sign_callback();
 	test_hostcert();
