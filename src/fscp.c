@@ -894,10 +894,17 @@ struct fscp_sftp {
 	struct sftp_session *ss;
 };
 
+/*
+ * Open the SFTP session to a's host.  The first request fscp makes there,
+ * the STAT of stat_path (NULL: none known), goes right behind INIT
+ * (sftp_session_opts.prefetch): one round trip less before the copy.
+ */
 static struct sftp_session *
-fscp_sftp_open(const struct fscp_arg *a, struct fscp_sftp *fs)
+fscp_sftp_open(const struct fscp_arg *a, struct fscp_sftp *fs,
+    const char *stat_path)
 {
 	struct sftp_session_opts so;
+	struct sftp_session_prefetch pf;
 	struct sftp_session *ss = NULL;
 	int to_fd, from_fd, r;
 
@@ -906,6 +913,12 @@ fscp_sftp_open(const struct fscp_arg *a, struct fscp_sftp *fs)
 	memset(&so, 0, sizeof(so));
 	so.limit_bps = g.limit_bps;
 	so.interrupted = &fscp_intr;
+	if (stat_path != NULL && *stat_path != '\0') {
+		pf.type = SSH_FXP_STAT;
+		pf.path = stat_path;
+		so.prefetch = &pf;
+		so.nprefetch = 1;
+	}
 	if (g.program != NULL) {
 		fs->pid = fscp_spawn(a, NULL, &to_fd, &from_fd);
 		r = sftp_session_open_fds(from_fd, to_fd, &so, &ss);
@@ -936,9 +949,23 @@ fscp_sftp_close(struct fscp_sftp *fs)
 	fs->pid = -1;
 }
 
-/* 1 directory, 0 something else, -1 nothing there. */
+/*
+ * The path fscp stats first for a source: the path itself unless its
+ * last component is a pattern (then a listing comes first).
+ */
+static const char *
+fscp_src_stat_path(const char *path)
+{
+	return strpbrk(fscp_basename(path), "*?[") == NULL ? path : NULL;
+}
+
+/*
+ * 1 directory, 0 something else, -1 nothing there; sa (unless NULL)
+ * gets the attributes when there is something.
+ */
 static int
-fscp_sftp_isdir(struct sftp_session *ss, const char *path)
+fscp_sftp_stat(struct sftp_session *ss, const char *path,
+    struct sftp_attrs *sa)
 {
 	struct sftp_session_reply rep;
 	int r;
@@ -953,8 +980,17 @@ fscp_sftp_isdir(struct sftp_session *ss, const char *path)
 	else
 		r = (rep.attrs.flags & SSH_FILEXFER_ATTR_PERMISSIONS) &&
 		    (rep.attrs.perm & 0170000) == 0040000;
+	if (r != -1 && sa != NULL)
+		*sa = rep.attrs;
 	sftp_session_reply_free(&rep);
 	return r;
+}
+
+/* 1 directory, 0 something else, -1 nothing there. */
+static int
+fscp_sftp_isdir(struct sftp_session *ss, const char *path)
+{
+	return fscp_sftp_stat(ss, path, NULL);
 }
 
 /*
@@ -1097,7 +1133,7 @@ static int
 fscp_sftp_upload(struct fscp_arg *srcs, int nsrc, struct fscp_arg *dst)
 {
 	struct fscp_sftp fs;
-	struct sftp_session *ss = fscp_sftp_open(dst, &fs);
+	struct sftp_session *ss = fscp_sftp_open(dst, &fs, dst->path);
 	struct sftp_xfer *x = fscp_xfer_new(ss);
 	struct stat sb;
 	char *rpath;
@@ -1147,8 +1183,10 @@ static int
 fscp_sftp_download(struct fscp_arg *src, const char *target, int dir)
 {
 	struct fscp_sftp fs;
-	struct sftp_session *ss = fscp_sftp_open(src, &fs);
+	struct sftp_session *ss = fscp_sftp_open(src, &fs,
+	    fscp_src_stat_path(src->path));
 	struct sftp_xfer *x = fscp_xfer_new(ss);
+	struct sftp_attrs sa;
 	char **names = NULL, *lpath;
 	size_t n = 0, i;
 	int rc = 0, isdir, ar;
@@ -1156,7 +1194,7 @@ fscp_sftp_download(struct fscp_arg *src, const char *target, int dir)
 	if (!fscp_sftp_glob(ss, src->path, &names, &n))
 		rc = 1;
 	for (i = 0; i < n && !fscp_sig; i++) {
-		isdir = fscp_sftp_isdir(ss, names[i]);
+		isdir = fscp_sftp_stat(ss, names[i], &sa);
 		if (isdir == 1 && !g.recursive) {
 			fprintf(stderr, "%s: not a regular file\n", names[i]);
 			rc = 1;
@@ -1176,7 +1214,8 @@ fscp_sftp_download(struct fscp_arg *src, const char *target, int dir)
 			fscp_sig = SIGINT;
 		if (ar == -1)
 			rc = 1;
-		else if (ar == 1 && sftp_xfer_get(x, names[i], lpath) != 0)
+		else if (ar == 1 && sftp_xfer_get_known(x, names[i], lpath,
+		    &sa) != 0)
 			fatal("out of memory");
 		free(lpath);
 	}
@@ -1938,8 +1977,8 @@ fscp_sftp_through_local(struct fscp_arg *src, struct fscp_arg *dst,
 	    src->port == dst->port && (src->user == NULL ?
 	    dst->user == NULL : dst->user != NULL &&
 	    strcmp(src->user, dst->user) == 0);
-	t.s1 = fscp_sftp_open(src, &f1);
-	t.s2 = fscp_sftp_open(dst, &f2);
+	t.s1 = fscp_sftp_open(src, &f1, fscp_src_stat_path(src->path));
+	t.s2 = fscp_sftp_open(dst, &f2, dst->path);
 	rw1 = sftp_client_rw_size(sftp_session_engine(t.s1));
 	rw2 = sftp_client_rw_size(sftp_session_engine(t.s2));
 	t.req = (uint32_t)(rw1 < rw2 ? rw1 : rw2);

@@ -30,33 +30,27 @@ chmod +x "$TMP/ssh-rec"
 
 # Wait until process PID has FIELD (rchar: read, wchar: written) over
 # 150 kB: the stream is under way (the scan before it is a few hundred
-# bytes); at most 20 s.
-wait_moved() {
-	local i n
-	for i in $(seq 1 400); do
-		n=$(awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/io" \
-		    2>/dev/null)
-		[ "${n:-0}" -gt 150000 ] && return 0
-		sleep 0.05
-	done
-	return 1
+# bytes), within lib.sh's deadline.
+_moved() {
+	local n
+	n=$(awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/io" 2>/dev/null)
+	[ "${n:-0}" -gt 150000 ]
 }
+wait_moved() { wait_until _moved "$1" "$2"; }
 
 # How many sessions fsshd saw end with a disconnect message, and without.
 ends() {
 	echo "$(grep -c 'Received disconnect' "$TMP/fsshd.log")" \
 	    "$(grep -c 'Connection closed by' "$TMP/fsshd.log")"
 }
-
-# Whether pid is gone (at most 10 s).
-wait_gone() {
-	local i
-	for i in $(seq 1 200); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.05
-	done
-	return 1
+# Whether more sessions ended than E0 (an ends line) counted.
+more_ends() {
+	local e
+	e=$(ends)
+	[ "$(echo $e | awk '{ print $1 + $2 }')" -gt \
+	    "$(echo $1 | awk '{ print $1 + $2 }')" ]
 }
+
 
 # Every file under DIR (relative to it) exists in the source tree and is
 # a prefix of its source; no other names (temporaries, spools).
@@ -98,12 +92,8 @@ run() {
 	while read -r p; do
 		wait_gone "$p" || gone=1
 	done <"$TMP/ssh.pids"
-	for i in $(seq 1 100); do
-		e1=$(ends)
-		[ "$(echo $e1 | awk '{ print $1 + $2 }')" -gt \
-		    "$(echo $e0 | awk '{ print $1 + $2 }')" ] && break
-		sleep 0.05
-	done
+	wait_until more_ends "$e0"
+	e1=$(ends)
 	clean=1
 	[ "${e1%% *}" -gt "${e0%% *}" ] && [ "${e1##* }" -eq "${e0##* }" ] &&
 		clean=0

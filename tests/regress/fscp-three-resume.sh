@@ -37,15 +37,6 @@ mk() {
 	chown "$u:" "$tp"
 }
 
-# Wait until file has some bytes (at most 20 s).
-wait_bytes() {
-	local i
-	for i in $(seq 1 400); do
-		[ -s "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 for way in sshd-fsshd fsshd-sshd fsshd-fsshd; do
 	case $way in
@@ -115,7 +106,7 @@ for way in sshd-fsshd fsshd-sshd; do
 	"$FSCP" -q -3 -l 800 -X buffer=16384 -X nrequests=4 "${SSH_OPTS[@]}" \
 	    "$src" "$tgt" 2>"$TMP/cut.err" &
 	pid=$!
-	wait_bytes "$tp" || diag "$way: no bytes arrived"
+	wait_file "$tp" || diag "$way: no bytes arrived"
 	kill -INT "$pid"
 	wait "$pid"
 	st=$?

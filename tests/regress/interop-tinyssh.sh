@@ -67,7 +67,7 @@ while True:
     c.close()
 EOF
 track_pid $!
-for i in $(seq 1 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
+wait_file "$TMP/port"
 port=$(cat "$TMP/port" 2>/dev/null)
 [ -n "$port" ] && wait_port "$port" || skip_all "the tinysshd accept loop did not start"
 echo "[127.0.0.1]:$port $(tinysshd-printkey "$TMP/keydir" | head -1 | cut -d' ' -f1,2)" \
@@ -163,7 +163,8 @@ for kx in curve25519-sha256 curve25519-sha256@libssh.org ecdh-sha2-nistp256,curv
 	    <"$TMP/rand" >"$TMP/back" 2>"$TMP/err"
 	ok "$(cmp -s "$TMP/rand" "$TMP/back" &&
 	    [ "$(grep -c 'done (rekeyed)' "$TMP/err")" -ge 6 ]; echo $?)" \
-	    "TinySSH: rekey every 1 MiB ($kx) byte-exact, at least 6 rekeys (saw $(grep -c "done (rekeyed)" "$TMP/err"))"
+	    "TinySSH: rekey every 1 MiB ($kx) byte-exact, at least 6 rekeys (saw $(grep -c "done (rekeyed)" "$TMP/err"))" ||
+		diag "$(stat -c %s "$TMP/back"; grep -v 'rekeyed' "$TMP/err" | tail -5)"
 done
 
 # A tinysshd run as the ProxyCommand (no socket) works the same.

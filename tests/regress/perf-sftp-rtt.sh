@@ -61,6 +61,22 @@ rc=$?
 check_flights "fsshd, host:/path" 9 "$TMP/c3" $rc
 ok "$(cmp -s "$home/small" "$TMP/got3"; echo $?)" "fsshd, host:/path: same file"
 
+# fscp: the first STAT (the source, or the upload's target) goes with
+# INIT, as fsftp's does: login, channel, subsystem+INIT+STAT, then the
+# copy.
+FSCP=$(ferry_bin fscp)
+fscp_flights() {
+	relay_flights "$1" "$2" -P "$FSCP" -q "${@:3}" >"$TMP/out.log" 2>&1
+}
+fscp_flights "$port" "$TMP/c8" "${fopts[@]}" "127.0.0.1:$home/small" "$TMP/got8"
+rc=$?
+check_flights "fsshd, fscp download" 9 "$TMP/c8" $rc
+ok "$(cmp -s "$home/small" "$TMP/got8"; echo $?)" "fsshd, fscp download: same file"
+fscp_flights "$port" "$TMP/c9" "${fopts[@]}" "$home/small" "127.0.0.1:$home/put9"
+rc=$?
+check_flights "fsshd, fscp upload" 9 "$TMP/c9" $rc
+ok "$(cmp -s "$home/small" "$home/put9"; echo $?)" "fsshd, fscp upload: same file"
+
 # A missing source: the prefetched STAT says so and nothing is left over.
 echo "get $home/missing $TMP/got4" >"$TMP/b4"
 flights "$port" "$TMP/c4" "${fopts[@]}" -b "$TMP/b4" 127.0.0.1
