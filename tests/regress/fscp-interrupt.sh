@@ -15,12 +15,7 @@
 require_cmd cmp
 fscp_setup fi
 
-F=scp://$u@127.0.0.1:$fport		# fsshd, the test user's home
-S=scp://root@127.0.0.1:$SSHD_PORT/	# sshd: "$S$A" is the absolute $A
-A=$TMP/a
-mkdir -p "$A"
-head -c 3000000 /dev/urandom >"$A/big"
-cp "$A/big" "$uh/big" && chown "$u:" "$uh/big"
+fscp_ends big 3000000
 
 # interrupt NAME SIGNAL TARGET-FILE FSCP-ARGS...: run fscp in the
 # background, send SIGNAL once TARGET-FILE has bytes, and leave its exit

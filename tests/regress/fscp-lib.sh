@@ -37,3 +37,16 @@ EOC
 	echo "[127.0.0.1]:$fport $(cut -d' ' -f1,2 "$TMP/fhost.pub")" \
 	    >>"$TMP/known_hosts"
 }
+
+# fscp_ends NAME SIZE: after fscp_setup, the two ends of the -3 tests: F
+# (fsshd, the test user's home) and S (sshd as root: "$S$A" is the
+# absolute $A), and A=$TMP/a holding NAME, SIZE random bytes, with a
+# copy of it in $uh owned by $u.
+fscp_ends() {
+	F=scp://$u@127.0.0.1:$fport
+	S=scp://root@127.0.0.1:$SSHD_PORT/
+	A=$TMP/a
+	mkdir -p "$A"
+	head -c "$2" /dev/urandom >"$A/$1"
+	cp "$A/$1" "$uh/$1" && chown "$u:" "$uh/$1"
+}

@@ -15,12 +15,7 @@
 require_cmd cmp
 fscp_setup fr
 
-F=scp://$u@127.0.0.1:$fport		# fsshd, the test user's home
-S=scp://root@127.0.0.1:$SSHD_PORT/	# sshd: "$S$A" is the absolute $A
-A=$TMP/a
-mkdir -p "$A"
-head -c 3000017 /dev/urandom >"$A/src"
-cp "$A/src" "$uh/src" && chown "$u:" "$uh/src"
+fscp_ends src 3000017
 f3=("$FSCP" -3 "${SSH_OPTS[@]}")
 
 # A file on the target side: mk SIDE NAME <CONTENT (not in a pipeline).

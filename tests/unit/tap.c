@@ -1,9 +1,11 @@
 /*
  * A minimal TAP producer for unit tests.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "tap.h"
 
@@ -119,4 +121,15 @@ tap_done(void)
 	printf("1..%d\n", tap_count);
 	fflush(stdout);
 	return tap_failed == 0 ? 0 : 1;
+}
+
+int
+tap_wait_exit(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }

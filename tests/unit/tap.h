@@ -7,6 +7,7 @@
 #define FERRY_TAP_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 int tap_check(int cond, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -20,6 +21,11 @@ void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int tap_done(void);
 /* Number of failed checks so far. */
 int tap_failures(void);
+/*
+ * Wait for the child pid (through EINTR): its exit status, 128 when a
+ * signal ended it, -1 when it cannot be waited for.
+ */
+int tap_wait_exit(pid_t pid);
 
 #define ok(cond, ...)	tap_check(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 #define is_int(got, want, ...) \

@@ -126,17 +126,6 @@ start_server(int pipes, int *in_fdp, int *out_fdp)
 }
 
 static int
-reap(pid_t pid)
-{
-	int status;
-
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-static int
 write_file(const char *path, size_t len)
 {
 	uint8_t *p;
@@ -338,7 +327,7 @@ test_calls(int pipes)
 	ok(r < 0, "%s: later calls fail at once", what);
 	sftp_session_reply_free(&rep);
 	sftp_session_close(s);
-	reap(pid);
+	tap_wait_exit(pid);
 	unlink(lpath);
 	unlink(lback);
 	unlink(rpath);
@@ -381,7 +370,7 @@ test_limit(void)
 	    "-l 200000 B/s: 100 kB up take at least 0.4 s (%llu ms)",
 	    (unsigned long long)ms);
 	sftp_session_close(s);
-	is_int(reap(pid), 0, "the server saw an orderly end");
+	is_int(tap_wait_exit(pid), 0, "the server saw an orderly end");
 	unlink(lpath);
 	snprintf(lpath, sizeof(lpath), "%s/lim", root);
 	unlink(lpath);

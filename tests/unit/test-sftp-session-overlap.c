@@ -311,17 +311,6 @@ start(const struct script *sc, int *fdp)
 	return pid;
 }
 
-static int
-reap(pid_t pid)
-{
-	int status;
-
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
 /* Ask the server what it saw. */
 static int
 get_seen(struct sftp_session *s, struct seen *sn)
@@ -394,7 +383,7 @@ test_limits(int advertise, int answer, size_t want_rw, const char *what)
 	is_int((int)sn.realpaths, 1, "%s: one REALPATH in all (the call "
 	    "took the prefetched reply)", what);
 	sftp_session_close(s);
-	is_int(reap(pid), 0, "%s: the server saw an orderly end", what);
+	is_int(tap_wait_exit(pid), 0, "%s: the server saw an orderly end", what);
 }
 
 /* Prefetched replies: taken in order, dropped by any other call. */
@@ -431,7 +420,7 @@ test_take_and_drop(void)
 	is_int((int)sn.first_after, SSH_FXP_LSTAT,
 	    "drop: LSTAT was the first request after VERSION");
 	sftp_session_close(s);
-	is_int(reap(pid), 0, "drop: the server saw an orderly end");
+	is_int(tap_wait_exit(pid), 0, "drop: the server saw an orderly end");
 }
 
 /*
@@ -475,7 +464,7 @@ test_first_open(void)
 	    "get: OPEN was the first request after VERSION");
 	is_int((int)sn.stats, 1, "get: one STAT in all");
 	sftp_session_close(s);
-	is_int(reap(pid), 0, "get: the server saw an orderly end");
+	is_int(tap_wait_exit(pid), 0, "get: the server saw an orderly end");
 	unlink(lpath);
 }
 
@@ -494,7 +483,7 @@ test_bad_version(void)
 	    "version 2: the error names it (%s)",
 	    s != NULL ? sftp_session_error(s) : "");
 	sftp_session_close(s);
-	is_int(reap(pid), 0, "version 2: the server saw the end");
+	is_int(tap_wait_exit(pid), 0, "version 2: the server saw the end");
 }
 
 /* Only requests without effects may be prefetched. */
