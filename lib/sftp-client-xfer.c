@@ -485,51 +485,25 @@ static int
 xfer_ctl_checkfile(struct xjob *j, int by_handle, const char *path,
     uint64_t start, uint64_t len)
 {
-	struct sftp_client *c = j->x->c;
-	struct buf *b;
 	int r;
 
-	if ((r = sftp_client_begin(c, SSH_FXP_EXTENDED, by_handle ?
-	    "check-file-handle" : "check-file-name", &b)) != 0)
+	if ((r = sftp_client_begin_checkfile(j->x->c, by_handle ? j->handle :
+	    NULL, j->hlen, path, start, len)) != 0)
 		return r;
-	if ((by_handle ? (r = buf_put_string(b, j->handle, j->hlen)) :
-	    (r = buf_put_cstring(b, path))) != 0 ||
-	    (r = buf_put_cstring(b, "sha256")) != 0 ||
-	    (r = buf_put_u64(b, start)) != 0 ||
-	    (r = buf_put_u64(b, len)) != 0 ||
-	    (r = buf_put_u32(b, 0)) != 0) {
-		sftp_client_abort(c);
-		return r;
-	}
 	j->waiting = 1;
-	return sftp_client_end(c, 0, xfer_ctl_cb, j, NULL);
+	return sftp_client_end(j->x->c, 0, xfer_ctl_cb, j, NULL);
 }
 
 /* The digest in a check-file reply, or NULL when it is not sha256. */
 static const uint8_t *
 xfer_checkfile_digest(const struct sftp_client_reply *rep)
 {
-	struct buf *b;
-	const uint8_t *alg, *d = NULL;
-	size_t alen;
+	uint8_t d[SFTP_CHECKFILE_SHA256_LEN];
 
 	if (rep->type != SSH_FXP_EXTENDED_REPLY ||
-	    (b = buf_from(rep->data, rep->len)) == NULL)
+	    sftp_client_checkfile_digest(rep->data, rep->len, d) != 0)
 		return NULL;
-	if (buf_get_string_direct(b, &alg, &alen) == 0 && alen == 6 &&
-	    memcmp(alg, "sha256", 6) == 0 && buf_len(b) == XFER_SHA256_LEN)
-		d = rep->data + (rep->len - XFER_SHA256_LEN);
-	buf_free(b);
-	return d;
-}
-
-static int
-xfer_has_checkfile(struct sftp_xfer *x, const char *which)
-{
-	const char *data;
-
-	return sftp_client_has_ext(x->c, which, NULL, &data) &&
-	    strstr(data, "sha256") != NULL;
+	return rep->data + (rep->len - SFTP_CHECKFILE_SHA256_LEN);
 }
 
 /* ---- Data requests ---- */
@@ -822,7 +796,7 @@ xfer_start_check(struct xjob *j)
 	}
 	j->state = XS_CHECK;
 	j->mismatch = 0;
-	if (xfer_has_checkfile(x, "check-file-handle"))
+	if (sftp_client_has_checkfile(x->c, "check-file-handle"))
 		return xfer_ctl_checkfile(j, 1, NULL, 0, j->start);
 	return xfer_issue_samples(j);
 }
@@ -994,7 +968,7 @@ xfer_start_verify(struct xjob *j)
 
 	if (!(x->o.flags & SFTP_XFER_VERIFY))
 		return xfer_after_verify(j);
-	if (!xfer_has_checkfile(x, "check-file-name"))
+	if (!sftp_client_has_checkfile(x->c, "check-file-name"))
 		return xfer_job_fail(j, "Cannot verify \"%s\": the server "
 		    "offers no check-file-name with sha256", j->rpath);
 	if ((r = xfer_hash_local(j->fd, UINT64_MAX, j->hash)) != 0)

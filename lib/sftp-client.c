@@ -252,6 +252,57 @@ sftp_client_has_ext(const struct sftp_client *c, const char *name,
 	return 0;
 }
 
+int
+sftp_client_has_checkfile(const struct sftp_client *c, const char *which)
+{
+	const char *data;
+
+	return sftp_client_has_ext(c, which, NULL, &data) &&
+	    strstr(data, "sha256") != NULL;
+}
+
+int
+sftp_client_begin_checkfile(struct sftp_client *c, const uint8_t *h,
+    size_t hlen, const char *path, uint64_t start, uint64_t len)
+{
+	struct buf *b;
+	int r;
+
+	if ((r = sftp_client_begin(c, SSH_FXP_EXTENDED, h != NULL ?
+	    "check-file-handle" : "check-file-name", &b)) != 0)
+		return r;
+	if ((h != NULL ? (r = buf_put_string(b, h, hlen)) :
+	    (r = buf_put_cstring(b, path))) != 0 ||
+	    (r = buf_put_cstring(b, "sha256")) != 0 ||
+	    (r = buf_put_u64(b, start)) != 0 ||
+	    (r = buf_put_u64(b, len)) != 0 ||
+	    (r = buf_put_u32(b, 0)) != 0) {
+		sftp_client_abort(c);
+		return r;
+	}
+	return 0;
+}
+
+int
+sftp_client_checkfile_digest(const uint8_t *data, size_t len,
+    uint8_t out[SFTP_CHECKFILE_SHA256_LEN])
+{
+	struct buf *b;
+	const uint8_t *alg;
+	size_t alen;
+	int r;
+
+	if ((b = buf_from(data, len)) == NULL)
+		return FERR_ALLOC;
+	if ((r = buf_get_string_direct(b, &alg, &alen)) == 0 &&
+	    (alen != 6 || memcmp(alg, "sha256", 6) != 0))
+		r = FERR_FORMAT;
+	if (r == 0 && (r = buf_get(b, out, SFTP_CHECKFILE_SHA256_LEN)) == 0)
+		r = buf_expect_end(b);
+	buf_free(b);
+	return r != 0 && r != FERR_ALLOC ? FERR_FORMAT : r;
+}
+
 size_t
 sftp_client_rw_size(const struct sftp_client *c)
 {

@@ -1434,7 +1434,6 @@ fscp_r2r_issue_reads(struct fscp_r2r *t, const uint8_t *h, size_t hlen,
  */
 #define FSCP_R2R_SAMPLE		(32U * 1024)
 #define FSCP_R2R_SAMPLES	4U
-#define FSCP_SHA256_LEN		32U
 
 /* A message about one file, made visible; after a signal, nothing. */
 static void
@@ -1475,53 +1474,25 @@ fscp_r2r_fsize(struct sftp_session *s, const uint8_t *h, size_t hlen,
 	return r;
 }
 
-static int
-fscp_r2r_has_checkfile(struct sftp_session *s)
-{
-	const char *data;
-
-	return sftp_client_has_ext(sftp_session_engine(s),
-	    "check-file-handle", NULL, &data) && data != NULL &&
-	    strstr(data, "sha256") != NULL;
-}
-
 /*
  * sha256 of the first len bytes of the open file h on s, by
  * check-file-handle.  0, or -1 when the server did not give one.
  */
 static int
 fscp_r2r_checkfile(struct sftp_session *s, const uint8_t *h, size_t hlen,
-    uint64_t len, uint8_t digest[FSCP_SHA256_LEN])
+    uint64_t len, uint8_t digest[SFTP_CHECKFILE_SHA256_LEN])
 {
 	struct sftp_session_reply rep;
-	const uint8_t *alg;
-	struct buf *b;
-	size_t alen;
 	int r;
 
-	if ((r = sftp_client_begin(sftp_session_engine(s), SSH_FXP_EXTENDED,
-	    "check-file-handle", &b)) != 0 ||
-	    (r = buf_put_string(b, h, hlen)) != 0 ||
-	    (r = buf_put_cstring(b, "sha256")) != 0 ||
-	    (r = buf_put_u64(b, 0)) != 0 ||
-	    (r = buf_put_u64(b, len)) != 0 ||
-	    (r = buf_put_u32(b, 0)) != 0) {
-		sftp_client_abort(sftp_session_engine(s));
+	if ((r = sftp_client_begin_checkfile(sftp_session_engine(s), h, hlen,
+	    NULL, 0, len)) != 0)
 		fatal_r(r, "building a request");
-	}
 	if (sftp_session_call_end(s, &rep) != 0)
 		fatal("%s", sftp_session_error(s));
-	r = -1;
-	/* string "sha256", then the one digest of the whole range. */
-	if (rep.type == SSH_FXP_EXTENDED_REPLY &&
-	    (b = buf_from(rep.data, rep.len)) != NULL) {
-		if (buf_get_string_direct(b, &alg, &alen) == 0 &&
-		    alen == 6 && memcmp(alg, "sha256", 6) == 0 &&
-		    buf_get(b, digest, FSCP_SHA256_LEN) == 0 &&
-		    buf_expect_end(b) == 0)
-			r = 0;
-		buf_free(b);
-	}
+	r = rep.type == SSH_FXP_EXTENDED_REPLY &&
+	    sftp_client_checkfile_digest(rep.data, rep.len, digest) == 0 ?
+	    0 : -1;
 	sftp_session_reply_free(&rep);
 	return r;
 }
@@ -1637,7 +1608,7 @@ fscp_r2r_resume(struct fscp_r2r *t, const char *src, const char *dst,
     uint64_t size, const uint8_t *h1, size_t h1len, const uint8_t *h2,
     size_t h2len, uint64_t *startp)
 {
-	uint8_t d1[FSCP_SHA256_LEN], d2[FSCP_SHA256_LEN];
+	uint8_t d1[SFTP_CHECKFILE_SHA256_LEN], d2[SFTP_CHECKFILE_SHA256_LEN];
 	uint64_t start;
 	int r = -2;
 
@@ -1654,7 +1625,10 @@ fscp_r2r_resume(struct fscp_r2r *t, const char *src, const char *dst,
 		    "destination is larger than source", src);
 		return 1;
 	}
-	if (fscp_r2r_has_checkfile(t->s1) && fscp_r2r_has_checkfile(t->s2)) {
+	if (sftp_client_has_checkfile(sftp_session_engine(t->s1),
+	    "check-file-handle") &&
+	    sftp_client_has_checkfile(sftp_session_engine(t->s2),
+	    "check-file-handle")) {
 		if (fscp_r2r_checkfile(t->s1, h1, h1len, start, d1) == 0 &&
 		    fscp_r2r_checkfile(t->s2, h2, h2len, start, d2) == 0)
 			r = CRYPTO_memcmp(d1, d2, sizeof(d1)) != 0;

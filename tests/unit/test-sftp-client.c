@@ -942,6 +942,49 @@ cleanup(void)
 		(void)nftw(root, cleanup_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/*
+ * A check-file reply: "sha256" and exactly one 32-byte digest; another
+ * algorithm, a short digest, a second digest or trailing bytes refused.
+ */
+static void
+test_checkfile_digest(void)
+{
+	static const struct {
+		const char *alg;
+		size_t dlen;
+		int want;
+		const char *what;
+	} cases[] = {
+		{ "sha256", 32, 0, "one sha256 digest" },
+		{ "sha1", 32, FERR_FORMAT, "another algorithm" },
+		{ "sha256", 31, FERR_FORMAT, "a short digest" },
+		{ "sha256", 33, FERR_FORMAT, "a trailing byte" },
+		{ "sha256", 64, FERR_FORMAT, "two digests" },
+	};
+	uint8_t d[64], out[SFTP_CHECKFILE_SHA256_LEN];
+	struct buf *b;
+	size_t i;
+
+	for (i = 0; i < sizeof(d); i++)
+		d[i] = (uint8_t)i;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if ((b = buf_new()) == NULL ||
+		    buf_put_cstring(b, cases[i].alg) != 0 ||
+		    buf_put(b, d, cases[i].dlen) != 0)
+			abort();
+		memset(out, 0xff, sizeof(out));
+		is_int(sftp_client_checkfile_digest(buf_ptr(b), buf_len(b),
+		    out), cases[i].want, "check-file reply: %s", cases[i].what);
+		buf_free(b);
+	}
+	if ((b = buf_new()) == NULL || buf_put_cstring(b, "sha256") != 0 ||
+	    buf_put(b, d, 32) != 0)
+		abort();
+	ok(sftp_client_checkfile_digest(buf_ptr(b), buf_len(b), out) == 0 &&
+	    memcmp(out, d, 32) == 0, "check-file reply: the digest is copied");
+	buf_free(b);
+}
+
 int
 main(void)
 {
@@ -970,5 +1013,6 @@ main(void)
 	test_hostile();
 	test_vis();
 	test_version_exts();
+	test_checkfile_digest();
 	return tap_done();
 }

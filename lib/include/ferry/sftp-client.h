@@ -150,6 +150,23 @@ int sftp_client_end(struct sftp_client *c, uint32_t maxdata,
     sftp_client_cb *cb, void *arg, uint32_t *idp) FERRY_WUR;
 void sftp_client_abort(struct sftp_client *c);
 
+/*
+ * check-file (draft-ietf-secsh-filexfer-09 9.1.2) with sha256 alone:
+ * whether the server offers which ("check-file-handle" or
+ * "check-file-name") with sha256; begin a request over [start,
+ * start+len) (len 0: to the end) of the open file h (hlen bytes) or,
+ * when h is NULL, of path, then send it with sftp_client_end() (nothing
+ * is left open on an error); the one digest of a reply's data
+ * (EXTENDED_REPLY): 0, or FERR_FORMAT when it is anything else.
+ */
+#define SFTP_CHECKFILE_SHA256_LEN	32U
+int sftp_client_has_checkfile(const struct sftp_client *c,
+    const char *which);
+int sftp_client_begin_checkfile(struct sftp_client *c, const uint8_t *h,
+    size_t hlen, const char *path, uint64_t start, uint64_t len) FERRY_WUR;
+int sftp_client_checkfile_digest(const uint8_t *data, size_t len,
+    uint8_t out[SFTP_CHECKFILE_SHA256_LEN]);
+
 /* Convenience builders: one path argument (STAT, LSTAT, REALPATH, ...). */
 int sftp_client_path(struct sftp_client *c, uint8_t type, const char *path,
     sftp_client_cb *cb, void *arg) FERRY_WUR;
